@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install, with apt, what the test suite needs from Debian and is absent:
+# PostgreSQL, Redis, Chromium and a CJK font (or Chinese renders as boxes).
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
+python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "Installing with apt: ${need[*]}"
+sudo=()
+[ "$(id -u)" = 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

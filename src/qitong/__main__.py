@@ -1,0 +1,3 @@
+from qitong.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""What every API endpoint shares: the contract's error bodies."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    """An action not allowed in the current state (409 with that state)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, message, current_status):
+        super().__init__(message)
+        self.current_status = current_status
+
+
+def exception_handler(exc, context):
+    """Shape every error as the contract does, with Chinese messages."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("未找到，或您无权查看。"))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(_("您无权执行此操作。"))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Conflict):
+        body = {"error": "conflict", "message": str(exc.detail), "status": exc.current_status}
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = {"error": "invalid", "message": _("请求内容有误，请检查后重试。"), "fields": fields}
+    elif isinstance(exc, exceptions.ParseError):
+        body = {"error": "invalid", "message": _("请求内容不是有效的 JSON。"), "fields": {}}
+    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        body = {"error": "unauthorized", "message": _("未登录或令牌无效。")}
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    elif isinstance(exc, exceptions.PermissionDenied):
+        body = {"error": "forbidden", "message": str(exc.detail)}
+    elif isinstance(exc, exceptions.NotFound):
+        body = {"error": "not_found", "message": str(exc.detail)}
+    else:
+        body = {"error": exc.default_code, "message": str(exc.detail)}
+    return Response(body, status=response.status_code, headers=_auth_headers(response))
+
+
+def _auth_headers(response):
+    return {key: value for key, value in response.items() if key == "WWW-Authenticate"}

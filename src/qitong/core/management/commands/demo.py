@@ -1,0 +1,26 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from qitong.core.management.commands.serve import ensure_port_free
+from qitong.democity import DEMO_PASSWORD, load_demo_city
+
+
+class Command(BaseCommand):
+    help = _("准备数据目录，载入示范城市，启动网站并打印演示账号。")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help=_("只准备数据，不启动网站"))
+
+    def handle(self, *args, host, port, no_serve, **options):
+        if not no_serve:
+            ensure_port_free(host, port)
+        call_command("migrate", interactive=False, verbosity=0)
+        accounts = load_demo_city()
+        self.stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD})
+        for username, role, scope in accounts:
+            self.stdout.write(f"  {username:<14} {role:<10} {scope}")
+        if not no_serve:
+            call_command("serve", host=host, port=port)

@@ -1,0 +1,113 @@
+"""``qitong serve``: the production web server (gunicorn + WhiteNoise).
+
+It migrates an empty or older database first. In embedded mode (no
+``QITONG_REDIS_URL``) it runs one worker process with threads, and that worker
+also runs the periodic jobs on the in-process scheduler; with Redis, Celery
+beat and workers do that and the web workers only serve.
+"""
+
+import errno
+import os
+import socket
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.utils.translation import gettext as _
+from gunicorn.app.base import BaseApplication
+
+
+def ensure_port_free(host, port):
+    """Refuse at once, naming the port, when another server already listens there."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    _(
+                        "端口 %(port)d 已被占用（%(host)s）：另一个服务正在运行，请换一个端口（--port）。"
+                    )
+                    % {"port": port, "host": host}
+                ) from None
+            raise CommandError(
+                _("无法监听 %(host)s:%(port)d：%(error)s")
+                % {"host": host, "port": port, "error": exc}
+            ) from None
+
+
+def _start_scheduler(worker):
+    from qitong.core.scheduler import Scheduler
+
+    Scheduler().start()
+
+
+class _Server(BaseApplication):
+    def __init__(self, options):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # newer gunicorn settings are skipped on older releases
+                self.cfg.set(key, value)
+
+    def load(self):
+        from qitong.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = _("启动网站（生产级 WSGI 服务器），嵌入模式下同时运行定时任务。")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("QITONG_WEB_WORKERS", "0")) or None,
+            help=_("进程数（仅在配置 Redis 的生产模式下有效）"),
+        )
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args, host, port, workers, threads, **options):
+        ensure_port_free(host, port)
+        call_command("migrate", interactive=False, verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        connections.close_all()
+        embedded = settings.EMBEDDED
+        config = {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            # SQLite has one writer: one process with threads serves a county.
+            "workers": 1 if embedded else (workers or 2 * (os.cpu_count() or 1) + 1),
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "accesslog": "-",
+            "errorlog": "-",
+            "loglevel": "info",
+            "proc_name": "qitong",
+            # No control socket in ~/.gunicorn: several servers may run side by side.
+            "control_socket_disable": True,
+        }
+        if embedded:
+            config["post_worker_init"] = _start_scheduler
+        self.stdout.write(
+            _("企通已启动：http://%(host)s:%(port)d/（%(mode)s）")
+            % {
+                "host": host,
+                "port": port,
+                "mode": _("嵌入模式，定时任务在本进程运行")
+                if embedded
+                else _("生产模式，定时任务由 Celery 运行"),
+            }
+        )
+        self.stdout.flush()
+        _Server(config).run()

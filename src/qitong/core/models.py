@@ -1,0 +1,86 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarDay(models.Model):
+    """One day whose status overrides every other source of the calendar.
+
+    Rows come from an admin loading a year's official schedule (``source`` =
+    official) or from a hand edit (``source`` = manual, e.g. a local day off).
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")  # a day off, whatever weekday it is
+        WORKDAY = "workday", _("上班")  # a working day, e.g. a make-up Saturday
+
+    class Source(models.TextChoices):
+        OFFICIAL = "official", _("国务院办公厅通知")
+        MANUAL = "manual", _("手工调整")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("日历调整")
+        verbose_name_plural = _("日历调整")
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
+
+class CalendarYear(models.Model):
+    """A year whose official schedule an admin has loaded.
+
+    Such a year is no longer provisional: its days are weekends plus the
+    loaded ``CalendarDay`` rows, whatever ``chinese-calendar`` knows.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    loaded_at = models.DateTimeField(_("载入时间"), auto_now=True)
+    note = models.CharField(_("依据"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("已载入的年度安排")
+        verbose_name_plural = _("已载入的年度安排")
+
+    def __str__(self):
+        return str(self.year)
+
+
+class OfficeHours(models.Model):
+    """One interval of office hours, the same on every working day.
+
+    No rows means the default 09:00–17:00; two rows give a lunch break.
+    """
+
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("办公时间段")
+        verbose_name_plural = _("办公时间段")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__lt=models.F("end")), name="office_hours_start_before_end"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self):
+        if self.start and self.end and self.start >= self.end:
+            raise ValidationError({"end": _("结束时间必须晚于开始时间。")})
+        overlapping = OfficeHours.objects.exclude(pk=self.pk).filter(
+            start__lt=self.end, end__gt=self.start
+        )
+        if self.start and self.end and overlapping.exists():
+            raise ValidationError(_("该时间段与已有的办公时间段重叠。"))

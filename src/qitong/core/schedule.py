@@ -1,0 +1,26 @@
+"""The periodic jobs of the platform, in one list.
+
+Production runs them through Celery beat (``qitong.celery`` builds its
+schedule from ``JOBS``); the embedded deployment runs the very same task
+functions from ``qitong serve`` (``qitong.core.scheduler``). Every job is an
+idempotent sweep, so running one late, twice, or on two nodes at once is safe.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str  # dotted path of a Celery shared task
+    every: timedelta
+
+
+JOBS = [
+    Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
+]
+
+
+def beat_schedule():
+    return {job.name: {"task": job.task, "schedule": job.every} for job in JOBS}

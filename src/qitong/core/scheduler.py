@@ -1,0 +1,56 @@
+"""The in-process scheduler of the embedded deployment.
+
+``qitong serve`` without Redis starts it in a daemon thread: each job of
+``qitong.core.schedule.JOBS`` runs in this process, at its interval, by
+calling the Celery task's own function directly (``task.run``), so both deployments
+run one code path.
+"""
+
+import logging
+import threading
+import time
+
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+from qitong.core.schedule import JOBS
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, jobs=JOBS, *, clock=time.monotonic):
+        self.jobs = list(jobs)
+        self.clock = clock
+        self.next_run = {job.name: 0.0 for job in self.jobs}
+        self._stop = threading.Event()
+        self._thread = None
+
+    def run_due(self):
+        """Run every job whose time has come; returns the names run."""
+        ran = []
+        for job in self.jobs:
+            if self.clock() < self.next_run[job.name]:
+                continue
+            self.next_run[job.name] = self.clock() + job.every.total_seconds()
+            close_old_connections()
+            try:
+                import_string(job.task).run()
+            except Exception:
+                log.exception("scheduled job %s failed", job.name)
+            finally:
+                close_old_connections()
+            ran.append(job.name)
+        return ran
+
+    def start(self):
+        self._thread = threading.Thread(target=self._loop, name="qitong-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.run_due()
+            self._stop.wait(5)

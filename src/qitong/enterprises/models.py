@@ -1,0 +1,111 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qitong.enterprises.industries import section_name, validate_industry
+from qitong.enterprises.uscc import normalize, validate_uscc
+
+phone_validator = RegexValidator(r"^[0-9+\-() ]{5,20}$", _("电话号码格式不正确。"))
+
+
+class Qualification(models.Model):
+    """A recognised status an enterprise may hold, e.g. 高新技术企业 or 专精特新."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("企业资质")
+        verbose_name_plural = _("企业资质")
+
+    def __str__(self):
+        return self.name
+
+
+class Enterprise(models.Model):
+    """An enterprise served by the platform, known by its unified social credit code."""
+
+    class Size(models.TextChoices):
+        LARGE = "large", _("大型")
+        MEDIUM = "medium", _("中型")
+        SMALL = "small", _("小型")
+        MICRO = "micro", _("微型")
+
+    class Tier(models.TextChoices):
+        KEY = "key", _("重点企业")  # fast lane: time limits halved, a named contact leader
+        NORMAL = "normal", _("一般企业")
+
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    name = models.CharField(_("企业名称"), max_length=200)
+    region = models.ForeignKey(
+        "orgs.Region",
+        verbose_name=_("所属区划"),
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+    )
+    industry = models.CharField(
+        _("行业代码"),
+        max_length=5,
+        validators=[validate_industry],
+        help_text=_("GB/T 4754-2017，如 C3989"),
+    )
+    size = models.CharField(_("企业规模"), max_length=10, choices=Size.choices, default=Size.SMALL)
+    tier = models.CharField(_("服务等级"), max_length=10, choices=Tier.choices, default=Tier.NORMAL)
+    above_scale = models.BooleanField(_("规上企业"), default=False)
+    qualifications = models.ManyToManyField(
+        Qualification, verbose_name=_("资质"), blank=True, related_name="enterprises"
+    )
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uscc"]
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        indexes = [models.Index(fields=["region", "tier"]), models.Index(fields=["industry"])]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.uscc = normalize(self.uscc)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_key(self):
+        return self.tier == self.Tier.KEY
+
+    @property
+    def industry_section(self):
+        return section_name(self.industry)
+
+
+class Contact(models.Model):
+    """A person at an enterprise whom officials call about its affairs."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    title = models.CharField(_("职务"), max_length=50, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, validators=[phone_validator])
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise"],
+                condition=models.Q(is_primary=True),
+                name="one_primary_contact_per_enterprise",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.enterprise}）"

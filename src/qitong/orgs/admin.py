@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from qitong.orgs.models import Region, Unit, User
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent", "region", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent", "region"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "first_name", "role", "unit", "enterprise", "is_active"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["username", "first_name", "last_name", "phone"]
+    autocomplete_fields = ["unit", "enterprise"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("角色与范围"), {"fields": ("role", "unit", "enterprise", "phone")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("角色与范围"), {"fields": ("role", "unit", "enterprise")}),
+    )

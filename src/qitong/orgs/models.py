@@ -1,0 +1,156 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+region_code_validator = RegexValidator(
+    r"^[1-8]\d{5}$", _("行政区划代码应为 6 位数字（GB/T 2260）。")
+)
+unit_code_validator = RegexValidator(
+    r"^[a-z][a-z0-9_-]{1,39}$", _("单位代码只能由小写字母、数字、下划线和连字符组成，以字母开头。")
+)
+
+
+class Region(models.Model):
+    """An administrative division by its 6-digit code (GB/T 2260): city, district, town."""
+
+    code = models.CharField(
+        _("行政区划代码"), max_length=6, unique=True, validators=[region_code_validator]
+    )
+    name = models.CharField(_("名称"), max_length=50)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class Unit(models.Model):
+    """A body that handles cases: a department, the service office, a district, a town, a leader.
+
+    ``parent`` gives the two-level system: a district's own departments and its
+    district service office hang under the district.
+    """
+
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("部门")  # a city department such as 发改委
+        OFFICE = "office", _("服务企业办公室")  # the coordinating service office
+        DISTRICT = "district", _("区县")  # a district government
+        TOWN = "town", _("镇街")  # a town or subdistrict
+        LEADER = "leader", _("领导")  # an official on the escalation ladder
+
+    code = models.CharField(
+        _("单位代码"), max_length=40, unique=True, validators=[unit_code_validator]
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError({"parent": _("上级单位不能是本单位或其下级。")})
+            ancestor = ancestor.parent
+
+
+class User(AbstractUser):
+    """A person with exactly one role, scoped to a unit or to an enterprise."""
+
+    class Role(models.TextChoices):
+        OFFICE = "office", _("服务企业办公室")  # triages, dispatches, supervises
+        UNIT = "unit", _("承办单位")  # handles the cases dispatched to its unit
+        ENTERPRISE = "enterprise", _("企业")  # files and rates its own appeals
+        LEADER = "leader", _("领导")  # reads the cockpit, handles escalations
+        ADMIN = "admin", _("系统管理员")  # units, users, calendar, sources
+
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.ENTERPRISE)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("所属企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                name="user_enterprise_role_has_no_unit",
+                condition=~models.Q(role="enterprise") | models.Q(unit__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="user_only_enterprise_role_has_enterprise",
+                condition=models.Q(role="enterprise") | models.Q(enterprise__isnull=True),
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        scope_rules = {
+            self.Role.OFFICE: ("unit", _("服务企业办公室用户必须属于一个单位。")),
+            self.Role.UNIT: ("unit", _("承办单位用户必须属于一个单位。")),
+            self.Role.LEADER: ("unit", _("领导用户必须属于一个单位。")),
+            self.Role.ENTERPRISE: ("enterprise", _("企业用户必须属于一家企业。")),
+        }
+        if self.role in scope_rules:
+            field, message = scope_rules[self.role]
+            if getattr(self, f"{field}_id") is None:
+                raise ValidationError({field: message})
+        if self.role == self.Role.ENTERPRISE and self.unit_id is not None:
+            raise ValidationError({"unit": _("企业用户不能属于单位。")})
+        if self.role != self.Role.ENTERPRISE and self.enterprise_id is not None:
+            raise ValidationError({"enterprise": _("只有企业用户可以属于企业。")})
+
+    @property
+    def home_url_name(self):
+        """Where this user lands after login: the admin site for admins, else the role's home."""
+        return "admin:index" if self.role == self.Role.ADMIN else f"{self.role}-home"

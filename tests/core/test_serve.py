@@ -1,0 +1,67 @@
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.processes import free_port, qitong, qitong_env, stop, wait_for_http
+
+
+@pytest.fixture
+def served(tmp_path):
+    """``qitong serve`` on a free loopback port over an empty data folder."""
+    port = free_port()
+    env = qitong_env(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qitong", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process)
+        yield port, env, tmp_path
+    finally:
+        stop(process)
+
+
+def test_it_migrates_an_empty_data_folder_and_serves_pages_and_static_files(served):
+    port, _env, data_dir = served
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/") as response:
+        assert "登录企通" in response.read().decode()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/qitong/site.css") as response:
+        assert b".sidebar" in response.read()
+    with sqlite3.connect(data_dir / "qitong.db") as db:
+        applied = {app for (app,) in db.execute("SELECT app FROM django_migrations")}
+    assert {"orgs", "enterprises", "core", "authtoken"} <= applied
+
+
+def test_a_second_serve_on_a_busy_port_says_so_and_exits_non_zero(served):
+    port, env, _data_dir = served
+    second = qitong("serve", "--port", str(port), env=env, timeout=60)
+    assert second.returncode != 0
+    assert f"端口 {port} 已被占用" in second.stderr
+
+
+def test_it_migrates_an_older_database_before_serving(tmp_path):
+    env = qitong_env(tmp_path)
+    assert qitong("migrate", "enterprises", "0001", env=env).returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qitong", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process)
+    finally:
+        stop(process)
+    with sqlite3.connect(tmp_path / "qitong.db") as db:
+        names = {
+            name
+            for (name,) in db.execute("SELECT name FROM django_migrations WHERE app='enterprises'")
+        }
+    assert "0002_initial" in names
