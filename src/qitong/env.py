@@ -56,9 +56,7 @@ def integer(name, *, default):
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(
-            f"环境变量 {name} 的值 {value!r} 无效：应为整数。"
-        ) from None
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {value!r} 无效：应为整数。") from None
 
 
 def directory(name, *, default):

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "qitong.core",
     "qitong.orgs",
     "qitong.enterprises",
+    "qitong.appeals",
+    "qitong.notify",
 ]
 
 MIDDLEWARE = [
@@ -166,3 +168,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.string("QITONG_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# The "repeated" supervision trigger: the same enterprise filing this many
+# appeals of one category within these days, or this many enterprises one
+# category within these days.
+QITONG_REPEATED_BY_ONE = {"appeals": env.integer("QITONG_REPEATED_BY_ONE", default=3), "days": 30}
+QITONG_REPEATED_BY_MANY = {
+    "enterprises": env.integer("QITONG_REPEATED_BY_MANY", default=5),
+    "days": 7,
+}
+# Largest attachment accepted, in bytes.
+QITONG_MAX_UPLOAD = 20 * 1024 * 1024

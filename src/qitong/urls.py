@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("", include("qitong.core.urls")),
     path("", include("qitong.orgs.urls")),
+    path("", include("qitong.notify.urls")),
 ]

@@ -102,7 +102,8 @@ def test_the_embedded_scheduler_runs_due_jobs_once_per_interval():
         session_key="old", session_data="", expire_date=timezone.now() - dt.timedelta(hours=1)
     )
     ticks = iter([0, 0, 1, 3601, 3601])
-    scheduler = Scheduler(clock=lambda: next(ticks))
+    sessions_job = [job for job in JOBS if job.name == "clear-expired-sessions"]
+    scheduler = Scheduler(sessions_job, clock=lambda: next(ticks))
     assert scheduler.run_due() == ["clear-expired-sessions"]
     assert not Session.objects.exists()
     assert scheduler.run_due() == []

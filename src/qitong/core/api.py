@@ -1,11 +1,14 @@
 """What every API endpoint shares: the contract's error bodies."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from qitong.core.errors import Conflict as DomainConflict
 
 
 class Conflict(exceptions.APIException):
@@ -21,7 +24,13 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc, context):
     """Shape every error as the contract does, with Chinese messages."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, DomainConflict):
+        exc = Conflict(exc.message, exc.status)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("未找到，或您无权查看。"))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(_("您无权执行此操作。"))

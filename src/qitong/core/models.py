@@ -84,3 +84,17 @@ class OfficeHours(models.Model):
         )
         if self.start and self.end and overlapping.exists():
             raise ValidationError(_("该时间段与已有的办公时间段重叠。"))
+
+
+class Counter(models.Model):
+    """A named sequence (e.g. the appeal numbers of one year)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("编号计数器")
+        verbose_name_plural = _("编号计数器")
+
+    def __str__(self):
+        return f"{self.name}={self.value}"

@@ -171,6 +171,13 @@ class WorkCalendar:
                 dt.datetime.combine(date, end, tzinfo=SHANGHAI),
             )
 
+    def in_office_hours(self, instant):
+        """Whether ``instant`` falls inside office hours of a working day."""
+        local = instant.astimezone(SHANGHAI)
+        if not self.day(local.date())[0]:
+            return False
+        return any(opens <= local < closes for opens, closes in self._intervals(local.date()))
+
     def add(self, start, working_days):
         """The instant ``working_days`` (≥ 0, may be fractional) after ``start``."""
         amount = Fraction(str(working_days))
@@ -268,7 +275,9 @@ def parse_schedule(text, year):
         try:
             date = _parse_date(parts[0])
         except ValueError:
-            errors.append(_("第 %(n)d 行：日期 %(value)s 无效。") % {"n": number, "value": parts[0]})
+            errors.append(
+                _("第 %(n)d 行：日期 %(value)s 无效。") % {"n": number, "value": parts[0]}
+            )
             continue
         kind = _KIND_WORDS.get(parts[1].lower())
         if kind is None:
@@ -284,7 +293,9 @@ def parse_schedule(text, year):
             )
             continue
         if date in days:
-            errors.append(_("第 %(n)d 行：日期 %(value)s 重复。") % {"n": number, "value": parts[0]})
+            errors.append(
+                _("第 %(n)d 行：日期 %(value)s 重复。") % {"n": number, "value": parts[0]}
+            )
             continue
         days[date] = (kind, parts[2].strip(_SEPARATORS) if len(parts) > 2 else "")
     if errors:

@@ -49,7 +49,9 @@ def validate_industry(value):
         _name, first, last = SECTIONS[section]
         if not first <= int(digits[:2]) <= last:
             raise ValidationError(
-                _("行业代码 %(value)s 无效：%(section)s 门类的大类应在 %(first)02d～%(last)02d 之间。"),
+                _(
+                    "行业代码 %(value)s 无效：%(section)s 门类的大类应在 %(first)02d～%(last)02d 之间。"
+                ),
                 code="industry_division",
                 params={"value": value, "section": section, "first": first, "last": last},
             )

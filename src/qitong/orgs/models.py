@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -90,6 +90,13 @@ class Unit(models.Model):
             ancestor = ancestor.parent
 
 
+class QitongUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``createsuperuser`` makes a system administrator, not an enterprise user."""
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person with exactly one role, scoped to a unit or to an enterprise."""
 
@@ -118,6 +125,8 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+
+    objects = QitongUserManager()
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")

@@ -1,0 +1,83 @@
+"""Who may see which appeal: the only road from a request to an appeal.
+
+- the city service office, leaders and admins see every appeal;
+- a district service office sees the appeals it was given (now or before);
+- a unit sees the appeals dispatched to it as lead or co-unit (now or before);
+- an enterprise sees its own.
+Anything else is 404, never 403: another enterprise's case must not even be
+known to exist.
+"""
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+
+from qitong.appeals.models import Appeal, Assignment
+from qitong.orgs.models import Unit, User
+
+
+def is_city_office(unit):
+    return unit is not None and unit.kind == Unit.Kind.OFFICE and unit.parent_id is None
+
+
+def visible_appeals(user):
+    appeals = Appeal.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return appeals.none()
+    role = user.role
+    if role in (User.Role.LEADER, User.Role.ADMIN) or (
+        role == User.Role.OFFICE and is_city_office(user.unit)
+    ):
+        return appeals
+    if role == User.Role.ENTERPRISE:
+        return (
+            appeals.filter(enterprise_id=user.enterprise_id)
+            if user.enterprise_id
+            else appeals.none()
+        )
+    if user.unit_id is None:
+        return appeals.none()
+    parts = Assignment.objects.filter(appeal=OuterRef("pk"), unit_id=user.unit_id)
+    if role == User.Role.OFFICE:
+        return appeals.filter(Exists(parts.filter(role=Assignment.Role.OFFICE)))
+    return appeals.filter(Exists(parts.filter(role__in=[Assignment.Role.LEAD, Assignment.Role.CO])))
+
+
+def access_appeal_for_user(user, appeal_id):
+    """The appeal if ``user`` may see it; otherwise ``Http404``."""
+    try:
+        return (
+            visible_appeals(user)
+            .select_related("enterprise", "category", "office", "lead_unit")
+            .get(pk=int(appeal_id))
+        )
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def is_office_for(user, appeal):
+    """The office in charge of the case — or the city office, which oversees all."""
+    return user.role == User.Role.OFFICE and (
+        is_city_office(user.unit) or appeal.office_id == user.unit_id
+    )
+
+
+def is_lead_for(user, appeal):
+    """The lead unit's staff (the office's own staff when it handles the case directly)."""
+    return (
+        user.role in (User.Role.UNIT, User.Role.OFFICE)
+        and appeal.lead_unit_id is not None
+        and appeal.lead_unit_id == user.unit_id
+    )
+
+
+def is_co_unit_for(user, appeal):
+    return (
+        user.role == User.Role.UNIT
+        and appeal.assignments.filter(
+            unit_id=user.unit_id, role=Assignment.Role.CO, active=True
+        ).exists()
+    )
+
+
+def is_owner(user, appeal):
+    return user.role == User.Role.ENTERPRISE and user.enterprise_id == appeal.enterprise_id

@@ -1,0 +1,931 @@
+"""Every state change of an appeal, one function each.
+
+Each action runs in one transaction on a locked row, checks the current state
+(``Conflict``) and the actor's right (``PermissionDenied``) first, validates
+its input (``ValidationError`` with Chinese field messages), writes its event
+and queues its notifications in the same transaction. Pages, the API, the CLI
+and the sweep all call these; nothing else writes ``status``.
+"""
+
+import functools
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from qitong.appeals import deadlines
+from qitong.appeals.access import (
+    is_city_office,
+    is_co_unit_for,
+    is_lead_for,
+    is_office_for,
+    is_owner,
+)
+from qitong.appeals.models import (
+    Appeal,
+    Assignment,
+    Attachment,
+    Category,
+    Event,
+    Request,
+    Supervision,
+)
+from qitong.core import clock
+from qitong.core.clock import SHANGHAI
+from qitong.core.errors import Conflict
+from qitong.core.numbering import yearly_number
+from qitong.core.workdays import WorkCalendar
+from qitong.enterprises.models import Enterprise
+from qitong.orgs.models import Unit, User
+
+S = Appeal.Status
+TITLE_MAX, CONTENT_MAX, NOTE_MAX = 200, 5000, 2000
+
+
+# --- shared pieces --------------------------------------------------------------------
+
+
+def record(appeal, action, *, actor=None, note="", unit=None, at=None, **data):
+    """Append one event to the appeal's timeline."""
+    return Event.objects.create(
+        appeal=appeal,
+        action=action,
+        actor=actor,
+        note=note,
+        unit=unit,
+        at=at or clock.now(),
+        data=data,
+    )
+
+
+def notify_unit(unit, appeal, *, kind, subject, body):
+    """Queue a message to every active user of ``unit`` (sent after commit)."""
+    from qitong.notify import outbox
+
+    users = list(User.objects.filter(unit=unit, is_active=True))
+    outbox.enqueue(users, kind=kind, subject=subject, body=body, url=f"/appeals/{appeal.pk}/")
+
+
+def notify_enterprise(appeal, *, kind, subject, body):
+    from qitong.notify import outbox
+
+    users = list(User.objects.filter(enterprise_id=appeal.enterprise_id, is_active=True))
+    outbox.enqueue(users, kind=kind, subject=subject, body=body, url=f"/appeals/{appeal.pk}/")
+
+
+def _conflict(appeal):
+    return Conflict(
+        _("诉求当前状态为“%(status)s”，不能执行此操作。") % {"status": appeal.get_status_display()},
+        appeal.status,
+    )
+
+
+def _require(appeal, *states):
+    if appeal.status not in states:
+        raise _conflict(appeal)
+
+
+def _allow(condition):
+    if not condition:
+        raise PermissionDenied(_("您无权对该诉求执行此操作。"))
+
+
+def _text(value, field, *, required=True, limit=NOTE_MAX):
+    value = (value or "").strip() if isinstance(value, str) or value is None else None
+    if value is None:
+        raise ValidationError({field: [_("应为文本。")]})
+    if required and not value:
+        raise ValidationError({field: [_("不能为空。")]})
+    if len(value) > limit:
+        raise ValidationError({field: [_("不能超过 %(limit)d 个字符。") % {"limit": limit}]})
+    return value
+
+
+def transition(fn):
+    """Run an action atomically on the freshly locked appeal."""
+
+    @functools.wraps(fn)
+    def wrapper(appeal, *, acting_user, at=None, **kwargs):
+        with transaction.atomic():
+            locked = (
+                Appeal.objects.select_for_update(of=("self",))
+                .select_related("enterprise", "office", "lead_unit", "category")
+                .get(pk=appeal.pk)
+            )
+            fn(locked, acting_user=acting_user, at=at or clock.now(), **kwargs)
+        return locked
+
+    return wrapper
+
+
+def _unit(code, field):
+    if not isinstance(code, str) or not code:
+        raise ValidationError({field: [_("请填写单位代码。")]})
+    try:
+        return Unit.objects.get(code=code, is_active=True)
+    except Unit.DoesNotExist:
+        raise ValidationError({field: [_("单位 %(code)s 不存在。") % {"code": code}]}) from None
+
+
+# --- filing ---------------------------------------------------------------------------
+
+
+def city_office():
+    office = (
+        Unit.objects.filter(kind=Unit.Kind.OFFICE, parent__isnull=True, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    if office is None:
+        raise ValidationError(_("系统尚未设置市服务企业办公室，无法受理诉求。"))
+    return office
+
+
+def file_appeal(
+    *,
+    acting_user,
+    enterprise,
+    title,
+    content,
+    channel,
+    category=None,
+    major=False,
+    contact_name="",
+    contact_phone="",
+    external_id="",
+    at=None,
+):
+    """File a new appeal; returns (appeal, created).
+
+    The same channel + external_id again returns the first appeal and creates
+    nothing, also when two such requests race.
+    """
+    at = at or clock.now()
+    errors = {}
+    if channel not in Appeal.Channel.values:
+        errors["channel"] = [_("渠道 %(value)s 无效。") % {"value": channel}]
+    external_id = (external_id or "").strip()
+    if len(external_id) > 100:
+        errors["external_id"] = [_("外部编号不能超过 100 个字符。")]
+    try:
+        title = _text(title, "title", limit=TITLE_MAX)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        content = _text(content, "content", limit=CONTENT_MAX)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if not isinstance(enterprise, Enterprise):
+        errors["enterprise"] = [_("企业不存在。")]
+    if category is not None and not isinstance(category, Category):
+        errors["category"] = [_("分类不存在。")]
+    if errors:
+        raise ValidationError(errors)
+    if acting_user.role == User.Role.ENTERPRISE:
+        _allow(acting_user.enterprise_id == enterprise.pk)
+    else:
+        _allow(acting_user.role in (User.Role.OFFICE, User.Role.ADMIN))
+
+    if external_id:
+        existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
+        if existing:
+            return _repeat_of(existing, enterprise), False
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                number=yearly_number("QT", at.astimezone(SHANGHAI).year),
+                enterprise=enterprise,
+                title=title,
+                content=content,
+                channel=channel,
+                external_id=external_id,
+                category=category,
+                major=bool(major),
+                contact_name=(contact_name or "")[:50],
+                contact_phone=(contact_phone or "")[:20],
+                office=city_office(),
+                created_at=at,
+            )
+            record(appeal, "submit", actor=acting_user, at=at, channel=channel)
+            notify_unit(
+                appeal.office,
+                appeal,
+                kind="submit",
+                subject=_("新诉求待受理：%(number)s") % {"number": appeal.number},
+                body=appeal.title,
+            )
+    except IntegrityError:
+        if not external_id:
+            raise
+        return _repeat_of(
+            Appeal.objects.get(channel=channel, external_id=external_id), enterprise
+        ), False
+    return appeal, True
+
+
+def _repeat_of(existing, enterprise):
+    """The first appeal of a repeated request, never another enterprise's."""
+    if existing.enterprise_id != enterprise.pk:
+        raise ValidationError({"external_id": [_("该渠道的外部编号已被使用。")]})
+    return existing
+
+
+# --- the office's triage --------------------------------------------------------------
+
+
+@transition
+def accept(appeal, *, acting_user, at):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.SUBMITTED)
+    appeal.status = S.ACCEPTED
+    appeal.save(update_fields=["status"])
+    record(appeal, "accept", actor=acting_user, at=at)
+
+
+@transition
+def reject(appeal, *, acting_user, at, reason):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.SUBMITTED)
+    reason = _text(reason, "reason")
+    appeal.status, appeal.closed_at = S.REJECTED, at
+    appeal.save(update_fields=["status", "closed_at"])
+    record(appeal, "reject", actor=acting_user, at=at, note=reason)
+    _close_supervisions(appeal, at)
+    notify_enterprise(
+        appeal,
+        kind="reject",
+        subject=_("诉求 %(number)s 不予受理") % {"number": appeal.number},
+        body=reason,
+    )
+
+
+@transition
+def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), complex=False):
+    """Send the case to its units and start the clock.
+
+    The city office may also hand a case to a district office, which then
+    dispatches it within its district as the city office would.
+    """
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.ACCEPTED)
+    if mode not in Appeal.Mode.values:
+        raise ValidationError({"mode": [_("办理方式 %(value)s 无效。") % {"value": mode}]})
+    if not isinstance(co_units, list | tuple):
+        raise ValidationError({"co_units": [_("应为单位代码的列表。")]})
+    if not isinstance(complex, bool):
+        raise ValidationError({"complex": [_("应为 true 或 false。")]})
+    office = appeal.office
+
+    if mode == Appeal.Mode.DIRECT:
+        if co_units:
+            raise ValidationError({"co_units": [_("直接办理不设协办单位。")]})
+        lead = office
+    else:
+        lead = _unit(lead_unit, "lead_unit")
+        if lead.kind == Unit.Kind.OFFICE:
+            return _hand_to_district(appeal, acting_user, at, lead)
+        if lead.kind == Unit.Kind.LEADER:
+            raise ValidationError({"lead_unit": [_("不能派给领导，请使用升级。")]})
+        _check_within_district(office, lead, "lead_unit")
+    codes = list(dict.fromkeys(co_units))
+    if mode == Appeal.Mode.COORDINATED and not codes:
+        raise ValidationError({"co_units": [_("协调办理至少需要一个协办单位。")]})
+    if mode == Appeal.Mode.TRANSFER and codes:
+        raise ValidationError({"co_units": [_("转交办理不设协办单位；需要协办请选择协调办理。")]})
+    co = [_unit(code, "co_units") for code in codes]
+    if any(unit.pk == lead.pk for unit in co):
+        raise ValidationError({"co_units": [_("协办单位不能与牵头单位相同。")]})
+    for unit in co:
+        _check_within_district(office, unit, "co_units")
+
+    appeal.handling_mode, appeal.lead_unit, appeal.complex = mode, lead, complex
+    appeal.halved = appeal.enterprise.tier == Enterprise.Tier.KEY
+    appeal.dispatched_at = at
+    appeal.extension_days = appeal.suspended_days = Decimal(0)
+    appeal.suspended_since = None
+    appeal.status = S.IN_PROGRESS if mode == Appeal.Mode.DIRECT else S.DISPATCHED
+    appeal.signed_at = at if mode == Appeal.Mode.DIRECT else None
+    appeal.contacted_at = appeal.replied_at = appeal.resolved_at = None
+    Assignment.objects.create(appeal=appeal, unit=lead, role=Assignment.Role.LEAD, assigned_at=at)
+    for unit in co:
+        Assignment.objects.create(appeal=appeal, unit=unit, role=Assignment.Role.CO, assigned_at=at)
+    deadlines.apply(appeal)
+    appeal.save()
+    record(
+        appeal,
+        "dispatch",
+        actor=acting_user,
+        at=at,
+        unit=lead,
+        note=lead.name,
+        mode=mode,
+        lead_unit=lead.code,
+        co_units=[unit.code for unit in co],
+        complex=complex,
+    )
+    for unit in [lead, *co] if mode != Appeal.Mode.DIRECT else []:
+        notify_unit(
+            unit,
+            appeal,
+            kind="dispatch",
+            subject=_("新交办诉求：%(number)s") % {"number": appeal.number},
+            body=_("%(title)s。办结期限：%(due)s")
+            % {
+                "title": appeal.title,
+                "due": f"{appeal.resolve_due.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+            },
+        )
+
+
+def _hand_to_district(appeal, acting_user, at, district_office):
+    if not is_city_office(acting_user.unit) or is_city_office(district_office):
+        raise ValidationError(
+            {"lead_unit": [_("只有市服务企业办公室可以转交区县服务企业办公室。")]}
+        )
+    appeal.office = district_office
+    appeal.save(update_fields=["office"])
+    Assignment.objects.create(
+        appeal=appeal, unit=district_office, role=Assignment.Role.OFFICE, assigned_at=at
+    )
+    record(
+        appeal,
+        "dispatch",
+        actor=acting_user,
+        at=at,
+        unit=district_office,
+        note=district_office.name,
+        mode="district",
+        lead_unit=district_office.code,
+    )
+    notify_unit(
+        district_office,
+        appeal,
+        kind="dispatch",
+        subject=_("市服务企业办公室转来诉求：%(number)s") % {"number": appeal.number},
+        body=appeal.title,
+    )
+
+
+def _check_within_district(office, unit, field):
+    """A district office dispatches within its district only."""
+    if is_city_office(office):
+        return
+    district_id = office.parent_id
+    if unit.pk != district_id and unit.parent_id != district_id:
+        raise ValidationError({field: [_("%(unit)s 不属于本区县。") % {"unit": unit.name}]})
+
+
+# --- the lead unit's work -------------------------------------------------------------
+
+
+@transition
+def sign(appeal, *, acting_user, at):
+    _allow(is_lead_for(acting_user, appeal))
+    _require(appeal, S.DISPATCHED)
+    appeal.status, appeal.signed_at = S.IN_PROGRESS, at
+    appeal.save(update_fields=["status", "signed_at"])
+    record(appeal, "sign", actor=acting_user, at=at, unit=appeal.lead_unit)
+
+
+@transition
+def return_to_office(appeal, *, acting_user, at, reason):
+    """A misrouted case goes back to the office; its deadlines are cleared."""
+    _allow(is_lead_for(acting_user, appeal) and appeal.handling_mode != Appeal.Mode.DIRECT)
+    _require(appeal, S.DISPATCHED, S.IN_PROGRESS)
+    reason = _text(reason, "reason")
+    unit = appeal.lead_unit
+    appeal.assignments.filter(active=True).exclude(role=Assignment.Role.OFFICE).update(active=False)
+    appeal.status = S.ACCEPTED
+    appeal.lead_unit = None
+    appeal.handling_mode = ""
+    appeal.dispatched_at = appeal.signed_at = None
+    appeal.contact_due = appeal.reply_due = appeal.resolve_due = None
+    appeal.provisional = False
+    appeal.suspended_since = None
+    appeal.save()
+    appeal.requests.filter(decision=Request.Decision.PENDING).update(
+        decision=Request.Decision.DENIED, decided_at=at
+    )
+    record(appeal, "return", actor=acting_user, at=at, unit=unit, note=reason)
+    notify_unit(
+        appeal.office,
+        appeal,
+        kind="return",
+        subject=_("诉求 %(number)s 被退回") % {"number": appeal.number},
+        body=reason,
+    )
+
+
+def _milestone(appeal, acting_user, at, note, field, action):
+    _allow(is_lead_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    note = _text(note, "note")
+    first = getattr(appeal, field) is None
+    if first:
+        setattr(appeal, field, at)
+        appeal.save(update_fields=[field])
+    record(appeal, action, actor=acting_user, at=at, unit=appeal.lead_unit, note=note, first=first)
+
+
+@transition
+def contact(appeal, *, acting_user, at, note):
+    _milestone(appeal, acting_user, at, note, "contacted_at", "contact")
+
+
+@transition
+def reply(appeal, *, acting_user, at, note):
+    _milestone(appeal, acting_user, at, note, "replied_at", "reply")
+    notify_enterprise(
+        appeal,
+        kind="reply",
+        subject=_("诉求 %(number)s 有了答复") % {"number": appeal.number},
+        body=note,
+    )
+
+
+@transition
+def contribute(appeal, *, acting_user, at, note):
+    _allow(is_co_unit_for(acting_user, appeal))
+    _require(appeal, S.DISPATCHED, S.IN_PROGRESS)
+    note = _text(note, "note")
+    part = appeal.assignments.get(unit_id=acting_user.unit_id, role=Assignment.Role.CO, active=True)
+    if part.contributed_at is None:
+        part.contributed_at = at
+    part.contribution = note
+    part.save(update_fields=["contributed_at", "contribution"])
+    record(appeal, "contribute", actor=acting_user, at=at, unit=part.unit, note=note)
+
+
+@transition
+def resolve(appeal, *, acting_user, at, result):
+    _allow(is_lead_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    if appeal.suspended_since:
+        raise Conflict(_("诉求处于中止状态，请先恢复办理。"), appeal.status)
+    result = _text(result, "result", limit=CONTENT_MAX)
+    appeal.status, appeal.resolved_at, appeal.result = S.PENDING_REVIEW, at, result
+    appeal.save(update_fields=["status", "resolved_at", "result"])
+    record(appeal, "resolve", actor=acting_user, at=at, unit=appeal.lead_unit, note=result)
+    _close_supervisions(
+        appeal, at, triggers=[Supervision.Trigger.NEAR_DEADLINE, Supervision.Trigger.OVERDUE]
+    )
+    notify_unit(
+        appeal.office,
+        appeal,
+        kind="resolve",
+        subject=_("诉求 %(number)s 已办结，待审核") % {"number": appeal.number},
+        body=result,
+    )
+
+
+# --- extension and suspension ---------------------------------------------------------
+
+
+def _working_days(value):
+    try:
+        days = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"working_days": [_("应为工作日数，如 5 或 2.5。")]}) from None
+    if not days.is_finite() or days <= 0 or days > 30 or (days * 2) % 1:
+        raise ValidationError(
+            {"working_days": [_("应为 0.5 到 30 之间、以 0.5 为单位的工作日数。")]}
+        )
+    return days
+
+
+def _open_request(appeal, acting_user, at, kind, reason, working_days=None):
+    if appeal.requests.filter(kind=kind, decision=Request.Decision.PENDING).exists():
+        raise Conflict(_("已有待审批的申请。"), appeal.status)
+    return Request.objects.create(
+        appeal=appeal,
+        kind=kind,
+        working_days=working_days,
+        reason=reason,
+        requested_by=acting_user,
+        requested_at=at,
+    )
+
+
+def _pending(appeal, kind):
+    pending = appeal.requests.filter(kind=kind, decision=Request.Decision.PENDING).first()
+    if pending is None:
+        raise Conflict(_("没有待审批的申请。"), appeal.status)
+    return pending
+
+
+def _decide(request, acting_user, at, decision):
+    request.decision, request.decided_by, request.decided_at = decision, acting_user, at
+    request.save(update_fields=["decision", "decided_by", "decided_at"])
+
+
+@transition
+def extend(appeal, *, acting_user, at, working_days, reason):
+    _allow(is_lead_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    days = _working_days(working_days)
+    reason = _text(reason, "reason")
+    if deadlines.extension_room(appeal) <= 0:
+        raise ValidationError({"working_days": [_("已达到自派单起的最长办理时限，不能再延期。")]})
+    _open_request(appeal, acting_user, at, Request.Kind.EXTENSION, reason, days)
+    record(
+        appeal,
+        "extend",
+        actor=acting_user,
+        at=at,
+        unit=appeal.lead_unit,
+        note=reason,
+        working_days=str(days),
+    )
+    notify_unit(
+        appeal.office,
+        appeal,
+        kind="extend",
+        subject=_("诉求 %(number)s 申请延期 %(days)s 个工作日")
+        % {"number": appeal.number, "days": days},
+        body=reason,
+    )
+
+
+@transition
+def approve_extension(appeal, *, acting_user, at, note=""):
+    """Grant the extension, cut to the cap of 30 (15 for key enterprises) working days from dispatch."""
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    pending = _pending(appeal, Request.Kind.EXTENSION)
+    granted = min(pending.working_days, deadlines.extension_room(appeal))
+    _decide(pending, acting_user, at, Request.Decision.APPROVED)
+    appeal.extension_days += granted
+    deadlines.apply(appeal)
+    appeal.save()
+    record(
+        appeal,
+        "approve_extension",
+        actor=acting_user,
+        at=at,
+        note=_text(note, "note", required=False),
+        requested=str(pending.working_days),
+        granted=str(granted),
+        resolve_due=appeal.resolve_due.isoformat(),
+    )
+    notify_unit(
+        appeal.lead_unit,
+        appeal,
+        kind="extension",
+        subject=_("诉求 %(number)s 延期已批准") % {"number": appeal.number},
+        body=_("批准延期 %(days)s 个工作日。") % {"days": granted},
+    )
+
+
+@transition
+def deny_extension(appeal, *, acting_user, at, reason=""):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    _decide(_pending(appeal, Request.Kind.EXTENSION), acting_user, at, Request.Decision.DENIED)
+    record(
+        appeal,
+        "deny_extension",
+        actor=acting_user,
+        at=at,
+        note=_text(reason, "reason", required=False),
+    )
+
+
+@transition
+def suspend(appeal, *, acting_user, at, reason):
+    """Ask to stop the clock while the case waits on the enterprise."""
+    _allow(is_lead_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    if appeal.suspended_since:
+        raise Conflict(_("诉求已处于中止状态。"), appeal.status)
+    reason = _text(reason, "reason")
+    _open_request(appeal, acting_user, at, Request.Kind.SUSPENSION, reason)
+    record(appeal, "suspend", actor=acting_user, at=at, unit=appeal.lead_unit, note=reason)
+
+
+@transition
+def approve_suspension(appeal, *, acting_user, at, note=""):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    _decide(_pending(appeal, Request.Kind.SUSPENSION), acting_user, at, Request.Decision.APPROVED)
+    appeal.suspended_since = at
+    appeal.save(update_fields=["suspended_since"])
+    record(
+        appeal,
+        "approve_suspension",
+        actor=acting_user,
+        at=at,
+        note=_text(note, "note", required=False),
+    )
+
+
+@transition
+def deny_suspension(appeal, *, acting_user, at, reason=""):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    _decide(_pending(appeal, Request.Kind.SUSPENSION), acting_user, at, Request.Decision.DENIED)
+    record(
+        appeal,
+        "deny_suspension",
+        actor=acting_user,
+        at=at,
+        note=_text(reason, "reason", required=False),
+    )
+
+
+@transition
+def resume(appeal, *, acting_user, at, note=""):
+    """Restart the clock: every deadline moves by the working time spent suspended."""
+    _allow(is_lead_for(acting_user, appeal) or is_office_for(acting_user, appeal))
+    _require(appeal, S.IN_PROGRESS)
+    if not appeal.suspended_since:
+        raise Conflict(_("诉求未处于中止状态。"), appeal.status)
+    calendar = WorkCalendar()
+    paused = deadlines.suspended_working_days(appeal, at, calendar)
+    appeal.suspended_days += paused
+    appeal.suspended_since = None
+    deadlines.apply(appeal, calendar)
+    appeal.save()
+    record(
+        appeal,
+        "resume",
+        actor=acting_user,
+        at=at,
+        note=_text(note, "note", required=False),
+        suspended_working_days=str(paused),
+    )
+
+
+# --- review, rating, archive ----------------------------------------------------------
+
+
+@transition
+def approve(appeal, *, acting_user, at):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.PENDING_REVIEW)
+    appeal.status = S.PENDING_RATING
+    appeal.rating_process = appeal.rating_result = ""
+    appeal.save(update_fields=["status", "rating_process", "rating_result"])
+    record(appeal, "approve", actor=acting_user, at=at)
+    notify_enterprise(
+        appeal,
+        kind="approve",
+        subject=_("诉求 %(number)s 已办结，请评价") % {"number": appeal.number},
+        body=appeal.result,
+    )
+
+
+@transition
+def redo(appeal, *, acting_user, at, reason):
+    """Send the result back to the lead unit to be done again."""
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.PENDING_REVIEW, S.PENDING_RATING)
+    reason = _text(reason, "reason")
+    after_rating = appeal.status == S.PENDING_RATING
+    appeal.status, appeal.resolved_at = S.IN_PROGRESS, None
+    appeal.redo_count += 1
+    appeal.save(update_fields=["status", "resolved_at", "redo_count"])
+    record(
+        appeal,
+        "redo",
+        actor=acting_user,
+        at=at,
+        unit=appeal.lead_unit,
+        note=reason,
+        after_rating=after_rating,
+        unsatisfied=appeal.unsatisfied,
+    )
+    notify_unit(
+        appeal.lead_unit,
+        appeal,
+        kind="redo",
+        subject=_("诉求 %(number)s 退回重办") % {"number": appeal.number},
+        body=reason,
+    )
+
+
+@transition
+def rate(appeal, *, acting_user, at, process, result, comment=""):
+    _allow(is_owner(acting_user, appeal))
+    _require(appeal, S.PENDING_RATING)
+    errors = {}
+    if process not in Appeal.Rating.values:
+        errors["process"] = [_("应为 satisfied、basically_satisfied 或 unsatisfied。")]
+    if result not in Appeal.Rating.values:
+        errors["result"] = [_("应为 satisfied、basically_satisfied 或 unsatisfied。")]
+    if errors:
+        raise ValidationError(errors)
+    if appeal.rating_result:
+        raise Conflict(_("本轮办理已评价，等待服务企业办公室处理。"), appeal.status)
+    comment = _text(comment, "comment", required=False)
+    appeal.rating_process, appeal.rating_result, appeal.rating_comment = process, result, comment
+    appeal.rated_at = at
+    if result != Appeal.Rating.UNSATISFIED:
+        appeal.status, appeal.closed_at = S.ARCHIVED, at
+    appeal.save()
+    record(appeal, "rate", actor=acting_user, at=at, note=comment, process=process, result=result)
+    if appeal.status == S.ARCHIVED:
+        _close_supervisions(appeal, at)
+    else:
+        notify_unit(
+            appeal.office,
+            appeal,
+            kind="unsatisfied",
+            subject=_("诉求 %(number)s 企业评价不满意") % {"number": appeal.number},
+            body=comment,
+        )
+
+
+@transition
+def archive(appeal, *, acting_user, at, reason):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, S.PENDING_RATING)
+    reason = _text(reason, "reason")
+    appeal.status, appeal.closed_at = S.ARCHIVED, at
+    appeal.save(update_fields=["status", "closed_at"])
+    record(appeal, "archive", actor=acting_user, at=at, note=reason)
+    _close_supervisions(appeal, at)
+
+
+# --- attachments ----------------------------------------------------------------------
+
+
+@transition
+def attach(appeal, *, acting_user, at, upload):
+    """Store a file on an open case, by its enterprise, its office or its lead unit.
+
+    The upload is judged by its content (``uploads.inspect``); the stored file
+    is removed again if the row or its event cannot be written. The new row is
+    left on the returned appeal as ``added_attachment``.
+    """
+    from qitong.appeals import uploads
+
+    _allow(
+        is_owner(acting_user, appeal)
+        or is_office_for(acting_user, appeal)
+        or is_lead_for(acting_user, appeal)
+    )
+    _require(appeal, *Appeal.OPEN_STATES)
+    content_type = uploads.inspect(upload)
+    name = uploads.display_name(upload.name)
+    attachment = Attachment(
+        appeal=appeal,
+        name=name,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=acting_user,
+        uploaded_at=at,
+    )
+    attachment.file.save(name, upload, save=False)
+    try:
+        attachment.save()
+        record(appeal, "attach", actor=acting_user, at=at, note=name, attachment=attachment.pk)
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    appeal.added_attachment = attachment
+
+
+# --- supervision and escalation -------------------------------------------------------
+
+
+def _close_supervisions(appeal, at, triggers=None):
+    open_ones = appeal.supervisions.filter(closed_at__isnull=True)
+    if triggers:
+        open_ones = open_ones.filter(trigger__in=triggers)
+    open_ones.update(closed_at=at)
+
+
+def open_supervision(appeal, trigger, *, at, reason, actor=None):
+    """Open a supervision unless one of this trigger is open; returns it or None."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                supervision = Supervision.objects.create(
+                    appeal=appeal, trigger=trigger, reason=reason, opened_at=at
+                )
+        except IntegrityError:
+            return None
+        record(appeal, "supervise", actor=actor, at=at, note=reason, trigger=trigger)
+    return supervision
+
+
+@transition
+def supervise(appeal, *, acting_user, at, reason):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, *Appeal.OPEN_STATES)
+    reason = _text(reason, "reason")
+    if (
+        open_supervision(
+            appeal, Supervision.Trigger.MANUAL, at=at, reason=reason, actor=acting_user
+        )
+        is None
+    ):
+        raise Conflict(_("该诉求已有进行中的人工督办。"), appeal.status)
+
+
+@transition
+def escalate(appeal, *, acting_user, at, level, reason):
+    _allow(is_office_for(acting_user, appeal))
+    _require(appeal, *Appeal.OPEN_STATES)
+    reason = _text(reason, "reason")
+    top = ladder_top()
+    if (
+        not isinstance(level, int)
+        or isinstance(level, bool)
+        or not appeal.escalation_level < level <= top
+    ):
+        raise ValidationError(
+            {
+                "level": [
+                    _("升级级别应大于当前级别 %(current)d，且不超过 %(top)d。")
+                    % {"current": appeal.escalation_level, "top": top}
+                ]
+            }
+        )
+    raise_level(appeal, level, at=at, reason=reason, actor=acting_user)
+
+
+def ladder_top():
+    from qitong.appeals.models import EscalationStep
+
+    return EscalationStep.objects.order_by("-level").values_list("level", flat=True).first() or 0
+
+
+def raise_level(appeal, level, *, at, reason, actor=None):
+    """Move the case up the ladder to ``level``, one event per rung, notifying each holder."""
+    from qitong.appeals.models import EscalationStep
+
+    steps = {step.level: step for step in EscalationStep.objects.select_related("unit")}
+    top = max(steps, default=0)
+    for rung in range(appeal.escalation_level + 1, level + 1):
+        step = steps.get(rung)
+        note = reason
+        if rung == top and appeal.category_id and appeal.category.is_policy:
+            note = _("%(reason)s；政策性问题，提交市政府常务会议研究。") % {"reason": reason}
+        record(
+            appeal,
+            "escalate",
+            actor=actor,
+            at=at,
+            unit=step.unit if step else None,
+            note=note,
+            level=rung,
+            title=step.title if step else "",
+        )
+        if step and step.unit:
+            notify_unit(
+                step.unit,
+                appeal,
+                kind="escalate",
+                subject=_("诉求 %(number)s 升级至%(title)s")
+                % {"number": appeal.number, "title": step.title},
+                body=note,
+            )
+    appeal.escalation_level = level
+    appeal.save(update_fields=["escalation_level"])
+
+
+# --- calendar changes -----------------------------------------------------------------
+
+
+def recompute_deadlines_for_years(years):
+    """Recompute open dispatched appeals whose deadlines touch ``years``; returns the count."""
+    years = set(years)
+    calendar = WorkCalendar()
+    count = 0
+    candidates = Appeal.objects.filter(
+        status__in=[S.DISPATCHED, S.IN_PROGRESS, S.PENDING_REVIEW], dispatched_at__isnull=False
+    )
+    for appeal in candidates.iterator():
+        touched = {
+            instant.astimezone(SHANGHAI).year
+            for instant in (
+                appeal.dispatched_at,
+                appeal.contact_due,
+                appeal.reply_due,
+                appeal.resolve_due,
+            )
+            if instant
+        }
+        span = set(range(min(touched), max(touched) + 1)) if touched else set()
+        if not span & years:
+            continue
+        with transaction.atomic():
+            locked = Appeal.objects.select_for_update(of=("self",)).get(pk=appeal.pk)
+            before = (locked.contact_due, locked.reply_due, locked.resolve_due, locked.provisional)
+            deadlines.apply(locked, calendar)
+            after = (locked.contact_due, locked.reply_due, locked.resolve_due, locked.provisional)
+            if before == after:
+                continue
+            locked.save()
+            record(
+                locked,
+                "recompute_deadlines",
+                note=_("工作日历变更，期限已重新计算。"),
+                years=sorted(years),
+                resolve_due=locked.resolve_due.isoformat(),
+                provisional=locked.provisional,
+            )
+            count += 1
+    return count

@@ -1,0 +1,119 @@
+"""The deadline rules of contracts/api-v1.md, in one place.
+
+Deadlines are derived, never edited: from the dispatch instant, the limits
+below (halved for key-tier enterprises), the approved extension and the
+working time spent suspended. ``apply`` writes them to the appeal's indexed
+columns; it runs at dispatch, after an extension, after a resume and whenever
+the calendar of a year changes.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.db.models import Q
+
+from qitong.appeals.models import Appeal
+from qitong.core.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+CONTACT_DAYS = Decimal(1)
+REPLY_DAYS = Decimal(3)
+RESOLVE_DAYS = Decimal(15)
+COMPLEX_DAYS = Decimal(30)  # complex or coordinated cases
+CAP_DAYS = Decimal(30)  # no extension past this from dispatch
+CO_UNIT_DAYS = Decimal(10)  # a co-unit's part of a coordinated case
+HALF = Decimal("0.5")
+# Each deadline column and the milestone that meets it.
+MILESTONE_FIELDS = (
+    ("contact_due", "contacted_at"),
+    ("reply_due", "replied_at"),
+    ("resolve_due", "resolved_at"),
+)
+
+
+def factor(appeal):
+    return HALF if appeal.halved else Decimal(1)
+
+
+def resolve_limit(appeal):
+    long = appeal.complex or appeal.handling_mode == "coordinated"
+    return (COMPLEX_DAYS if long else RESOLVE_DAYS) * factor(appeal)
+
+
+def extension_room(appeal):
+    """How many more working days an extension may add before the cap."""
+    return max(
+        Decimal(0), CAP_DAYS * factor(appeal) - resolve_limit(appeal) - appeal.extension_days
+    )
+
+
+def apply(appeal, calendar=None):
+    """Compute and set the deadlines of a dispatched appeal (and of its co-units)."""
+    if appeal.dispatched_at is None:
+        return
+    calendar = calendar or WorkCalendar()
+    start, paused = appeal.dispatched_at, appeal.suspended_days
+    contact = calendar.add(start, CONTACT_DAYS * factor(appeal) + paused)
+    reply = calendar.add(start, REPLY_DAYS * factor(appeal) + paused)
+    resolve = calendar.add(start, resolve_limit(appeal) + appeal.extension_days + paused)
+    appeal.contact_due, appeal.reply_due, appeal.resolve_due = contact.at, reply.at, resolve.at
+    appeal.provisional = contact.provisional or reply.provisional or resolve.provisional
+    co_due = calendar.add(start, min(CO_UNIT_DAYS * factor(appeal), resolve_limit(appeal)) + paused)
+    appeal.assignments.filter(role="co", active=True).update(due_at=co_due.at)
+    appeal.provisional = appeal.provisional or co_due.provisional
+
+
+def missed_since(appeal, at):
+    """The earliest deadline this case has missed as of ``at``, or None."""
+    missed = [due for due, done in _milestones(appeal) if due is not None and due < at and done is None]
+    return min(missed, default=None)
+
+
+def suspended_working_days(appeal, until, calendar=None):
+    """Working days from the start of the current suspension to ``until``."""
+    calendar = calendar or WorkCalendar()
+    spent, _provisional = calendar.between(appeal.suspended_since, until)
+    days = Decimal(spent.total_seconds()) / Decimal(calendar.day_length.total_seconds())
+    return days.quantize(Decimal("0.001"))
+
+
+def on_calendar_changed(sender, years, **kwargs):
+    """Recompute the open deadlines that fall in the changed years, with an event each."""
+    from qitong.appeals import actions
+
+    recomputed = actions.recompute_deadlines_for_years(years)
+    log.info("calendar of %s changed: %d appeals recomputed", years, recomputed)
+
+
+def is_overdue(appeal, at):
+    """Whether a case under handling has let a deadline pass without its milestone.
+
+    Only dispatched or in-progress cases that are not suspended count: the
+    clock stops while a case waits on the enterprise. The sweep, the API and
+    the ledger all judge lateness by this rule (``overdue_q`` for querysets).
+    """
+    if appeal.status not in Appeal.HANDLING_STATES or appeal.suspended_since is not None:
+        return False
+    return missed_since(appeal, at) is not None
+
+
+def overdue_q(at):
+    """``is_overdue`` as a filter on appeals."""
+    late = Q()
+    for due, done in MILESTONE_FIELDS:
+        late |= Q(**{f"{due}__lt": at, f"{done}__isnull": True})
+    return Q(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True) & late
+
+
+def on_time(due, done, at):
+    """Whether a milestone was met in time: True, False, or None while not yet due."""
+    if due is None:
+        return None
+    if done is not None:
+        return done <= due
+    return False if due < at else None
+
+
+def _milestones(appeal):
+    return [(getattr(appeal, due), getattr(appeal, done)) for due, done in MILESTONE_FIELDS]

@@ -1,0 +1,31 @@
+import datetime as dt
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from qitong.appeals import sweep
+from qitong.core.clock import SHANGHAI
+
+
+class Command(BaseCommand):
+    help = _("按某一时刻运行期限与督办扫描，并打印 JSON 摘要。")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--at", help=_("ISO 8601 时刻，默认为现在"))
+        parser.add_argument("--dry-run", action="store_true", help=_("只计算，不写入"))
+
+    def handle(self, *args, at, dry_run, **options):
+        instant = None
+        if at:
+            try:
+                instant = dt.datetime.fromisoformat(at)
+            except ValueError:
+                raise CommandError(
+                    _("时刻 %(value)s 无效：应为 ISO 8601 格式，如 2026-10-09T10:00+08:00。")
+                    % {"value": at}
+                ) from None
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=SHANGHAI)
+        summary = sweep.run(instant, dry_run=dry_run)
+        self.stdout.write(json.dumps(summary, ensure_ascii=False))

@@ -1,0 +1,364 @@
+"""Appeals (诉求) and everything that happens to them.
+
+Nothing here changes an appeal's state: ``qitong.appeals.actions`` does, one
+function per transition, each writing its ``Event``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.Model):
+    """A node of the configurable category tree (e.g. 融资 → 贷款)."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_policy = models.BooleanField(
+        _("政策性问题"), default=False, help_text=_("政策性问题升级到顶时提交市政府常务会议研究")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("诉求分类")
+        verbose_name_plural = _("诉求分类")
+
+    def __str__(self):
+        return self.name
+
+
+class EscalationStep(models.Model):
+    """One rung of the escalation ladder: level 1, 2, … and who holds it."""
+
+    level = models.PositiveSmallIntegerField(_("级别"), unique=True)
+    title = models.CharField(_("名称"), max_length=50)
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("对应单位"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["level"]
+        verbose_name = _("升级阶梯")
+        verbose_name_plural = _("升级阶梯")
+
+    def __str__(self):
+        return f"{self.level} {self.title}"
+
+
+class Appeal(models.Model):
+    """An enterprise's request, problem, complaint or consultation, followed to its end."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待受理")  # filed, waiting for the service office
+        ACCEPTED = "accepted", _("已受理")  # taken in, waiting to be dispatched (or returned)
+        REJECTED = "rejected", _("不予受理")  # declined with a reason; closed
+        DISPATCHED = "dispatched", _("已派单")  # with the lead unit, not yet signed
+        IN_PROGRESS = "in_progress", _("办理中")  # signed (or handled directly by the office)
+        PENDING_REVIEW = "pending_review", _("待审核")  # resolved, the office checks the result
+        PENDING_RATING = "pending_rating", _("待评价")  # approved, the enterprise rates it
+        ARCHIVED = "archived", _("已归档")  # closed for good
+
+    OPEN_STATES = (
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.PENDING_REVIEW,
+        Status.PENDING_RATING,
+    )
+    HANDLING_STATES = (Status.DISPATCHED, Status.IN_PROGRESS)
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("网站")
+        MOBILE = "mobile", _("移动端")
+        WECHAT = "wechat", _("微信")
+        HOTLINE = "hotline12345", _("12345热线")
+        VISIT = "visit", _("走访")
+        PHONE = "phone", _("电话")
+        MEETING = "meeting", _("座谈会")
+        OPEN311 = "open311", _("Open311")
+
+    class Mode(models.TextChoices):
+        DIRECT = "direct", _("直接办理")  # the office answers itself
+        TRANSFER = "transfer", _("转交办理")  # one lead unit
+        COORDINATED = "coordinated", _("协调办理")  # a lead unit plus co-units
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+        UNSATISFIED = "unsatisfied", _("不满意")
+
+    number = models.CharField(_("编号"), max_length=20, unique=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    content = models.TextField(_("内容"), max_length=5000)
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    external_id = models.CharField(_("外部编号"), max_length=100, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    major = models.BooleanField(_("重大事项"), default=False)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    office = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("负责的服务企业办公室"),
+        on_delete=models.PROTECT,
+        related_name="office_appeals",
+    )
+    handling_mode = models.CharField(_("办理方式"), max_length=20, choices=Mode.choices, blank=True)
+    lead_unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("牵头单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_appeals",
+    )
+    complex = models.BooleanField(_("疑难复杂"), default=False)
+    halved = models.BooleanField(_("时限减半"), default=False, help_text=_("派单时为重点企业"))
+    extension_days = models.DecimalField(
+        _("已批准延期（工作日）"), max_digits=5, decimal_places=2, default=0
+    )
+    suspended_days = models.DecimalField(
+        _("已中止（工作日）"), max_digits=7, decimal_places=3, default=0
+    )
+    suspended_since = models.DateTimeField(_("中止开始"), null=True, blank=True)
+
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    contact_due = models.DateTimeField(_("联系期限"), null=True, blank=True, db_index=True)
+    reply_due = models.DateTimeField(_("答复期限"), null=True, blank=True, db_index=True)
+    resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True, db_index=True)
+    provisional = models.BooleanField(_("期限暂定"), default=False)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    contacted_at = models.DateTimeField(_("联系时间"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    result = models.TextField(_("办理结果"), blank=True)
+
+    escalation_level = models.PositiveSmallIntegerField(_("升级级别"), default=0)
+    last_urged_on = models.DateField(_("最近催办日期"), null=True, blank=True)
+    redo_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    rating_process = models.CharField(
+        _("过程评价"), max_length=20, choices=Rating.choices, blank=True
+    )
+    rating_result = models.CharField(
+        _("结果评价"), max_length=20, choices=Rating.choices, blank=True
+    )
+    rating_comment = models.TextField(_("评价意见"), blank=True)
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("提交时间"))
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="appeal_unique_external_id_per_channel",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "resolve_due"]),
+            models.Index(fields=["enterprise", "category", "created_at"]),
+            models.Index(fields=["category", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATES
+
+    @property
+    def unsatisfied(self):
+        return self.rating_result == self.Rating.UNSATISFIED
+
+
+class Assignment(models.Model):
+    """A unit's part in an appeal: lead, co-unit or the district office it was sent to.
+
+    Rows stay after a return or a transfer, so a unit keeps seeing the cases it
+    ever had ("now or before"); ``active`` says whether the part is current.
+    """
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("牵头单位")
+        CO = "co", _("协办单位")
+        OFFICE = "office", _("区县服务企业办公室")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    active = models.BooleanField(default=True)
+    assigned_at = models.DateTimeField()
+    due_at = models.DateTimeField(_("协办期限"), null=True, blank=True, db_index=True)
+    contributed_at = models.DateTimeField(_("协办完成时间"), null=True, blank=True)
+    contribution = models.TextField(_("协办意见"), blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        verbose_name = _("承办关系")
+        verbose_name_plural = _("承办关系")
+        indexes = [models.Index(fields=["unit", "role", "active"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "unit", "role"],
+                condition=models.Q(active=True),
+                name="assignment_one_active_part_per_unit",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.appeal_id} {self.unit_id} {self.role}"
+
+
+class Event(models.Model):
+    """One line of an appeal's timeline; append-only, the audit trail of the case."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    unit = models.ForeignKey(
+        "orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, help_text=_("动作涉及的单位")
+    )
+    action = models.CharField(max_length=30, db_index=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        indexes = [models.Index(fields=["action", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Supervision(models.Model):
+    """A tracked order to get a case moving (督办), opened by a trigger or by hand."""
+
+    class Trigger(models.TextChoices):
+        MAJOR = "major", _("重大紧急事项")
+        REPEATED = "repeated", _("反复或集中反映")
+        NEAR_DEADLINE = "near_deadline", _("临近期限")
+        OVERDUE = "overdue", _("超期")
+        MANUAL = "manual", _("人工督办")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="supervisions")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    reason = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    urge_count = models.PositiveIntegerField(default=0)
+    last_urged_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "trigger"],
+                condition=models.Q(closed_at__isnull=True),
+                name="supervision_one_open_per_trigger",
+            )
+        ]
+        indexes = [models.Index(fields=["closed_at", "last_urged_on"])]
+
+    def __str__(self):
+        return f"{self.appeal_id} {self.get_trigger_display()}"
+
+
+class Request(models.Model):
+    """A lead unit's request the office decides: an extension or a suspension."""
+
+    class Kind(models.TextChoices):
+        EXTENSION = "extension", _("延期")
+        SUSPENSION = "suspension", _("中止")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        DENIED = "denied", _("未批准")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    working_days = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    reason = models.TextField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "kind"],
+                condition=models.Q(decision="pending"),
+                name="request_one_pending_per_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.appeal_id} {self.get_kind_display()} {self.get_decision_display()}"
+
+
+def attachment_path(instance, filename):
+    return f"appeals/{instance.appeal.created_at:%Y/%m}/{instance.appeal.number}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file attached to an appeal; its type is judged by content at upload."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name

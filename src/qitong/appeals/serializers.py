@@ -1,0 +1,285 @@
+"""The appeal API's shapes: what a request may carry and what an answer shows.
+
+Input serializers only parse: they turn JSON into the keyword arguments of an
+action and leave every rule (required text, lengths, choices, who may act) to
+``qitong.appeals.actions``, so a rule is written once. Output serializers show
+an appeal exactly as contracts/api-v1.md lists it, plus a few extra fields.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from qitong.appeals import deadlines
+from qitong.appeals.models import Appeal, Assignment, Category
+from qitong.core import clock
+from qitong.enterprises import uscc
+from qitong.enterprises.models import Enterprise
+
+# --- input ----------------------------------------------------------------------------
+
+
+def text(**kwargs):
+    """Text handed to an action as sent; a missing value arrives as None for the action to judge."""
+    return serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, default=None, **kwargs
+    )
+
+
+def optional_text():
+    """Text the action treats as optional: left out, the action's own default applies."""
+    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeField(serializers.Field):
+    """A reference by code: the object, or the code itself when no object has it.
+
+    Passing an unknown code on (rather than failing here) lets the action
+    report it together with the body's other mistakes.
+    """
+
+    default_error_messages = {"invalid": _("应为代码文本。")}
+
+    def __init__(self, queryset, slug_field, normalize=str.strip, **kwargs):
+        self.queryset, self.slug_field, self.normalize = queryset, slug_field, normalize
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        code = self.normalize(data)
+        if not code:
+            return None
+        return self.queryset.filter(**{self.slug_field: code}).first() or code
+
+    def to_representation(self, value):
+        return getattr(value, self.slug_field, value)
+
+
+class AppealCreateSerializer(serializers.Serializer):
+    enterprise = CodeField(
+        Enterprise.objects.all(), "uscc", normalize=uscc.normalize, required=False, allow_null=True, default=None
+    )
+    title = text()
+    content = text()
+    channel = text(help_text="web|mobile|wechat|hotline12345|visit|phone|meeting|open311")
+    category = CodeField(Category.objects.filter(is_active=True), "code", required=False, allow_null=True, default=None)
+    major = serializers.BooleanField(required=False, default=False)
+    contact_name = serializers.CharField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(required=False, allow_blank=True)
+    external_id = serializers.CharField(required=False, allow_blank=True)
+
+
+class EmptyBody(serializers.Serializer):
+    """No fields; a malformed body is still refused."""
+
+
+class ReasonBody(serializers.Serializer):
+    reason = text()
+
+
+class OptionalReasonBody(serializers.Serializer):
+    reason = optional_text()
+
+
+class NoteBody(serializers.Serializer):
+    note = text()
+
+
+class OptionalNoteBody(serializers.Serializer):
+    note = optional_text()
+
+
+class DispatchBody(serializers.Serializer):
+    mode = text(help_text="direct|transfer|coordinated")
+    lead_unit = text()
+    co_units = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    complex = serializers.BooleanField(required=False, default=False)
+
+
+class ResolveBody(serializers.Serializer):
+    result = text()
+
+
+class ExtendBody(serializers.Serializer):
+    working_days = serializers.FloatField(required=False, allow_null=True, default=None)
+    reason = text()
+
+
+class RateBody(serializers.Serializer):
+    process = text(help_text="satisfied|basically_satisfied|unsatisfied")
+    result = text(help_text="satisfied|basically_satisfied|unsatisfied")
+    comment = optional_text()
+
+
+class EscalateBody(serializers.Serializer):
+    level = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reason = text()
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class AppealFilterSerializer(serializers.Serializer):
+    """The list's and the ledger's query parameters."""
+
+    status = serializers.ChoiceField(choices=Appeal.Status.choices, required=False)
+    unit = serializers.CharField(required=False, help_text=_("单位代码：现由该单位牵头或协办"))
+    overdue = serializers.BooleanField(required=False, allow_null=True)
+    category = serializers.CharField(required=False, help_text=_("分类代码，含其下级分类"))
+    enterprise = serializers.CharField(required=False, help_text=_("统一社会信用代码"))
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+def _now(serializer):
+    """The request's single reading of the clock, shared by every row."""
+    return serializer.context.get("at") or clock.now()
+
+
+class EnterpriseRefSerializer(serializers.Serializer):
+    uscc = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DeadlinesSerializer(serializers.Serializer):
+    contact = serializers.DateTimeField(source="contact_due", allow_null=True)
+    reply = serializers.DateTimeField(source="reply_due", allow_null=True)
+    resolve = serializers.DateTimeField(source="resolve_due", allow_null=True)
+    provisional = serializers.BooleanField()
+
+
+class SupervisionSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    trigger = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class RatingSerializer(serializers.Serializer):
+    process = serializers.CharField(source="rating_process")
+    result = serializers.CharField(source="rating_result")
+    comment = serializers.CharField(source="rating_comment")
+    rated_at = serializers.DateTimeField(allow_null=True)
+
+
+class EventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    action = serializers.CharField()
+    note = serializers.CharField()
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+
+class CoUnitDeadlineSerializer(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code")
+    due = serializers.DateTimeField(source="due_at", allow_null=True)
+    contributed_at = serializers.DateTimeField(allow_null=True)
+
+
+class MilestonesSerializer(serializers.Serializer):
+    dispatched = serializers.DateTimeField(source="dispatched_at", allow_null=True)
+    signed = serializers.DateTimeField(source="signed_at", allow_null=True)
+    contacted = serializers.DateTimeField(source="contacted_at", allow_null=True)
+    replied = serializers.DateTimeField(source="replied_at", allow_null=True)
+    resolved = serializers.DateTimeField(source="resolved_at", allow_null=True)
+    closed = serializers.DateTimeField(source="closed_at", allow_null=True)
+
+
+class RequestSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    working_days = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    reason = serializers.CharField()
+    decision = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+
+
+def co_parts(appeal):
+    """The active co-unit parts, prefetched as ``co_parts`` when the caller did so."""
+    parts = getattr(appeal, "co_parts", None)
+    if parts is None:
+        parts = list(appeal.assignments.filter(role=Assignment.Role.CO, active=True).select_related("unit"))
+    return parts
+
+
+class AppealListItemSerializer(serializers.Serializer):
+    """The lighter shape of a list row: nothing that needs more than the row and its joins."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    title = serializers.CharField()
+    enterprise = EnterpriseRefSerializer()
+    channel = serializers.CharField()
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    major = serializers.BooleanField()
+    handling_mode = serializers.SerializerMethodField()
+    lead_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    deadlines = DeadlinesSerializer(source="*")
+    overdue = serializers.SerializerMethodField()
+    escalation_level = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_handling_mode(self, appeal):
+        return appeal.handling_mode or None
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_overdue(self, appeal):
+        return deadlines.is_overdue(appeal, _now(self))
+
+
+class AppealSerializer(AppealListItemSerializer):
+    """An appeal as ``GET /api/v1/appeals/{id}`` shows it."""
+
+    content = serializers.CharField()
+    co_units = serializers.SerializerMethodField()
+    co_unit_deadlines = serializers.SerializerMethodField()
+    supervisions = SupervisionSerializer(many=True)
+    rating = serializers.SerializerMethodField()
+    events = EventSerializer(many=True)
+    office = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    complex = serializers.BooleanField()
+    suspended = serializers.SerializerMethodField()
+    milestones = MilestonesSerializer(source="*")
+    result = serializers.CharField()
+    contact_name = serializers.CharField()
+    contact_phone = serializers.CharField()
+    external_id = serializers.CharField()
+    requests = RequestSerializer(many=True)
+    attachments = AttachmentSerializer(many=True)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_co_units(self, appeal):
+        return [part.unit.code for part in co_parts(appeal)]
+
+    @extend_schema_field(CoUnitDeadlineSerializer(many=True))
+    def get_co_unit_deadlines(self, appeal):
+        return CoUnitDeadlineSerializer(co_parts(appeal), many=True).data
+
+    @extend_schema_field(RatingSerializer(allow_null=True))
+    def get_rating(self, appeal):
+        return RatingSerializer(appeal).data if appeal.rating_result else None
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_suspended(self, appeal):
+        return appeal.suspended_since is not None
+
+
+class CategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)

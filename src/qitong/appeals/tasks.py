@@ -1,0 +1,11 @@
+"""Background tasks of the appeal loop: thin wrappers over the sweep."""
+
+from celery import shared_task
+
+from qitong.appeals import sweep as sweep_module
+
+
+@shared_task(name="qitong.appeals.tasks.sweep")
+def sweep():
+    """The deadline and supervision sweep as of now; returns its summary."""
+    return sweep_module.run()

@@ -1,0 +1,155 @@
+"""The transactional outbox: write notifications with the caller's change, send them later.
+
+``enqueue`` is called by actions inside their transaction; ``deliver_due`` is the
+periodic sweep (``qitong.notify.tasks.deliver_email``) that e-mails what is due.
+Delivery is at-least-once and never drops a message: a failed send waits for
+its next attempt, backing off up to an hour.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from qitong.core import clock
+from qitong.notify.models import Message
+
+log = logging.getLogger(__name__)
+
+# How long a claimed row is held by the worker sending it. A worker that dies
+# mid-send leaves the row to be picked up again once the lease has run out.
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+def enqueue(recipients, *, kind, subject, body, url="", email=True):
+    """Write one message per recipient in the current transaction; returns them.
+
+    The rows commit or roll back with the caller's work. A message is queued for
+    e-mail only when ``email`` is asked for and the recipient has an address;
+    the inbox entry is written either way. After commit, production wakes a
+    Celery worker at once; the embedded scheduler finds the rows within a minute.
+    """
+    now = clock.now()
+    unique = {user.pk: user for user in recipients}
+    messages = [
+        Message(
+            recipient=user,
+            kind=kind,
+            subject=subject,
+            body=body,
+            url=url,
+            created_at=now,
+            **(_pending(now) if email and user.email else {}),
+        )
+        for user in unique.values()
+    ]
+    created = Message.objects.bulk_create(messages)
+    if any(message.email_status == Message.EmailStatus.PENDING for message in created):
+        # robust: a broker that is down must not fail the caller's committed
+        # request; the periodic job sends the rows anyway.
+        transaction.on_commit(_wake_delivery, robust=True)
+    return created
+
+
+def _pending(now):
+    return {"email_status": Message.EmailStatus.PENDING, "email_next_attempt_at": now}
+
+
+def _wake_delivery():
+    if settings.EMBEDDED:
+        return
+    from qitong.notify.tasks import deliver_email
+
+    deliver_email.delay()
+
+
+def deliver_due(now=None, limit=100):
+    """E-mail up to ``limit`` pending messages whose attempt time has come.
+
+    Returns ``{"sent": n, "failed": n}``. Each candidate is claimed by a
+    conditional UPDATE that moves its attempt time a lease ahead only if it
+    still holds the value read, so of two workers racing for one row exactly
+    one wins, on SQLite and PostgreSQL alike.
+    """
+    now = clock.now() if now is None else now
+    candidates = list(
+        Message.objects.filter(
+            email_status=Message.EmailStatus.PENDING, email_next_attempt_at__lte=now
+        )
+        .order_by("email_next_attempt_at", "id")
+        .values_list("id", "email_next_attempt_at")[:limit]
+    )
+    summary = {"sent": 0, "failed": 0}
+    for message_id, due_at in candidates:
+        claimed = Message.objects.filter(
+            pk=message_id,
+            email_status=Message.EmailStatus.PENDING,
+            email_next_attempt_at=due_at,
+        ).update(email_next_attempt_at=now + LEASE)
+        if not claimed:
+            continue  # another worker has it
+        message = Message.objects.select_related("recipient").get(pk=message_id)
+        outcome = _send(message, now)
+        if outcome:
+            summary[outcome] += 1
+    return summary
+
+
+def _send(message, now):
+    """Send one claimed message; on failure schedule its next attempt.
+
+    Returns "sent", "failed", or None when there is nothing to send any more.
+    """
+    address = message.recipient.email
+    if not address:
+        # The address was removed after the message was queued: inbox only.
+        Message.objects.filter(pk=message.pk).update(
+            email_status=Message.EmailStatus.NONE, email_next_attempt_at=None
+        )
+        return None
+    try:
+        send_mail(
+            message.subject,
+            _email_text(message),
+            settings.DEFAULT_FROM_EMAIL,
+            [address],
+            fail_silently=False,
+        )
+    except OSError as error:  # smtplib.SMTPException and socket errors alike
+        attempts = message.email_attempts + 1
+        log.warning("e-mail of message %s failed (attempt %s): %s", message.pk, attempts, error)
+        Message.objects.filter(pk=message.pk).update(
+            email_attempts=attempts,
+            email_last_error=f"{type(error).__name__}: {error}"[:2000],
+            email_next_attempt_at=now + retry_delay(attempts),
+        )
+        return "failed"
+    Message.objects.filter(pk=message.pk).update(
+        email_status=Message.EmailStatus.SENT,
+        email_attempts=message.email_attempts + 1,
+        email_sent_at=now,
+        email_next_attempt_at=None,
+        email_last_error="",
+    )
+    return "sent"
+
+
+def retry_delay(attempts):
+    """The wait after the ``attempts``-th failure: 1, 2, 4 … minutes, at most an hour."""
+    return min(FIRST_RETRY * 2 ** min(attempts - 1, 10), LONGEST_RETRY)
+
+
+def _email_text(message):
+    return f"{message.body}\n\n{message.url}" if message.url else message.body
+
+
+def mark_read(message, *, now=None):
+    """Mark a message read; reading it again keeps the first time."""
+    now = clock.now() if now is None else now
+    if Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now):
+        message.read_at = now
+    return message

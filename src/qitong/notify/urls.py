@@ -1,0 +1,12 @@
+from django.urls import path
+
+from qitong.notify import views
+
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:message_id>/read/", views.mark_read, name="inbox-read"),
+]
+
+api_urlpatterns = [
+    path("inbox", views.InboxView.as_view(), name="api-inbox"),
+]

@@ -1,0 +1,151 @@
+"""Deadlines at dispatch: halving, long cases, extension cap, suspension, calendar changes."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from qitong.appeals import actions
+from qitong.appeals.models import Assignment
+from qitong.core.errors import Conflict
+from qitong.core.workdays import add_workdays, load_official_schedule, parse_schedule
+from tests.appeals.conftest import at
+
+pytestmark = pytest.mark.django_db
+MONDAY = at("2026-11-02 10:00")
+
+
+def _signed(city, **kwargs):
+    appeal = city.dispatched(when=MONDAY, **kwargs)
+    return actions.sign(appeal, acting_user=city.fgw_user, at=MONDAY)
+
+
+def test_a_normal_enterprise_gets_1_3_15_working_days(city):
+    appeal = city.dispatched(when=MONDAY)
+    assert appeal.contact_due == at("2026-11-03 10:00")
+    assert appeal.reply_due == at("2026-11-05 10:00")
+    assert appeal.resolve_due == at("2026-11-23 10:00")
+
+
+def test_a_key_enterprise_gets_half_of_each_limit(city):
+    appeal = city.dispatched(city.key_company, when=MONDAY)
+    assert appeal.halved
+    assert appeal.contact_due == at("2026-11-02 14:00")
+    assert appeal.reply_due == at("2026-11-03 14:00")
+    assert appeal.resolve_due == at("2026-11-11 14:00")
+
+
+def test_complex_and_coordinated_cases_get_30_working_days(city):
+    complex_case = city.dispatched(when=MONDAY, complex=True)
+    coordinated = city.dispatched(when=MONDAY, mode="coordinated", co=["gxj"])
+    thirty = add_workdays(MONDAY, 30).at
+    assert complex_case.resolve_due == coordinated.resolve_due == thirty == at("2026-12-14 10:00")
+
+
+def test_each_co_unit_has_its_own_deadline(city):
+    appeal = city.dispatched(when=MONDAY, mode="coordinated", co=["gxj", "zjj"])
+    dues = set(Assignment.objects.filter(appeal=appeal, role="co").values_list("due_at", flat=True))
+    assert dues == {at("2026-11-16 10:00")}
+
+
+def test_an_approved_extension_moves_the_resolve_deadline(city):
+    appeal = _signed(city)
+    actions.extend(
+        appeal, acting_user=city.fgw_user, at=MONDAY, working_days=5, reason="需要现场勘验"
+    )
+    with pytest.raises(Conflict):
+        actions.extend(
+            appeal, acting_user=city.fgw_user, at=MONDAY, working_days=5, reason="再申请"
+        )
+    appeal = actions.approve_extension(appeal, acting_user=city.office_user, at=MONDAY)
+    assert appeal.extension_days == Decimal(5)
+    assert appeal.resolve_due == at("2026-11-30 10:00")
+
+
+def test_extensions_are_capped_at_30_working_days_from_dispatch(city):
+    appeal = _signed(city)
+    actions.extend(
+        appeal, acting_user=city.fgw_user, at=MONDAY, working_days=20, reason="需要多部门会商"
+    )
+    appeal = actions.approve_extension(appeal, acting_user=city.office_user, at=MONDAY)
+    assert appeal.extension_days == Decimal(15)
+    assert appeal.resolve_due == add_workdays(MONDAY, 30).at
+    with pytest.raises(ValidationError):
+        actions.extend(
+            appeal, acting_user=city.fgw_user, at=MONDAY, working_days=1, reason="还要延期"
+        )
+
+
+def test_a_key_enterprises_cap_is_15_working_days(city):
+    appeal = city.dispatched(city.key_company, when=MONDAY)
+    actions.sign(appeal, acting_user=city.fgw_user, at=MONDAY)
+    actions.extend(appeal, acting_user=city.fgw_user, at=MONDAY, working_days=10, reason="等待评审")
+    appeal = actions.approve_extension(appeal, acting_user=city.office_user, at=MONDAY)
+    assert appeal.extension_days == Decimal("7.5")
+    assert appeal.resolve_due == add_workdays(MONDAY, 15).at
+
+
+def test_a_denied_extension_changes_nothing(city):
+    appeal = _signed(city)
+    before = appeal.resolve_due
+    actions.extend(appeal, acting_user=city.fgw_user, at=MONDAY, working_days=3, reason="理由")
+    appeal = actions.deny_extension(
+        appeal, acting_user=city.office_user, at=MONDAY, reason="无需延期"
+    )
+    assert appeal.resolve_due == before
+    assert appeal.requests.get().decision == "denied"
+
+
+def test_extension_days_are_validated(city):
+    appeal = _signed(city)
+    for bad in (0, -1, 31, "many", 1.3):
+        with pytest.raises(ValidationError):
+            actions.extend(
+                appeal, acting_user=city.fgw_user, at=MONDAY, working_days=bad, reason="理由"
+            )
+
+
+def test_suspension_stops_the_clock(city):
+    appeal = _signed(city)
+    before = (appeal.contact_due, appeal.resolve_due)
+    actions.suspend(appeal, acting_user=city.fgw_user, at=MONDAY, reason="等待企业补充材料")
+    with pytest.raises(Conflict):
+        actions.resume(appeal, acting_user=city.fgw_user, at=MONDAY)
+    actions.approve_suspension(appeal, acting_user=city.office_user, at=at("2026-11-03 10:00"))
+    with pytest.raises(Conflict):
+        actions.resolve(
+            appeal, acting_user=city.fgw_user, at=at("2026-11-04 10:00"), result="中止中不能办结"
+        )
+    # Tuesday 10:00 to Thursday 10:00 is two working days.
+    appeal = actions.resume(appeal, acting_user=city.fgw_user, at=at("2026-11-05 10:00"))
+    assert appeal.suspended_days == Decimal(2)
+    assert appeal.contact_due == add_workdays(before[0], 2).at == at("2026-11-05 10:00")
+    assert appeal.resolve_due == add_workdays(before[1], 2).at == at("2026-11-25 10:00")
+
+
+def test_a_span_into_an_unpublished_year_is_provisional_until_the_year_is_loaded(
+    city, django_capture_on_commit_callbacks
+):
+    appeal = city.dispatched(when=at("2026-12-30 10:00"))
+    assert appeal.provisional
+    assert appeal.reply_due == at("2027-01-05 10:00")
+    with django_capture_on_commit_callbacks(execute=True):
+        load_official_schedule(
+            2027, parse_schedule("2027-01-01,holiday,元旦\n2027-01-04,holiday,调整", 2027)
+        )
+    appeal.refresh_from_db()
+    assert not appeal.provisional
+    assert appeal.reply_due == at("2027-01-06 10:00")
+    event = appeal.events.get(action="recompute_deadlines")
+    assert event.data["years"] == [2027]
+
+
+def test_a_calendar_change_elsewhere_leaves_deadlines_alone(
+    city, django_capture_on_commit_callbacks
+):
+    appeal = city.dispatched(when=MONDAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        load_official_schedule(2030, parse_schedule("2030-01-01,holiday,元旦", 2030))
+    assert not appeal.events.filter(action="recompute_deadlines").exists()
+    assert appeal.resolve_due - MONDAY < dt.timedelta(days=30)
