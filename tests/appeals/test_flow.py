@@ -69,3 +69,21 @@ def test_dispatch_sets_the_contracts_deadlines(city, dispatched, contact, reply,
     assert appeal.reply_due == at(reply)
     assert appeal.resolve_due == at(resolve)
     assert appeal.provisional is False
+
+
+@pytest.mark.parametrize(
+    ("dispatched", "key", "field", "due", "provisional"),
+    [
+        # The contract's worked examples, reached through a real dispatch.
+        ("2026-09-30 10:00", False, "reply_due", "2026-10-10 10:00", False),  # + 3
+        ("2026-09-25 20:00", False, "contact_due", "2026-09-28 17:00", False),  # + 1
+        ("2026-09-30 10:00", True, "reply_due", "2026-10-08 14:00", False),  # + 1.5 (3 halved)
+        ("2026-12-30 10:00", False, "reply_due", "2027-01-05 10:00", True),  # + 3 into 2027
+    ],
+)
+def test_the_contracts_worked_examples_hold_end_to_end_through_dispatch(
+    city, dispatched, key, field, due, provisional
+):
+    appeal = city.dispatched(city.key_company if key else city.company, when=at(dispatched))
+    assert getattr(appeal, field) == at(due)
+    assert appeal.provisional is provisional

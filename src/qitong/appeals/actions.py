@@ -60,18 +60,21 @@ def record(appeal, action, *, actor=None, note="", unit=None, at=None, **data):
 
 
 def notify_unit(unit, appeal, *, kind, subject, body):
-    """Queue a message to every active user of ``unit`` (sent after commit)."""
+    """Queue a message to every active user of ``unit`` (sent after commit).
+
+    Messages carry no link yet: the appeal pages come with the workbenches.
+    """
     from qitong.notify import outbox
 
     users = list(User.objects.filter(unit=unit, is_active=True))
-    outbox.enqueue(users, kind=kind, subject=subject, body=body, url=f"/appeals/{appeal.pk}/")
+    outbox.enqueue(users, kind=kind, subject=subject, body=body)
 
 
 def notify_enterprise(appeal, *, kind, subject, body):
     from qitong.notify import outbox
 
     users = list(User.objects.filter(enterprise_id=appeal.enterprise_id, is_active=True))
-    outbox.enqueue(users, kind=kind, subject=subject, body=body, url=f"/appeals/{appeal.pk}/")
+    outbox.enqueue(users, kind=kind, subject=subject, body=body)
 
 
 def _conflict(appeal):

@@ -66,7 +66,9 @@ def apply(appeal, calendar=None):
 
 def missed_since(appeal, at):
     """The earliest deadline this case has missed as of ``at``, or None."""
-    missed = [due for due, done in _milestones(appeal) if due is not None and due < at and done is None]
+    missed = [
+        due for due, done in _milestones(appeal) if due is not None and due < at and done is None
+    ]
     return min(missed, default=None)
 
 

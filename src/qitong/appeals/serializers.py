@@ -23,7 +23,12 @@ from qitong.enterprises.models import Enterprise
 def text(**kwargs):
     """Text handed to an action as sent; a missing value arrives as None for the action to judge."""
     return serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, default=None, **kwargs
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        default=None,
+        **kwargs,
     )
 
 
@@ -60,12 +65,23 @@ class CodeField(serializers.Field):
 
 class AppealCreateSerializer(serializers.Serializer):
     enterprise = CodeField(
-        Enterprise.objects.all(), "uscc", normalize=uscc.normalize, required=False, allow_null=True, default=None
+        Enterprise.objects.all(),
+        "uscc",
+        normalize=uscc.normalize,
+        required=False,
+        allow_null=True,
+        default=None,
     )
     title = text()
     content = text()
     channel = text(help_text="web|mobile|wechat|hotline12345|visit|phone|meeting|open311")
-    category = CodeField(Category.objects.filter(is_active=True), "code", required=False, allow_null=True, default=None)
+    category = CodeField(
+        Category.objects.filter(is_active=True),
+        "code",
+        required=False,
+        allow_null=True,
+        default=None,
+    )
     major = serializers.BooleanField(required=False, default=False)
     contact_name = serializers.CharField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(required=False, allow_blank=True)
@@ -169,10 +185,10 @@ class RatingSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.CharField(source="actor.username", allow_null=True)
     action = serializers.CharField()
     note = serializers.CharField()
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit = serializers.CharField(source="unit.code", allow_null=True)
 
 
 class CoUnitDeadlineSerializer(serializers.Serializer):
@@ -211,7 +227,9 @@ def co_parts(appeal):
     """The active co-unit parts, prefetched as ``co_parts`` when the caller did so."""
     parts = getattr(appeal, "co_parts", None)
     if parts is None:
-        parts = list(appeal.assignments.filter(role=Assignment.Role.CO, active=True).select_related("unit"))
+        parts = list(
+            appeal.assignments.filter(role=Assignment.Role.CO, active=True).select_related("unit")
+        )
     return parts
 
 
@@ -224,10 +242,10 @@ class AppealListItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     enterprise = EnterpriseRefSerializer()
     channel = serializers.CharField()
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.CharField(source="category.code", allow_null=True)
     major = serializers.BooleanField()
     handling_mode = serializers.SerializerMethodField()
-    lead_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lead_unit = serializers.CharField(source="lead_unit.code", allow_null=True)
     deadlines = DeadlinesSerializer(source="*")
     overdue = serializers.SerializerMethodField()
     escalation_level = serializers.IntegerField()
@@ -251,7 +269,7 @@ class AppealSerializer(AppealListItemSerializer):
     supervisions = SupervisionSerializer(many=True)
     rating = serializers.SerializerMethodField()
     events = EventSerializer(many=True)
-    office = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    office = serializers.CharField(source="office.code")
     complex = serializers.BooleanField()
     suspended = serializers.SerializerMethodField()
     milestones = MilestonesSerializer(source="*")
@@ -282,4 +300,4 @@ class AppealSerializer(AppealListItemSerializer):
 class CategorySerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.CharField(source="parent.code", allow_null=True)

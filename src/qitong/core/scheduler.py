@@ -33,13 +33,10 @@ class Scheduler:
             if self.clock() < self.next_run[job.name]:
                 continue
             self.next_run[job.name] = self.clock() + job.every.total_seconds()
-            close_old_connections()
             try:
                 import_string(job.task).run()
             except Exception:
                 log.exception("scheduled job %s failed", job.name)
-            finally:
-                close_old_connections()
             ran.append(job.name)
         return ran
 
@@ -52,5 +49,8 @@ class Scheduler:
 
     def _loop(self):
         while not self._stop.is_set():
+            # This thread keeps its own connection: drop it when broken or stale.
+            close_old_connections()
             self.run_due()
+            close_old_connections()
             self._stop.wait(5)

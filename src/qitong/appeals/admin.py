@@ -1,0 +1,72 @@
+"""The appeal loop's configuration in the admin: the category tree and the escalation ladder.
+
+Appeals themselves are listed read-only: every change goes through the actions
+(the API and the workbenches), never through a raw admin form.
+"""
+
+from django.contrib import admin
+
+from qitong.appeals.models import Appeal, Category, EscalationStep, Event, Supervision
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "is_policy", "is_active"]
+    list_filter = ["is_policy", "is_active"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(EscalationStep)
+class EscalationStepAdmin(admin.ModelAdmin):
+    list_display = ["level", "title", "unit"]
+    autocomplete_fields = ["unit"]
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    fields = ["at", "action", "actor", "unit", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SupervisionInline(admin.TabularInline):
+    model = Supervision
+    fields = ["trigger", "reason", "opened_at", "closed_at", "urge_count"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "title",
+        "enterprise",
+        "status",
+        "lead_unit",
+        "resolve_due",
+        "escalation_level",
+    ]
+    list_filter = ["status", "channel", "handling_mode", "major", "provisional"]
+    search_fields = ["number", "title", "enterprise__name", "enterprise__uscc"]
+    list_select_related = ["enterprise", "lead_unit"]
+    date_hierarchy = "created_at"
+    inlines = [SupervisionInline, EventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

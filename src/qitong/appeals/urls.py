@@ -1,0 +1,33 @@
+from django.urls import path
+
+from qitong.appeals import api
+
+api_urlpatterns = [
+    path("appeals", api.AppealListView.as_view(), name="api-appeals"),
+    path("appeals/ledger.xlsx", api.LedgerView.as_view(), name="api-appeals-ledger"),
+    path("appeals/<int:pk>", api.AppealDetailView.as_view(), name="api-appeal"),
+    path(
+        "appeals/<int:pk>/attachments",
+        api.AttachmentListView.as_view(),
+        name="api-appeal-attachments",
+    ),
+    path(
+        "appeals/<int:pk>/attachments/<int:attachment_id>",
+        api.AttachmentDownloadView.as_view(),
+        name="api-appeal-attachment",
+    ),
+    *(
+        path(
+            f"appeals/<int:pk>/{name}",
+            api.AppealActionView.as_view(operation=name),
+            name=f"api-appeal-{name}",
+        )
+        for name in api.ACTIONS
+    ),
+    path(
+        "appeals/<int:pk>/<str:operation>",
+        api.UnknownActionView.as_view(),
+        name="api-appeal-unknown-action",
+    ),
+    path("categories", api.CategoryListView.as_view(), name="api-categories"),
+]

@@ -1,0 +1,146 @@
+"""The ledger (台帐): a spreadsheet of the caller's visible appeals, read back cell by cell."""
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from openpyxl import load_workbook
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from qitong.appeals import actions
+from tests.appeals.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = [
+    "编号",
+    "企业名称",
+    "统一社会信用代码",
+    "标题",
+    "渠道",
+    "分类",
+    "状态",
+    "办理方式",
+    "牵头单位",
+    "协办单位",
+    "提交时间",
+    "派单时间",
+    "联系期限",
+    "联系时间",
+    "按时联系",
+    "答复期限",
+    "答复时间",
+    "按时答复",
+    "办结期限",
+    "办结时间",
+    "按时办结",
+    "期限暂定",
+    "升级级别",
+    "过程评价",
+    "结果评价",
+]
+
+
+def client_for(user):
+    token, _created = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    return client
+
+
+def sheet_of(response):
+    assert response.status_code == 200
+    assert (
+        response["Content-Type"]
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    return {row[0]: dict(zip(HEADERS, row, strict=True)) for row in rows[1:]}
+
+
+@pytest.fixture
+def cases(city):
+    contacted = city.dispatched(when=at("2026-11-02 10:00"), lead="fgw")
+    actions.sign(contacted, acting_user=city.fgw_user, at=at("2026-11-02 11:00"))
+    actions.contact(contacted, acting_user=city.fgw_user, at=at("2026-11-02 14:00"), note="已联系")
+    silent = city.dispatched(
+        city.key_company, when=at("2026-11-02 10:00"), mode="coordinated", lead="fgw", co=["gxj"]
+    )
+    waiting = city.file(city.other_company, when=at("2026-11-03 09:00"))
+    return contacted, silent, waiting
+
+
+def test_the_office_downloads_every_case_with_on_time_flags(city, cases):
+    contacted, silent, waiting = cases
+    with time_machine.travel(at("2026-11-04 09:00"), tick=False):
+        rows = sheet_of(client_for(city.office_user).get("/api/v1/appeals/ledger.xlsx"))
+    assert set(rows) == {contacted.number, silent.number, waiting.number}
+
+    row = rows[contacted.number]
+    assert row["企业名称"] == "济南泉华电子有限公司"
+    assert row["统一社会信用代码"] == city.company.uscc
+    assert row["渠道"] == "网站"
+    assert row["状态"] == "办理中"
+    assert row["办理方式"] == "转交办理"
+    assert row["牵头单位"] == "市发展和改革委员会"
+    assert row["派单时间"] == dt.datetime(2026, 11, 2, 10, 0)
+    assert row["联系期限"] == dt.datetime(2026, 11, 3, 10, 0)
+    assert row["联系时间"] == dt.datetime(2026, 11, 2, 14, 0)
+    assert row["按时联系"] == "是"
+    assert row["按时答复"] is None  # not yet due: blank
+    assert row["按时办结"] is None
+    assert row["期限暂定"] == "否"
+    assert row["升级级别"] == 0
+
+    row = rows[silent.number]
+    assert row["协办单位"] == "市工业和信息化局"
+    assert row["办理方式"] == "协调办理"
+    assert row["按时联系"] == "否"  # a key enterprise: half a working day, long passed
+
+    row = rows[waiting.number]
+    assert row["状态"] == "待受理"
+    assert row["派单时间"] is None
+    assert row["按时联系"] is None
+    assert row["提交时间"] == dt.datetime(2026, 11, 3, 9, 0)
+
+
+def test_a_unit_downloads_only_its_cases_and_filters_apply(city, cases):
+    contacted, silent, _waiting = cases
+    assert set(sheet_of(client_for(city.gxj_user).get("/api/v1/appeals/ledger.xlsx"))) == {
+        silent.number
+    }
+    office = client_for(city.office_user)
+    assert set(sheet_of(office.get("/api/v1/appeals/ledger.xlsx", {"unit": "gxj"}))) == {
+        silent.number
+    }
+    assert set(
+        sheet_of(office.get("/api/v1/appeals/ledger.xlsx", {"enterprise": city.company.uscc}))
+    ) == {contacted.number}
+
+
+def test_the_ratings_appear_once_given(city):
+    appeal = city.dispatched(when=at("2026-11-02 10:00"))
+    actions.sign(appeal, acting_user=city.fgw_user, at=at("2026-11-02 10:30"))
+    actions.resolve(appeal, acting_user=city.fgw_user, at=at("2026-11-02 11:00"), result="已办结")
+    actions.approve(appeal, acting_user=city.office_user, at=at("2026-11-02 12:00"))
+    actions.rate(
+        appeal,
+        acting_user=city.ent_user,
+        at=at("2026-11-03 09:00"),
+        process="basically_satisfied",
+        result="satisfied",
+    )
+    row = sheet_of(client_for(city.leader_user).get("/api/v1/appeals/ledger.xlsx"))[appeal.number]
+    assert (row["过程评价"], row["结果评价"]) == ("基本满意", "满意")
+    assert row["按时办结"] == "是"
+    assert row["状态"] == "已归档"
+
+
+def test_enterprises_have_no_ledger(city):
+    response = client_for(city.ent_user).get("/api/v1/appeals/ledger.xlsx")
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"

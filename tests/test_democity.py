@@ -1,0 +1,42 @@
+import pytest
+
+from qitong.democity import ACCOUNTS, load_demo_city
+from qitong.enterprises.models import Enterprise
+from qitong.enterprises.uscc import validate_uscc
+from qitong.orgs.models import Region, Unit, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_city_is_complete_valid_and_loaded_once():
+    accounts = load_demo_city()
+    assert Region.objects.filter(parent__code="370100").count() == 3
+    assert Unit.objects.filter(kind=Unit.Kind.DEPARTMENT).count() >= 15
+    assert Unit.objects.filter(kind=Unit.Kind.TOWN).count() >= 6
+    assert {
+        "fgw",
+        "gxj",
+        "czj",
+        "swj",
+        "jrb",
+        "tax",
+        "zrzy",
+        "sthj",
+        "zjj",
+        "rsj",
+        "scjg",
+        "jtys",
+        "power",
+    } <= set(Unit.objects.values_list("code", flat=True))
+    enterprises = list(Enterprise.objects.all())
+    assert len(enterprises) == 200
+    for enterprise in enterprises:
+        validate_uscc(enterprise.uscc)
+        enterprise.full_clean()
+    assert {e.tier for e in enterprises} == {"key", "normal"}
+    assert {e.size for e in enterprises} == {"large", "medium", "small", "micro"}
+    assert len({e.industry[0] for e in enterprises}) >= 6
+    assert {row[1] for row in ACCOUNTS} == set(User.Role.values)
+    assert [row[0] for row in accounts] == [row[0] for row in ACCOUNTS]
+    assert load_demo_city() == accounts
+    assert Enterprise.objects.count() == 200
