@@ -3,6 +3,8 @@
 import socket
 
 import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import make_uscc
@@ -90,3 +92,11 @@ def leader_user(db):
 @pytest.fixture
 def admin_user(db):
     return _user("root", User.Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def client_for(user):
+    """An API client acting as ``user`` through a bearer token."""
+    token, _created = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    return client

@@ -1,5 +1,6 @@
 import pytest
 
+from qitong.appeals.models import EscalationStep
 from qitong.democity import ACCOUNTS, load_demo_city
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import validate_uscc
@@ -38,5 +39,7 @@ def test_the_demo_city_is_complete_valid_and_loaded_once():
     assert len({e.industry[0] for e in enterprises}) >= 6
     assert {row[1] for row in ACCOUNTS} == set(User.Role.values)
     assert [row[0] for row in accounts] == [row[0] for row in ACCOUNTS]
+    ladder = EscalationStep.objects.order_by("level").values_list("unit__code", flat=True)
+    assert list(ladder) == ["office", "deputy-secgen", "vice-mayor", "mayor"]
     assert load_demo_city() == accounts
     assert Enterprise.objects.count() == 200

@@ -10,6 +10,7 @@ import random
 
 from django.db import transaction
 
+from qitong.appeals.models import EscalationStep
 from qitong.enterprises.models import Contact, Enterprise, Qualification
 from qitong.enterprises.uscc import CHARSET, make_uscc
 from qitong.orgs.models import Region, Unit, User
@@ -112,6 +113,9 @@ def load_demo_city():
         Unit.objects.create(code=code, name=name, kind=Unit.Kind.DEPARTMENT, region=city)
     for code, name in LEADERS:
         Unit.objects.create(code=code, name=name, kind=Unit.Kind.LEADER, region=city, parent=office)
+    # The escalation ladder: office → deputy secretary-general → vice mayor → mayor.
+    for level, code in enumerate(["office", *(code for code, _name in LEADERS)], start=1):
+        EscalationStep.objects.filter(level=level).update(unit=Unit.objects.get(code=code))
 
     districts = []
     for region_code, name, slug, towns in DISTRICTS:

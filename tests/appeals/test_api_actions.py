@@ -1,11 +1,10 @@
 """Every action of the contract's table through the API: its code, its answer, its refusals."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.appeals.models import Appeal, Event, Request
 from tests.appeals.conftest import at
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +28,6 @@ CONTRACT_FIELDS = {
     "rating",
     "events",
 }
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def act(user, appeal_id, action, body=None):

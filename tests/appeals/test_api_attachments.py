@@ -5,11 +5,10 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.appeals.models import Appeal, Attachment, Event
 from tests.appeals.conftest import at
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +29,6 @@ def zipped(names):
 @pytest.fixture(autouse=True)
 def _uploads(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def upload(user, appeal, name, content):

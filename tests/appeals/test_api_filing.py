@@ -5,15 +5,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from qitong.appeals.models import Appeal, Attachment, Event
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def body(city, **fields):

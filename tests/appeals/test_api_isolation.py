@@ -2,13 +2,12 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.appeals import actions
 from qitong.appeals.api import ACTIONS
 from qitong.appeals.models import Appeal, Attachment, Event
 from tests.appeals.conftest import at
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -18,13 +17,6 @@ PDF = b"%PDF-1.7\n%%EOF\n"
 @pytest.fixture(autouse=True)
 def _uploads(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ import io
 import pytest
 import time_machine
 from openpyxl import load_workbook
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.appeals import actions
 from tests.appeals.conftest import at
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +40,6 @@ HEADERS = [
     "过程评价",
     "结果评价",
 ]
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def sheet_of(response):

@@ -2,23 +2,15 @@
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.appeals import actions, deadlines
 from qitong.appeals.models import Appeal
 from tests.appeals.conftest import at
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 LIST_FIELDS = {"id", "number", "status", "title", "enterprise", "lead_unit", "deadlines", "overdue"}
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def numbers(response):

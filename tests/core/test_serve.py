@@ -1,6 +1,7 @@
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -65,3 +66,33 @@ def test_it_migrates_an_older_database_before_serving(tmp_path):
             for (name,) in db.execute("SELECT name FROM django_migrations WHERE app='enterprises'")
         }
     assert "0002_initial" in names
+
+
+def test_in_embedded_mode_serve_runs_the_periodic_jobs_itself(tmp_path):
+    """The hourly session clean-up runs at start inside the server's own process."""
+    env = qitong_env(tmp_path)
+    assert qitong("migrate", env=env).returncode == 0
+    with sqlite3.connect(tmp_path / "qitong.db") as db:
+        db.execute(
+            "INSERT INTO django_session (session_key, session_data, expire_date)"
+            " VALUES ('stale', '', '2000-01-01 00:00:00')"
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qitong", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with sqlite3.connect(tmp_path / "qitong.db") as db:
+                left = db.execute("SELECT count(*) FROM django_session").fetchone()[0]
+            if left == 0:
+                break
+            time.sleep(0.2)
+    finally:
+        stop(process)
+    assert left == 0

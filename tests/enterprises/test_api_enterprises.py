@@ -2,22 +2,14 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import check_character, make_uscc, validate_uscc
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 GOOD = make_uscc("91370102MA3C12345")
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def body(**fields):

@@ -1,21 +1,13 @@
 """Administration through the API: units and users by the admin token; reference lists for everyone."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from qitong.orgs.models import Unit, User
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 STRONG = "Quanhua-2026-strong!"
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
-    return client
 
 
 def test_the_admin_adds_a_unit(admin_user, office_unit):

@@ -27,7 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qitong.appeals import actions, deadlines, ledger
+from qitong.appeals import actions, deadlines, figures, ledger
 from qitong.appeals import serializers as s
 from qitong.appeals.access import access_appeal_for_user, visible_appeals
 from qitong.appeals.models import Assignment, Category, Event
@@ -283,3 +283,30 @@ class CategoryListView(APIView):
     def get(self, request):
         categories = Category.objects.filter(is_active=True).select_related("parent")
         return Response({"results": s.CategorySerializer(categories, many=True).data})
+
+
+class FiguresView(APIView):
+    """A month's figures per unit (received, on time, returned, redo, satisfaction, "three 100%")."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description=_("月份，如 2026-11；默认本月"))],
+        responses=inline_serializer(
+            "UnitFiguresList",
+            {
+                "start": drf_serializers.DateTimeField(),
+                "end": drf_serializers.DateTimeField(),
+                "results": drf_serializers.ListField(child=drf_serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request):
+        units = figures.units_for_user(request.user)
+        start, end = s.MonthSerializer.period(request.query_params, today=clock.local(clock.now()))
+        rows = figures.unit_figures(start, end, units=units, as_of=clock.now())
+        return Response(
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "results": [row.as_dict() for row in rows],
+            }
+        )

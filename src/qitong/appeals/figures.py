@@ -9,9 +9,12 @@ assessment and monthly bulletins" scores units from these.
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from django.core.exceptions import PermissionDenied
+
+from qitong.appeals.access import is_city_office
 from qitong.appeals.models import Appeal, Event
 from qitong.core.clock import SHANGHAI
-from qitong.orgs.models import Unit
+from qitong.orgs.models import Unit, User
 
 GOOD = (Appeal.Rating.SATISFIED, Appeal.Rating.BASICALLY_SATISFIED)
 
@@ -141,3 +144,22 @@ def unit_figures(start, end, *, units=None, as_of=None):
             figures.process_satisfied += event.data.get("process") in GOOD
             figures.result_satisfied += event.data.get("result") in GOOD
     return [figures.finish() for figures in by_code.values()]
+
+
+def units_for_user(user):
+    """The units whose figures ``user`` may read.
+
+    The city office, leaders and admins: every unit; a district office: the
+    units of its district; a unit: itself; an enterprise: none (403).
+    """
+    units = Unit.objects.exclude(kind=Unit.Kind.LEADER).order_by("code")
+    if user.role in (User.Role.LEADER, User.Role.ADMIN) or (
+        user.role == User.Role.OFFICE and is_city_office(user.unit)
+    ):
+        return units
+    if user.role == User.Role.OFFICE and user.unit_id:
+        district = user.unit.parent_id
+        return units.filter(pk=district) | units.filter(parent_id=district)
+    if user.role == User.Role.UNIT and user.unit_id:
+        return units.filter(pk=user.unit_id)
+    raise PermissionDenied

@@ -301,3 +301,24 @@ class CategorySerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     parent = serializers.CharField(source="parent.code", allow_null=True)
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        error_messages={"invalid": _("月份应为 YYYY-MM 格式，如 2026-11。")},
+    )
+
+    @classmethod
+    def period(cls, params, *, today):
+        """[start, end) of the month asked for (default: this month); 400 on a bad value."""
+        from qitong.appeals.figures import month
+
+        parsed = cls(data=params)
+        parsed.is_valid(raise_exception=True)
+        value = parsed.validated_data.get("month")
+        if not value:
+            return month(today.year, today.month)
+        year, number = value.split("-")
+        return month(int(year), int(number))

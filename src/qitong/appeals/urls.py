@@ -30,4 +30,5 @@ api_urlpatterns = [
         name="api-appeal-unknown-action",
     ),
     path("categories", api.CategoryListView.as_view(), name="api-categories"),
+    path("figures", api.FiguresView.as_view(), name="api-figures"),
 ]
