@@ -159,6 +159,12 @@ def _escalate(overdue, at, calendar):
     top = actions.ladder_top()
     raised = 0
     for appeal in overdue:
+        # Judge on the row as read; lock only the few that must rise, and judge again.
+        if (
+            appeal.escalation_level >= top
+            or target_level(appeal, at, calendar, top) <= appeal.escalation_level
+        ):
+            continue
         with transaction.atomic():
             locked = (
                 Appeal.objects.select_for_update(of=("self",))
