@@ -272,3 +272,15 @@ def test_the_same_channel_and_external_id_returns_the_first_appeal(city):
 def test_numbers_restart_each_year(city):
     city.file(when=at("2026-12-31 23:00"))
     assert city.file(when=at("2027-01-01 08:00")).number == "QT-2027-000001"
+
+
+def test_the_pages_offer_exactly_the_actions_the_rules_allow(city):
+    appeal = city.dispatched(when=WHEN)
+    assert actions.available_actions(city.fgw_user, appeal) == ["sign", "return", "attach"]
+    assert actions.available_actions(city.office_user, appeal) == ["attach", "supervise", "escalate"]
+    assert actions.available_actions(city.ent_user, appeal) == ["attach"]
+    assert actions.available_actions(city.gxj_user, appeal) == []
+    appeal = actions.sign(appeal, acting_user=city.fgw_user, at=WHEN)
+    actions.suspend(appeal, acting_user=city.fgw_user, at=WHEN, reason="等待材料")
+    assert "suspend" not in actions.available_actions(city.fgw_user, appeal)
+    assert {"approve_suspension", "deny_suspension"} <= set(actions.available_actions(city.office_user, appeal))

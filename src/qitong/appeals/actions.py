@@ -8,6 +8,8 @@ and the sweep all call these; nothing else writes ``status``.
 """
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -92,6 +94,108 @@ def _require(appeal, *states):
 def _allow(condition):
     if not condition:
         raise PermissionDenied(_("您无权对该诉求执行此操作。"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may take an action, from which states, and what else must hold."""
+
+    who: Callable
+    states: tuple
+    blocked: Callable = staticmethod(lambda appeal: None)  # a reason it can't be done now
+
+
+def _lead_not_direct(user, appeal):
+    return is_lead_for(user, appeal) and appeal.handling_mode != Appeal.Mode.DIRECT
+
+
+def _lead_or_office(user, appeal):
+    return is_lead_for(user, appeal) or is_office_for(user, appeal)
+
+
+def _case_party(user, appeal):
+    return is_owner(user, appeal) or is_office_for(user, appeal) or is_lead_for(user, appeal)
+
+
+def _pending_kind(appeal, kind):
+    return appeal.requests.filter(kind=kind, decision=Request.Decision.PENDING).exists()
+
+
+def _while_suspended(appeal):
+    return _("诉求处于中止状态，请先恢复办理。") if appeal.suspended_since else None
+
+
+def _unless_suspended(appeal):
+    return None if appeal.suspended_since else _("诉求未处于中止状态。")
+
+
+def _suspension_open(appeal):
+    if appeal.suspended_since:
+        return _("诉求已处于中止状态。")
+    if _pending_kind(appeal, Request.Kind.SUSPENSION):
+        return _("已有待审批的申请。")
+    return None
+
+
+def _extension_open(appeal):
+    return _("已有待审批的申请。") if _pending_kind(appeal, Request.Kind.EXTENSION) else None
+
+
+def _no_pending(kind):
+    return lambda appeal: None if _pending_kind(appeal, kind) else _("没有待审批的申请。")
+
+
+def _already_rated(appeal):
+    return _("本轮办理已评价，等待服务企业办公室处理。") if appeal.rating_result else None
+
+
+OPEN = Appeal.OPEN_STATES
+RULES = {
+    "accept": Rule(is_office_for, (S.SUBMITTED,)),
+    "reject": Rule(is_office_for, (S.SUBMITTED,)),
+    "dispatch": Rule(is_office_for, (S.ACCEPTED,)),
+    "sign": Rule(is_lead_for, (S.DISPATCHED,)),
+    "return": Rule(_lead_not_direct, (S.DISPATCHED, S.IN_PROGRESS)),
+    "contact": Rule(is_lead_for, (S.IN_PROGRESS,)),
+    "reply": Rule(is_lead_for, (S.IN_PROGRESS,)),
+    "contribute": Rule(is_co_unit_for, (S.DISPATCHED, S.IN_PROGRESS)),
+    "resolve": Rule(is_lead_for, (S.IN_PROGRESS,), _while_suspended),
+    "extend": Rule(is_lead_for, (S.IN_PROGRESS,), _extension_open),
+    "approve_extension": Rule(is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.EXTENSION)),
+    "deny_extension": Rule(is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.EXTENSION)),
+    "suspend": Rule(is_lead_for, (S.IN_PROGRESS,), _suspension_open),
+    "approve_suspension": Rule(
+        is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.SUSPENSION)
+    ),
+    "deny_suspension": Rule(is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.SUSPENSION)),
+    "resume": Rule(_lead_or_office, (S.IN_PROGRESS,), _unless_suspended),
+    "approve": Rule(is_office_for, (S.PENDING_REVIEW,)),
+    "redo": Rule(is_office_for, (S.PENDING_REVIEW, S.PENDING_RATING)),
+    "rate": Rule(is_owner, (S.PENDING_RATING,), _already_rated),
+    "archive": Rule(is_office_for, (S.PENDING_RATING,)),
+    "attach": Rule(_case_party, OPEN),
+    "supervise": Rule(is_office_for, OPEN),
+    "escalate": Rule(is_office_for, OPEN),
+}
+
+
+def _check(appeal, user, name):
+    """The one gate of every action: the actor's right (403), then the state (409)."""
+    rule = RULES[name]
+    _allow(rule.who(user, appeal))
+    _require(appeal, *rule.states)
+    reason = rule.blocked(appeal)
+    if reason:
+        raise Conflict(reason, appeal.status)
+
+
+def available_actions(user, appeal):
+    """The names of the actions ``user`` may take on ``appeal`` now, for the pages."""
+    return [
+        name
+        for name, rule in RULES.items()
+        if appeal.status in rule.states and rule.who(user, appeal) and not rule.blocked(appeal)
+    ]
 
 
 def _text(value, field, *, required=True, limit=NOTE_MAX):
@@ -239,8 +343,7 @@ def _repeat_of(existing, enterprise):
 
 @transition
 def accept(appeal, *, acting_user, at):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.SUBMITTED)
+    _check(appeal, acting_user, "accept")
     appeal.status = S.ACCEPTED
     appeal.save(update_fields=["status"])
     record(appeal, "accept", actor=acting_user, at=at)
@@ -248,8 +351,7 @@ def accept(appeal, *, acting_user, at):
 
 @transition
 def reject(appeal, *, acting_user, at, reason):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.SUBMITTED)
+    _check(appeal, acting_user, "reject")
     reason = _text(reason, "reason")
     appeal.status, appeal.closed_at = S.REJECTED, at
     appeal.save(update_fields=["status", "closed_at"])
@@ -270,8 +372,7 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
     The city office may also hand a case to a district office, which then
     dispatches it within its district as the city office would.
     """
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.ACCEPTED)
+    _check(appeal, acting_user, "dispatch")
     if mode not in Appeal.Mode.values:
         raise ValidationError({"mode": [_("办理方式 %(value)s 无效。") % {"value": mode}]})
     if not isinstance(co_units, list | tuple):
@@ -384,8 +485,7 @@ def _check_within_district(office, unit, field):
 
 @transition
 def sign(appeal, *, acting_user, at):
-    _allow(is_lead_for(acting_user, appeal))
-    _require(appeal, S.DISPATCHED)
+    _check(appeal, acting_user, "sign")
     appeal.status, appeal.signed_at = S.IN_PROGRESS, at
     appeal.save(update_fields=["status", "signed_at"])
     record(appeal, "sign", actor=acting_user, at=at, unit=appeal.lead_unit)
@@ -394,8 +494,7 @@ def sign(appeal, *, acting_user, at):
 @transition
 def return_to_office(appeal, *, acting_user, at, reason):
     """A misrouted case goes back to the office; its deadlines are cleared."""
-    _allow(is_lead_for(acting_user, appeal) and appeal.handling_mode != Appeal.Mode.DIRECT)
-    _require(appeal, S.DISPATCHED, S.IN_PROGRESS)
+    _check(appeal, acting_user, "return")
     reason = _text(reason, "reason")
     unit = appeal.lead_unit
     appeal.assignments.filter(active=True).exclude(role=Assignment.Role.OFFICE).update(active=False)
@@ -421,8 +520,7 @@ def return_to_office(appeal, *, acting_user, at, reason):
 
 
 def _milestone(appeal, acting_user, at, note, field, action):
-    _allow(is_lead_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
+    _check(appeal, acting_user, action)
     note = _text(note, "note")
     first = getattr(appeal, field) is None
     if first:
@@ -449,8 +547,7 @@ def reply(appeal, *, acting_user, at, note):
 
 @transition
 def contribute(appeal, *, acting_user, at, note):
-    _allow(is_co_unit_for(acting_user, appeal))
-    _require(appeal, S.DISPATCHED, S.IN_PROGRESS)
+    _check(appeal, acting_user, "contribute")
     note = _text(note, "note")
     part = appeal.assignments.get(unit_id=acting_user.unit_id, role=Assignment.Role.CO, active=True)
     if part.contributed_at is None:
@@ -462,10 +559,7 @@ def contribute(appeal, *, acting_user, at, note):
 
 @transition
 def resolve(appeal, *, acting_user, at, result):
-    _allow(is_lead_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
-    if appeal.suspended_since:
-        raise Conflict(_("诉求处于中止状态，请先恢复办理。"), appeal.status)
+    _check(appeal, acting_user, "resolve")
     result = _text(result, "result", limit=CONTENT_MAX)
     appeal.status, appeal.resolved_at, appeal.result = S.PENDING_REVIEW, at, result
     appeal.save(update_fields=["status", "resolved_at", "result"])
@@ -524,8 +618,7 @@ def _decide(request, acting_user, at, decision):
 
 @transition
 def extend(appeal, *, acting_user, at, working_days, reason):
-    _allow(is_lead_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
+    _check(appeal, acting_user, "extend")
     days = _working_days(working_days)
     reason = _text(reason, "reason")
     if deadlines.extension_room(appeal) <= 0:
@@ -553,8 +646,7 @@ def extend(appeal, *, acting_user, at, working_days, reason):
 @transition
 def approve_extension(appeal, *, acting_user, at, note=""):
     """Grant the extension, cut to the cap of 30 (15 for key enterprises) working days from dispatch."""
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
+    _check(appeal, acting_user, "approve_extension")
     pending = _pending(appeal, Request.Kind.EXTENSION)
     granted = min(pending.working_days, deadlines.extension_room(appeal))
     _decide(pending, acting_user, at, Request.Decision.APPROVED)
@@ -582,8 +674,7 @@ def approve_extension(appeal, *, acting_user, at, note=""):
 
 @transition
 def deny_extension(appeal, *, acting_user, at, reason=""):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
+    _check(appeal, acting_user, "deny_extension")
     _decide(_pending(appeal, Request.Kind.EXTENSION), acting_user, at, Request.Decision.DENIED)
     record(
         appeal,
@@ -597,10 +688,7 @@ def deny_extension(appeal, *, acting_user, at, reason=""):
 @transition
 def suspend(appeal, *, acting_user, at, reason):
     """Ask to stop the clock while the case waits on the enterprise."""
-    _allow(is_lead_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
-    if appeal.suspended_since:
-        raise Conflict(_("诉求已处于中止状态。"), appeal.status)
+    _check(appeal, acting_user, "suspend")
     reason = _text(reason, "reason")
     _open_request(appeal, acting_user, at, Request.Kind.SUSPENSION, reason)
     record(appeal, "suspend", actor=acting_user, at=at, unit=appeal.lead_unit, note=reason)
@@ -608,8 +696,7 @@ def suspend(appeal, *, acting_user, at, reason):
 
 @transition
 def approve_suspension(appeal, *, acting_user, at, note=""):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
+    _check(appeal, acting_user, "approve_suspension")
     _decide(_pending(appeal, Request.Kind.SUSPENSION), acting_user, at, Request.Decision.APPROVED)
     appeal.suspended_since = at
     appeal.save(update_fields=["suspended_since"])
@@ -624,8 +711,7 @@ def approve_suspension(appeal, *, acting_user, at, note=""):
 
 @transition
 def deny_suspension(appeal, *, acting_user, at, reason=""):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
+    _check(appeal, acting_user, "deny_suspension")
     _decide(_pending(appeal, Request.Kind.SUSPENSION), acting_user, at, Request.Decision.DENIED)
     record(
         appeal,
@@ -639,10 +725,7 @@ def deny_suspension(appeal, *, acting_user, at, reason=""):
 @transition
 def resume(appeal, *, acting_user, at, note=""):
     """Restart the clock: every deadline moves by the working time spent suspended."""
-    _allow(is_lead_for(acting_user, appeal) or is_office_for(acting_user, appeal))
-    _require(appeal, S.IN_PROGRESS)
-    if not appeal.suspended_since:
-        raise Conflict(_("诉求未处于中止状态。"), appeal.status)
+    _check(appeal, acting_user, "resume")
     calendar = WorkCalendar()
     paused = deadlines.suspended_working_days(appeal, at, calendar)
     appeal.suspended_days += paused
@@ -664,8 +747,7 @@ def resume(appeal, *, acting_user, at, note=""):
 
 @transition
 def approve(appeal, *, acting_user, at):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.PENDING_REVIEW)
+    _check(appeal, acting_user, "approve")
     appeal.status = S.PENDING_RATING
     appeal.rating_process = appeal.rating_result = ""
     appeal.save(update_fields=["status", "rating_process", "rating_result"])
@@ -681,8 +763,7 @@ def approve(appeal, *, acting_user, at):
 @transition
 def redo(appeal, *, acting_user, at, reason):
     """Send the result back to the lead unit to be done again."""
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.PENDING_REVIEW, S.PENDING_RATING)
+    _check(appeal, acting_user, "redo")
     reason = _text(reason, "reason")
     after_rating = appeal.status == S.PENDING_RATING
     appeal.status, appeal.resolved_at = S.IN_PROGRESS, None
@@ -709,8 +790,7 @@ def redo(appeal, *, acting_user, at, reason):
 
 @transition
 def rate(appeal, *, acting_user, at, process, result, comment=""):
-    _allow(is_owner(acting_user, appeal))
-    _require(appeal, S.PENDING_RATING)
+    _check(appeal, acting_user, "rate")
     errors = {}
     if process not in Appeal.Rating.values:
         errors["process"] = [_("应为 satisfied、basically_satisfied 或 unsatisfied。")]
@@ -718,8 +798,6 @@ def rate(appeal, *, acting_user, at, process, result, comment=""):
         errors["result"] = [_("应为 satisfied、basically_satisfied 或 unsatisfied。")]
     if errors:
         raise ValidationError(errors)
-    if appeal.rating_result:
-        raise Conflict(_("本轮办理已评价，等待服务企业办公室处理。"), appeal.status)
     comment = _text(comment, "comment", required=False)
     appeal.rating_process, appeal.rating_result, appeal.rating_comment = process, result, comment
     appeal.rated_at = at
@@ -741,8 +819,7 @@ def rate(appeal, *, acting_user, at, process, result, comment=""):
 
 @transition
 def archive(appeal, *, acting_user, at, reason):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, S.PENDING_RATING)
+    _check(appeal, acting_user, "archive")
     reason = _text(reason, "reason")
     appeal.status, appeal.closed_at = S.ARCHIVED, at
     appeal.save(update_fields=["status", "closed_at"])
@@ -763,12 +840,7 @@ def attach(appeal, *, acting_user, at, upload):
     """
     from qitong.appeals import uploads
 
-    _allow(
-        is_owner(acting_user, appeal)
-        or is_office_for(acting_user, appeal)
-        or is_lead_for(acting_user, appeal)
-    )
-    _require(appeal, *Appeal.OPEN_STATES)
+    _check(appeal, acting_user, "attach")
     content_type = uploads.inspect(upload)
     name = uploads.display_name(upload.name)
     attachment = Attachment(
@@ -815,8 +887,7 @@ def open_supervision(appeal, trigger, *, at, reason, actor=None):
 
 @transition
 def supervise(appeal, *, acting_user, at, reason):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, *Appeal.OPEN_STATES)
+    _check(appeal, acting_user, "supervise")
     reason = _text(reason, "reason")
     if (
         open_supervision(
@@ -829,8 +900,7 @@ def supervise(appeal, *, acting_user, at, reason):
 
 @transition
 def escalate(appeal, *, acting_user, at, level, reason):
-    _allow(is_office_for(acting_user, appeal))
-    _require(appeal, *Appeal.OPEN_STATES)
+    _check(appeal, acting_user, "escalate")
     reason = _text(reason, "reason")
     top = ladder_top()
     if (
