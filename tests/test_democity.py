@@ -43,3 +43,18 @@ def test_the_demo_city_is_complete_valid_and_loaded_once():
     assert list(ladder) == ["office", "deputy-secgen", "vice-mayor", "mayor"]
     assert load_demo_city() == accounts
     assert Enterprise.objects.count() == 200
+
+
+def test_the_demo_appeals_walk_the_loop_through_the_actions():
+    from qitong.appeals.models import Appeal, Event
+    from tests.appeals.conftest import at
+
+    load_demo_city(appeals=40, now=at("2026-11-30 10:00"))
+    statuses = set(Appeal.objects.values_list("status", flat=True))
+    assert {"submitted", "accepted", "in_progress", "pending_rating"} <= statuses
+    assert (
+        Event.objects.filter(action="dispatch").count()
+        >= Appeal.objects.exclude(dispatched_at=None).count()
+        > 0
+    )
+    assert not Appeal.objects.filter(created_at__gt=at("2026-11-30 10:00")).exists()

@@ -6,11 +6,15 @@ the escalation ladder; about 200 enterprises with valid codes across
 industries, sizes and tiers; and one account for each role.
 """
 
+import datetime as dt
 import random
 
 from django.db import transaction
 
-from qitong.appeals.models import EscalationStep
+from qitong.appeals import actions, sweep
+from qitong.appeals.models import Category, EscalationStep
+from qitong.core import clock
+from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Contact, Enterprise, Qualification
 from qitong.enterprises.uscc import CHARSET, make_uscc
 from qitong.orgs.models import Region, Unit, User
@@ -99,8 +103,12 @@ def _uscc(rng, region_code):
 
 
 @transaction.atomic
-def load_demo_city():
-    """Create the demo city; does nothing when it is already there. Returns the accounts."""
+def load_demo_city(*, appeals=0, now=None):
+    """Create the demo city; does nothing when it is already there. Returns the accounts.
+
+    With ``appeals`` > 0 it also files that many appeals over the past weeks
+    and takes each some way through the loop (``qitong demo`` asks for 60).
+    """
     if Unit.objects.filter(code="office").exists():
         return demo_accounts()
     rng = random.Random(SEED)
@@ -206,6 +214,8 @@ def load_demo_city():
         user.set_password(DEMO_PASSWORD)
         user.full_clean()
         user.save()
+    if appeals:
+        load_demo_appeals(appeals, now=now or clock.now(), rng=rng)
     return demo_accounts()
 
 
@@ -223,3 +233,127 @@ def demo_accounts():
         for username, *_rest in ACCOUNTS
         if username in by_name
     ]
+
+
+# category code → (lead unit, titles); the contents are written out below.
+DEMO_TOPICS = {
+    "factors-land": ("zrzy", ["新厂区用地指标迟迟未落实", "工业用地规划调整咨询"]),
+    "factors-power": ("power", ["新上生产线需增容 2000 千伏安", "园区频繁停电影响生产"]),
+    "factors-labour": ("rsj", ["一线技工招工困难", "申请稳岗补贴进度查询"]),
+    "financing-loan": ("jrb", ["流动资金贷款到期续贷困难", "申请科技型企业信用贷款"]),
+    "business-env-tax": ("tax", ["研发费用加计扣除政策适用问题", "出口退税办理周期过长"]),
+    "business-env-permits": ("spj", ["技改项目环评审批材料咨询", "施工许可办理环节多"]),
+    "environment": ("sthj", ["排污许可证延续办理", "环保设备改造补助申请"]),
+    "innovation": ("kjj", ["高新技术企业认定申报指导", "研发平台建设补助兑现"]),
+    "projects-approval": ("fgw", ["重点项目前期手续并联审批", "项目入库申报咨询"]),
+    "policy": ("gxj", ["专精特新企业奖励政策兑现", "技术改造奖补资金何时拨付"]),
+}
+
+
+def load_demo_appeals(count, *, now, rng):
+    """File ``count`` appeals over the past six weeks and move each some way along.
+
+    Everything goes through the actions with travelled instants, so the
+    timelines, deadlines, supervisions and figures are what real use makes.
+    """
+    calendar = WorkCalendar()
+    enterprises = list(Enterprise.objects.order_by("id"))
+    office_user = User.objects.get(username="office")
+    unit_users = {
+        unit.code: _demo_clerk(unit)
+        for unit in Unit.objects.filter(code__in=[v[0] for v in DEMO_TOPICS.values()])
+    }
+    categories = {c.code: c for c in Category.objects.filter(code__in=DEMO_TOPICS)}
+    for number in range(count):
+        code = rng.choice(sorted(DEMO_TOPICS))
+        lead, titles = DEMO_TOPICS[code]
+        # The demo enterprise account's own company gets the first few.
+        enterprise = enterprises[0] if number < 6 else rng.choice(enterprises)
+        start = calendar.add(now - _weeks(rng), rng.choice((0.1, 0.3, 0.6))).at
+        if start > now:
+            continue
+        contact = enterprise.contacts.first()
+        appeal, _created = actions.file_appeal(
+            acting_user=office_user,
+            enterprise=enterprise,
+            title=rng.choice(titles),
+            content=f"{enterprise.name}反映：{rng.choice(titles)}，已多次沟通未果，请协调解决。",
+            channel=rng.choice(["web", "mobile", "wechat", "hotline12345", "visit"]),
+            category=categories[code],
+            major=number % 17 == 0,
+            contact_name=contact.name if contact else "",
+            contact_phone=contact.phone if contact else "",
+            at=start,
+        )
+        _advance(appeal, start, now, calendar, rng, office_user, unit_users[lead], lead)
+    sweep.run(now)
+
+
+def _weeks(rng):
+    return dt.timedelta(days=rng.randint(1, 42), hours=rng.randint(0, 8))
+
+
+def _demo_clerk(unit):
+    clerk = User.objects.filter(unit=unit, role=User.Role.UNIT).first()
+    if clerk is None:
+        clerk = User.objects.create(
+            username=f"{unit.code}-clerk",
+            first_name=f"{unit.name} 经办人",
+            role=User.Role.UNIT,
+            unit=unit,
+        )
+        clerk.set_unusable_password()
+        clerk.save()
+    return clerk
+
+
+def _advance(appeal, start, now, calendar, rng, office_user, clerk, lead):
+    """Walk the appeal through the loop while each next step's instant is in the past."""
+    steps = rng.randint(0, 9)
+    at = start
+
+    def later(days):
+        nonlocal at
+        at = calendar.add(at, days).at
+        return at <= now
+
+    if steps < 1 or not later(0.1):
+        return
+    appeal = actions.accept(appeal, acting_user=office_user, at=at)
+    if steps < 2 or not later(0.2):
+        return
+    appeal = actions.dispatch(
+        appeal, acting_user=office_user, at=at, mode="transfer", lead_unit=lead
+    )
+    if steps < 3 or not later(rng.choice((0.1, 0.3, 1.5))):
+        return
+    appeal = actions.sign(appeal, acting_user=clerk, at=at)
+    if steps == 3 and rng.random() < 0.3:
+        actions.return_to_office(
+            appeal, acting_user=clerk, at=at, reason="该事项不属于本单位职责，请重新派单。"
+        )
+        return
+    if steps < 4 or not later(rng.choice((0.2, 0.5, 1.5))):
+        return
+    appeal = actions.contact(
+        appeal, acting_user=clerk, at=at, note="已电话联系企业负责人，了解具体情况。"
+    )
+    if steps < 5 or not later(rng.choice((0.5, 1.5, 3))):
+        return
+    appeal = actions.reply(appeal, acting_user=clerk, at=at, note="已答复企业办理路径和所需材料。")
+    if steps < 6 or not later(rng.choice((3, 8, 16))):
+        return
+    appeal = actions.resolve(
+        appeal, acting_user=clerk, at=at, result="经协调，问题已解决，企业已确认。"
+    )
+    if steps < 7 or not later(0.5):
+        return
+    appeal = actions.approve(appeal, acting_user=office_user, at=at)
+    if steps < 8 or not later(1):
+        return
+    rater = User.objects.filter(enterprise=appeal.enterprise).first()
+    if rater is not None:
+        result = rng.choice(
+            ["satisfied", "satisfied", "satisfied", "basically_satisfied", "unsatisfied"]
+        )
+        actions.rate(appeal, acting_user=rater, at=at, process="satisfied", result=result)

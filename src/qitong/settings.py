@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "qitong.enterprises",
     "qitong.appeals",
     "qitong.notify",
+    "qitong.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qitong.orgs.context_processors.navigation",
+                "qitong.notify.context_processors.unread",
             ],
         },
     },

@@ -14,5 +14,10 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("", include("qitong.core.urls")),
     path("", include("qitong.orgs.urls")),
+    path("", include("qitong.appeals.page_urls")),
+    path("", include("qitong.appeals.portal_urls")),
     path("", include("qitong.notify.urls")),
+    path("", include("qitong.appeals.office_urls")),
+    path("", include("qitong.appeals.unit_urls")),
+    path("", include("qitong.dashboard.urls")),
 ]

@@ -277,10 +277,17 @@ def test_numbers_restart_each_year(city):
 def test_the_pages_offer_exactly_the_actions_the_rules_allow(city):
     appeal = city.dispatched(when=WHEN)
     assert actions.available_actions(city.fgw_user, appeal) == ["sign", "return", "attach"]
-    assert actions.available_actions(city.office_user, appeal) == ["attach", "supervise", "escalate"]
+    assert actions.available_actions(city.office_user, appeal) == [
+        "attach",
+        "supervise",
+        "escalate",
+        "urge",
+    ]
     assert actions.available_actions(city.ent_user, appeal) == ["attach"]
     assert actions.available_actions(city.gxj_user, appeal) == []
     appeal = actions.sign(appeal, acting_user=city.fgw_user, at=WHEN)
     actions.suspend(appeal, acting_user=city.fgw_user, at=WHEN, reason="等待材料")
     assert "suspend" not in actions.available_actions(city.fgw_user, appeal)
-    assert {"approve_suspension", "deny_suspension"} <= set(actions.available_actions(city.office_user, appeal))
+    assert {"approve_suspension", "deny_suspension"} <= set(
+        actions.available_actions(city.office_user, appeal)
+    )

@@ -11,7 +11,7 @@ from qitong.appeals.models import Appeal, Event, Supervision
 from qitong.notify.models import Message
 from tests.appeals.conftest import City, at
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _together(work, count=2):

@@ -2,13 +2,16 @@ import pytest
 
 from qitong.democity import DEMO_PASSWORD, load_demo_city
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 ROLE_HOMES = [
-    ("office", "/office/", "服务企业办公室工作台"),
-    ("fgw", "/unit/", "承办单位工作台"),
-    ("enterprise", "/enterprise/", "企业服务首页"),
-    ("leader", "/leader/", "领导驾驶舱"),
+    ("office", "/office/queues/", "诉求工作台"),
+    ("fgw", "/unit/cases/", "我的诉求"),
+    ("enterprise", "/portal/", "我的诉求"),
+    ("leader", "/leader/cockpit/", "领导驾驶舱"),
     ("admin", "/admin/", "系统管理"),
 ]
 

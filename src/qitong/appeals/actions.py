@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from qitong.appeals import deadlines
@@ -176,6 +177,8 @@ RULES = {
     "attach": Rule(_case_party, OPEN),
     "supervise": Rule(is_office_for, OPEN),
     "escalate": Rule(is_office_for, OPEN),
+    # by hand, while a unit (or a district office) owes the next step
+    "urge": Rule(is_office_for, (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)),
 }
 
 
@@ -422,7 +425,7 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
         actor=acting_user,
         at=at,
         unit=lead,
-        note=lead.name,
+        note=appeal.get_handling_mode_display(),
         mode=mode,
         lead_unit=lead.code,
         co_units=[unit.code for unit in co],
@@ -896,6 +899,38 @@ def supervise(appeal, *, acting_user, at, reason):
         is None
     ):
         raise Conflict(_("该诉求已有进行中的人工督办。"), appeal.status)
+
+
+def urge_responsible(appeal, *, at, note, cause, actor=None, **data):
+    """Urge whoever owes the next step: the lead unit while it handles the case, else the office.
+
+    Writes the ``urge`` event, counts the urge on the case's open supervisions
+    and messages the unit. The sweep's daily urge and the office's hand urge
+    both come here; the caller holds the transaction.
+    """
+    today = clock.local(at).date()
+    appeal.supervisions.filter(closed_at__isnull=True).update(
+        last_urged_on=today, urge_count=F("urge_count") + 1
+    )
+    unit = appeal.lead_unit if appeal.status in Appeal.HANDLING_STATES else appeal.office
+    record(appeal, "urge", actor=actor, at=at, unit=unit, note=note, **data)
+    notify_unit(
+        unit,
+        appeal,
+        kind="urge",
+        subject=_("催办：%(number)s") % {"number": appeal.number},
+        body=_("%(title)s（%(cause)s）") % {"title": appeal.title, "cause": cause},
+    )
+
+
+@transition
+def urge(appeal, *, acting_user, at, note=""):
+    """The office urges the responsible unit by hand; it counts as the day's urge."""
+    _check(appeal, acting_user, "urge")
+    note = _text(note, "note", required=False) or _("请抓紧办理。")
+    appeal.last_urged_on = clock.local(at).date()
+    appeal.save(update_fields=["last_urged_on"])
+    urge_responsible(appeal, at=at, note=note, cause=note, actor=acting_user, manual=True)
 
 
 @transition

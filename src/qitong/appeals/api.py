@@ -58,6 +58,7 @@ ACTIONS = {
     "deny_suspension": (actions.deny_suspension, s.OptionalReasonBody),
     "resume": (actions.resume, s.OptionalNoteBody),
     "contribute": (actions.contribute, s.NoteBody),
+    "urge": (actions.urge, s.OptionalNoteBody),
 }
 
 DETAIL_PREFETCH = (

@@ -2,18 +2,20 @@
 
 Deadlines are derived, never edited: from the dispatch instant, the limits
 below (halved for key-tier enterprises), the approved extension and the
-working time spent suspended. ``apply`` writes them to the appeal's indexed
-columns; it runs at dispatch, after an extension, after a resume and whenever
+working time spent suspended. ``schedule`` computes them from those alone
+(the triage screen previews a dispatch with it); ``apply`` writes them to the
+appeal's indexed columns; it runs at dispatch, after an extension, after a resume and whenever
 the calendar of a year changes.
 """
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q
 
 from qitong.appeals.models import Appeal
-from qitong.core.workdays import WorkCalendar
+from qitong.core.workdays import Deadline, WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,14 @@ def factor(appeal):
     return HALF if appeal.halved else Decimal(1)
 
 
+def limit_days(*, halved, mode, complex):
+    """Working days to resolve: 15, or 30 for complex or coordinated cases; halved for key enterprises."""
+    long = complex or mode == "coordinated"
+    return (COMPLEX_DAYS if long else RESOLVE_DAYS) * (HALF if halved else Decimal(1))
+
+
 def resolve_limit(appeal):
-    long = appeal.complex or appeal.handling_mode == "coordinated"
-    return (COMPLEX_DAYS if long else RESOLVE_DAYS) * factor(appeal)
+    return limit_days(halved=appeal.halved, mode=appeal.handling_mode, complex=appeal.complex)
 
 
 def extension_room(appeal):
@@ -48,20 +55,67 @@ def extension_room(appeal):
     )
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """The deadlines one dispatch sets, each a ``Deadline`` (instant + provisional flag)."""
+
+    contact: Deadline
+    reply: Deadline
+    resolve: Deadline
+    co_unit: Deadline  # a co-unit's part, when the case is coordinated
+
+    @property
+    def provisional(self):
+        return any(
+            due.provisional for due in (self.contact, self.reply, self.resolve, self.co_unit)
+        )
+
+
+def schedule(
+    start,
+    *,
+    halved,
+    mode,
+    complex,
+    extension_days=Decimal(0),
+    suspended_days=Decimal(0),
+    calendar,
+):
+    """The deadlines of a case dispatched at ``start``; reads nothing but the calendar.
+
+    ``apply`` writes them to a dispatched appeal; the office's triage screen
+    shows them before the dispatch is confirmed.
+    """
+    each = HALF if halved else Decimal(1)
+    limit = limit_days(halved=halved, mode=mode, complex=complex)
+    return Schedule(
+        contact=calendar.add(start, CONTACT_DAYS * each + suspended_days),
+        reply=calendar.add(start, REPLY_DAYS * each + suspended_days),
+        resolve=calendar.add(start, limit + extension_days + suspended_days),
+        co_unit=calendar.add(start, min(CO_UNIT_DAYS * each, limit) + suspended_days),
+    )
+
+
 def apply(appeal, calendar=None):
     """Compute and set the deadlines of a dispatched appeal (and of its co-units)."""
     if appeal.dispatched_at is None:
         return
-    calendar = calendar or WorkCalendar()
-    start, paused = appeal.dispatched_at, appeal.suspended_days
-    contact = calendar.add(start, CONTACT_DAYS * factor(appeal) + paused)
-    reply = calendar.add(start, REPLY_DAYS * factor(appeal) + paused)
-    resolve = calendar.add(start, resolve_limit(appeal) + appeal.extension_days + paused)
-    appeal.contact_due, appeal.reply_due, appeal.resolve_due = contact.at, reply.at, resolve.at
-    appeal.provisional = contact.provisional or reply.provisional or resolve.provisional
-    co_due = calendar.add(start, min(CO_UNIT_DAYS * factor(appeal), resolve_limit(appeal)) + paused)
-    appeal.assignments.filter(role="co", active=True).update(due_at=co_due.at)
-    appeal.provisional = appeal.provisional or co_due.provisional
+    due = schedule(
+        appeal.dispatched_at,
+        halved=appeal.halved,
+        mode=appeal.handling_mode,
+        complex=appeal.complex,
+        extension_days=appeal.extension_days,
+        suspended_days=appeal.suspended_days,
+        calendar=calendar or WorkCalendar(),
+    )
+    appeal.contact_due, appeal.reply_due, appeal.resolve_due = (
+        due.contact.at,
+        due.reply.at,
+        due.resolve.at,
+    )
+    appeal.assignments.filter(role="co", active=True).update(due_at=due.co_unit.at)
+    appeal.provisional = due.provisional
 
 
 def missed_since(appeal, at):
@@ -70,6 +124,18 @@ def missed_since(appeal, at):
         due for due, done in _milestones(appeal) if due is not None and due < at and done is None
     ]
     return min(missed, default=None)
+
+
+def working_days_left(due, at, calendar):
+    """Working days from ``at`` to ``due``; negative once ``due`` has passed."""
+    if due is None:
+        return None
+    day = Decimal(calendar.day_length.total_seconds())
+    if due >= at:
+        spent, _provisional = calendar.between(at, due)
+        return (Decimal(spent.total_seconds()) / day).quantize(Decimal("0.1"))
+    spent, _provisional = calendar.between(due, at)
+    return -(Decimal(spent.total_seconds()) / day).quantize(Decimal("0.1"))
 
 
 def suspended_working_days(appeal, until, calendar=None):

@@ -87,11 +87,53 @@ def _late(appeal, as_of):
     return False
 
 
-def unit_figures(start, end, *, units=None, as_of=None):
-    """Figures of each unit for [start, end); ``as_of`` judges what is still open (default: end)."""
+# The counts of ``UnitFigures`` that ``unit_cases`` backs with appeal ids.
+COUNTED = (
+    "received",
+    "contacted_on_time",
+    "replied_on_time",
+    "resolved_on_time",
+    "overdue",
+    "returned",
+    "redo_by_office",
+    "redo_after_rating",
+    "suspended",
+    "extensions",
+    "rated",
+    "process_satisfied",
+    "result_satisfied",
+    "signed",
+    "replied",
+)
+
+
+@dataclass
+class UnitCases:
+    """The appeals behind each count of a unit's figures.
+
+    Each list holds one appeal id per thing counted: a count is the length of
+    its list. Counts of events (returns, redos, ratings) may name an appeal
+    twice when it was, say, returned twice in the period.
+    """
+
+    unit: str
+    name: str
+    lists: dict = field(default_factory=lambda: {name: [] for name in COUNTED})
+
+    def add(self, name, appeal_id, counted=True):
+        if counted:
+            self.lists[name].append(appeal_id)
+
+
+def unit_cases(start, end, *, units=None, as_of=None):
+    """The appeal ids behind each unit's figures for [start, end), by unit code.
+
+    ``as_of`` judges what is still open (default: end). ``unit_figures`` counts
+    these lists, so a figure and the cases listed behind it never disagree.
+    """
     as_of = min(as_of or end, end)
     units = list(units if units is not None else Unit.objects.exclude(kind=Unit.Kind.LEADER))
-    by_code = {unit.code: UnitFigures(unit=unit.code, name=unit.name) for unit in units}
+    by_code = {unit.code: UnitCases(unit=unit.code, name=unit.name) for unit in units}
     by_id = {unit.pk: by_code[unit.code] for unit in units}
 
     dispatches = Event.objects.filter(action="dispatch", at__gte=start, at__lt=end).select_related(
@@ -99,24 +141,20 @@ def unit_figures(start, end, *, units=None, as_of=None):
     )
     seen = set()
     for event in dispatches:
-        figures = by_code.get(event.data.get("lead_unit"))
+        cases = by_code.get(event.data.get("lead_unit"))
         appeal = event.appeal
-        if (
-            figures is None
-            or event.data.get("mode") == "district"
-            or (appeal.pk, figures.unit) in seen
-        ):
+        if cases is None or event.data.get("mode") == "district" or (appeal.pk, cases.unit) in seen:
             continue
-        seen.add((appeal.pk, figures.unit))
-        figures.received += 1
-        if appeal.lead_unit_id is None or by_id.get(appeal.lead_unit_id) is not figures:
+        seen.add((appeal.pk, cases.unit))
+        cases.add("received", appeal.pk)
+        if appeal.lead_unit_id is None or by_id.get(appeal.lead_unit_id) is not cases:
             continue  # returned since: counted under "returned"
-        figures.signed += appeal.signed_at is not None
-        figures.replied += appeal.replied_at is not None
-        figures.contacted_on_time += _on_time(appeal.contacted_at, appeal.contact_due)
-        figures.replied_on_time += _on_time(appeal.replied_at, appeal.reply_due)
-        figures.resolved_on_time += _on_time(appeal.resolved_at, appeal.resolve_due)
-        figures.overdue += _late(appeal, as_of)
+        cases.add("signed", appeal.pk, appeal.signed_at is not None)
+        cases.add("replied", appeal.pk, appeal.replied_at is not None)
+        cases.add("contacted_on_time", appeal.pk, _on_time(appeal.contacted_at, appeal.contact_due))
+        cases.add("replied_on_time", appeal.pk, _on_time(appeal.replied_at, appeal.reply_due))
+        cases.add("resolved_on_time", appeal.pk, _on_time(appeal.resolved_at, appeal.resolve_due))
+        cases.add("overdue", appeal.pk, _late(appeal, as_of))
 
     events = Event.objects.filter(
         action__in=["return", "redo", "approve_suspension", "approve_extension", "rate"],
@@ -125,25 +163,35 @@ def unit_figures(start, end, *, units=None, as_of=None):
     ).select_related("appeal")
     for event in events:
         unit_id = event.unit_id if event.action in ("return", "redo") else event.appeal.lead_unit_id
-        figures = by_id.get(unit_id)
-        if figures is None:
+        cases = by_id.get(unit_id)
+        if cases is None:
             continue
         if event.action == "return":
-            figures.returned += 1
+            cases.add("returned", event.appeal_id)
         elif event.action == "redo":
-            if event.data.get("after_rating"):
-                figures.redo_after_rating += 1
-            else:
-                figures.redo_by_office += 1
+            after_rating = bool(event.data.get("after_rating"))
+            cases.add("redo_after_rating" if after_rating else "redo_by_office", event.appeal_id)
         elif event.action == "approve_suspension":
-            figures.suspended += 1
+            cases.add("suspended", event.appeal_id)
         elif event.action == "approve_extension":
-            figures.extensions += 1
+            cases.add("extensions", event.appeal_id)
         elif event.action == "rate":
-            figures.rated += 1
-            figures.process_satisfied += event.data.get("process") in GOOD
-            figures.result_satisfied += event.data.get("result") in GOOD
-    return [figures.finish() for figures in by_code.values()]
+            cases.add("rated", event.appeal_id)
+            cases.add("process_satisfied", event.appeal_id, event.data.get("process") in GOOD)
+            cases.add("result_satisfied", event.appeal_id, event.data.get("result") in GOOD)
+    return by_code
+
+
+def unit_figures(start, end, *, units=None, as_of=None):
+    """Figures of each unit for [start, end); ``as_of`` judges what is still open (default: end)."""
+    return [
+        UnitFigures(
+            unit=cases.unit,
+            name=cases.name,
+            **{name: len(ids) for name, ids in cases.lists.items()},
+        ).finish()
+        for cases in unit_cases(start, end, units=units, as_of=as_of).values()
+    ]
 
 
 def units_for_user(user):

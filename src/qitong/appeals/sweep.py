@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from qitong.appeals import actions, deadlines
@@ -193,31 +193,20 @@ def _urge(at, calendar):
             # The conditional UPDATE is the claim: a second worker finds nothing left.
             if not Appeal.objects.filter(not_urged_today, pk=appeal_id).update(last_urged_on=today):
                 continue
-            open_ones = Supervision.objects.filter(appeal_id=appeal_id, closed_at__isnull=True)
-            triggers = sorted(set(open_ones.values_list("trigger", flat=True)))
-            open_ones.update(last_urged_on=today, urge_count=F("urge_count") + 1)
-            _urge_case(
-                Appeal.objects.select_related("lead_unit", "office").get(pk=appeal_id), triggers, at
+            triggers = sorted(
+                set(
+                    Supervision.objects.filter(
+                        appeal_id=appeal_id, closed_at__isnull=True
+                    ).values_list("trigger", flat=True)
+                )
+            )
+            labels = "、".join(str(T(trigger).label) for trigger in triggers)
+            actions.urge_responsible(
+                Appeal.objects.select_related("lead_unit", "office").get(pk=appeal_id),
+                at=at,
+                note=_("%(triggers)s：请抓紧办理。") % {"triggers": labels},
+                cause=labels,
+                triggers=triggers,
             )
             urged += 1
     return urged
-
-
-def _urge_case(appeal, triggers, at):
-    unit = appeal.lead_unit if appeal.status in Appeal.HANDLING_STATES else appeal.office
-    labels = "、".join(str(T(trigger).label) for trigger in triggers)
-    actions.record(
-        appeal,
-        "urge",
-        at=at,
-        unit=unit,
-        note=_("%(triggers)s：请抓紧办理。") % {"triggers": labels},
-        triggers=triggers,
-    )
-    actions.notify_unit(
-        unit,
-        appeal,
-        kind="urge",
-        subject=_("催办：%(number)s") % {"number": appeal.number},
-        body=_("%(title)s（%(triggers)s）") % {"title": appeal.title, "triggers": labels},
-    )

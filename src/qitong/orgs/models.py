@@ -161,5 +161,7 @@ class User(AbstractUser):
 
     @property
     def home_url_name(self):
-        """Where this user lands after login: the admin site for admins, else the role's home."""
-        return "admin:index" if self.role == self.Role.ADMIN else f"{self.role}-home"
+        """Where this user lands after login: the workbench of the role."""
+        from qitong.orgs.context_processors import HOMES
+
+        return HOMES[self.role]

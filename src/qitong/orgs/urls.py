@@ -7,5 +7,4 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    *(path(f"{role}/", views.role_home(role), name=f"{role}-home") for role in views.HOME_TITLES),
 ]

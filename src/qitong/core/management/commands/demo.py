@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 from qitong.core.management.commands.serve import ensure_port_free
 from qitong.democity import DEMO_PASSWORD, load_demo_city
 
+DEMO_APPEALS = 60
+
 
 class Command(BaseCommand):
     help = _("准备数据目录，载入示范城市，启动网站并打印演示账号。")
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         if not no_serve:
             ensure_port_free(host, port)
         call_command("migrate", interactive=False, verbosity=0)
-        accounts = load_demo_city()
+        accounts = load_demo_city(appeals=DEMO_APPEALS)
         self.stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD})
         for username, role, scope in accounts:
             self.stdout.write(f"  {username:<14} {role:<10} {scope}")

@@ -1,0 +1,207 @@
+"""The unit workbench: the cases a department or town handles, by what is due next.
+
+Each tab is one queryset over the appeals the user may see. The next deadline
+(the earliest milestone not yet met; a co-unit's own part deadline) is computed
+in the database so that ordering and pagination stay right on a large table;
+only the rows of the shown page get their working time left on the calendar.
+"""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from qitong.appeals.access import visible_appeals
+from qitong.appeals.deadlines import working_days_left
+from qitong.appeals.models import Appeal, Assignment, Category
+from qitong.core import clock
+from qitong.core.pages import paginate
+from qitong.core.workdays import WorkCalendar
+from qitong.orgs.models import User
+
+S = Appeal.Status
+DONE_STATES = (S.PENDING_REVIEW, S.PENDING_RATING, S.ARCHIVED)
+STEP_WORDS = {
+    "contact": _("联系"),
+    "reply": _("答复"),
+    "resolve": _("办结"),
+    "co": _("协办"),
+}
+
+
+class Tab:
+    """One tab of the workbench: its label, colour and rows."""
+
+    def __init__(self, key, label, colour=""):
+        self.key, self.label, self.colour = key, label, colour
+
+
+TABS = (
+    Tab("sign", _("待签收"), "warning"),
+    Tab("doing", _("办理中")),
+    Tab("co", _("协办")),
+    Tab("done", _("待审核/已办结"), "success"),
+    Tab("returned", _("已退回"), "danger"),
+)
+TAB_KEYS = {tab.key for tab in TABS}
+
+
+class UnitFilter(forms.Form):
+    q = forms.CharField(
+        label=_("关键词"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("标题、编号或企业名称"), "type": "search", "size": 24}
+        ),
+    )
+    category = forms.ModelChoiceField(
+        label=_("分类"),
+        required=False,
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("全部"),
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), *S.choices]
+    )
+
+    def apply(self, appeals):
+        if not self.is_valid():
+            return appeals
+        words, category, status = (self.cleaned_data[key] for key in ("q", "category", "status"))
+        if words:
+            appeals = appeals.filter(
+                Q(title__icontains=words)
+                | Q(number__icontains=words)
+                | Q(enterprise__name__icontains=words)
+            )
+        if category:
+            appeals = appeals.filter(Q(category=category) | Q(category__parent=category))
+        if status:
+            appeals = appeals.filter(status=status)
+        return appeals
+
+
+def _lead_next_due(appeals):
+    """Annotate the earliest unmet milestone: its deadline and its step.
+
+    Contact, reply and resolve deadlines are ordered by construction (1, 3 and
+    15+ working days from dispatch, moved alike by suspension), so the first
+    unmet one in that order is the earliest.
+    """
+    unmet = [
+        (Q(contacted_at__isnull=True), "contact_due", "contact"),
+        (Q(replied_at__isnull=True), "reply_due", "reply"),
+        (Q(resolved_at__isnull=True), "resolve_due", "resolve"),
+    ]
+    return appeals.annotate(
+        next_due=Case(
+            *(When(condition, then=F(field)) for condition, field, _step in unmet),
+            default=None,
+            output_field=DateTimeField(),
+        ),
+        next_step=Case(
+            *(When(condition, then=Value(step)) for condition, _field, step in unmet),
+            default=Value(""),
+            output_field=CharField(),
+        ),
+    )
+
+
+def tab_queryset(key, user):
+    """The appeals of one tab for a unit user, annotated with ``next_due`` and ``next_step``."""
+    unit_id = user.unit_id
+    appeals = visible_appeals(user)
+    if key == "sign":
+        return _lead_next_due(appeals.filter(lead_unit_id=unit_id, status=S.DISPATCHED))
+    if key == "doing":
+        return _lead_next_due(appeals.filter(lead_unit_id=unit_id, status=S.IN_PROGRESS))
+    if key == "co":
+        return (
+            appeals.annotate(
+                my_part=FilteredRelation(
+                    "assignments",
+                    condition=Q(
+                        assignments__unit_id=unit_id,
+                        assignments__role=Assignment.Role.CO,
+                        assignments__active=True,
+                    ),
+                )
+            )
+            .filter(my_part__isnull=False, my_part__contributed_at__isnull=True)
+            .annotate(next_due=F("my_part__due_at"), next_step=Value("co", CharField()))
+        )
+    if key == "done":
+        return appeals.filter(lead_unit_id=unit_id, status__in=DONE_STATES).annotate(
+            next_due=Value(None, DateTimeField()), next_step=Value("", CharField())
+        )
+    returned = Assignment.objects.filter(
+        appeal=OuterRef("pk"), unit_id=unit_id, role=Assignment.Role.LEAD, active=False
+    )
+    return (
+        appeals.filter(Exists(returned))
+        .exclude(lead_unit_id=unit_id)
+        .annotate(next_due=Value(None, DateTimeField()), next_step=Value("", CharField()))
+    )
+
+
+# Within a tab: the next deadline first; cases without one by their latest news.
+TIE_BREAKS = {
+    "done": ("-resolved_at", "-id"),
+    "returned": ("-created_at", "-id"),
+}
+
+
+def _ordered(key, appeals):
+    return appeals.order_by(
+        F("next_due").asc(nulls_last=True), *TIE_BREAKS.get(key, ("-created_at", "-id"))
+    )
+
+
+@login_required
+def workbench(request):
+    """我的诉求: tabs with counts, filters, and the chosen tab's cases by next deadline."""
+    if request.user.role != User.Role.UNIT or request.user.unit_id is None:
+        raise PermissionDenied
+    key = request.GET.get("tab")
+    if key not in TAB_KEYS:
+        key = "sign"
+    counts = {tab.key: tab_queryset(tab.key, request.user).count() for tab in TABS}
+    form = UnitFilter(request.GET or None)
+    appeals = form.apply(tab_queryset(key, request.user)).select_related("enterprise", "category")
+    context = paginate(request, _ordered(key, appeals))
+    at, calendar = clock.now(), WorkCalendar()
+    rows = []
+    for appeal in context["page"]:
+        suspended = appeal.suspended_since is not None and appeal.status in Appeal.HANDLING_STATES
+        rows.append(
+            {
+                "appeal": appeal,
+                "step": STEP_WORDS.get(appeal.next_step, ""),
+                "suspended": suspended,
+                "left": None
+                if suspended or appeal.next_due is None
+                else working_days_left(appeal.next_due, at, calendar),
+            }
+        )
+    context.update(
+        title=_("我的诉求"),
+        tabs=[(tab, counts[tab.key]) for tab in TABS],
+        tab=key,
+        form=form,
+        rows=rows,
+    )
+    return render(request, "appeals/unit/workbench.html", context)

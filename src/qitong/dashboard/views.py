@@ -1,0 +1,96 @@
+"""The cockpit pages: parse the month (and figure, unit), ask ``cockpit`` for the numbers, render."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.validators import RegexValidator
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from qitong.core import clock
+from qitong.core.pages import paginate
+from qitong.dashboard import cockpit as figures_of
+
+MONTH = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", _("月份应为 YYYY-MM 格式，如 2026-11。"))
+
+
+def month_field():
+    return forms.CharField(
+        label=_("统计月份"),
+        required=False,
+        validators=[MONTH],
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
+    )
+
+
+class PeriodForm(forms.Form):
+    month = month_field()
+
+
+class CasesForm(forms.Form):
+    kind = forms.ChoiceField(label=_("指标"), choices=list(figures_of.KINDS.items()))
+    month = month_field()
+    unit = forms.ChoiceField(label=_("单位"), required=False)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [("", _("全市")), *((u.code, u.name) for u in units)]
+
+
+def _allowed(request):
+    if not figures_of.can_view(request.user):
+        raise PermissionDenied
+
+
+def _month(form, today):
+    value = form.cleaned_data.get("month") if form.is_valid() else ""
+    start, end = figures_of.month_of(value, today)
+    return start, end, f"{start:%Y-%m}"
+
+
+@login_required
+def cockpit(request):
+    _allowed(request)
+    at = clock.now()
+    form = PeriodForm(request.GET)
+    start, end, month = _month(form, clock.local(at))
+    context = {
+        "title": _("领导驾驶舱"),
+        "form": form,
+        "month": month,
+        "start": start,
+        **figures_of.overview(request.user, start, end, at),
+    }
+    return render(request, "dashboard/cockpit.html", context)
+
+
+@login_required
+def cases(request):
+    _allowed(request)
+    at = clock.now()
+    units = figures_of.period_units()
+    form = CasesForm(request.GET, units=units)
+    if not form.is_valid():
+        context = {"title": _("指标明细"), "form": form, "invalid": True}
+        return render(request, "dashboard/cases.html", context, status=400)
+    start, end, month = _month(form, clock.local(at))
+    kind, unit = form.cleaned_data["kind"], form.cleaned_data["unit"]
+    found = figures_of.cases(
+        kind, user=request.user, start=start, end=end, at=at, unit=unit, units=units
+    )
+    listing = paginate(request, found.appeals)
+    figures_of.mark_overdue(listing["page"].object_list, at)
+    context = {
+        "title": figures_of.KINDS[kind],
+        "breadcrumbs": [(_("领导驾驶舱"), f"{reverse('cockpit')}?month={month}")],
+        "form": form,
+        "kind": kind,
+        "per_month": kind in figures_of.PERIOD_KINDS,
+        "note": getattr(figures_of.PERIOD_KINDS.get(kind), "note", ""),
+        "month": month,
+        "unit_name": dict(form.fields["unit"].choices).get(unit),
+        "found": found,
+        **listing,
+    }
+    return render(request, "dashboard/cases.html", context)
