@@ -149,3 +149,40 @@ def test_a_calendar_change_elsewhere_leaves_deadlines_alone(
         load_official_schedule(2030, parse_schedule("2030-01-01,holiday,元旦", 2030))
     assert not appeal.events.filter(action="recompute_deadlines").exists()
     assert appeal.resolve_due - MONDAY < dt.timedelta(days=30)
+
+
+def test_time_limits_set_in_the_admin_apply_to_later_dispatches_only(city, admin_client):
+    from qitong.appeals.models import TimeLimits
+
+    before = city.dispatched(when=MONDAY)
+    page = admin_client.get("/admin/appeals/timelimits/", follow=True)
+    assert page.status_code == 200 and "办理时限" in page.content.decode()
+    form = {
+        "contact_days": "1",
+        "reply_days": "2",
+        "resolve_days": "10",
+        "long_days": "20",
+        "cap_days": "25",
+        "co_unit_days": "5",
+        "key_factor": "0.5",
+    }
+    response = admin_client.post("/admin/appeals/timelimits/1/change/", form)
+    assert response.status_code == 302
+    assert TimeLimits.load().resolve_days == Decimal(10)
+    after = city.dispatched(when=MONDAY)
+    assert after.reply_due == at("2026-11-04 10:00")
+    assert after.resolve_due == at("2026-11-16 10:00")
+    # The earlier case keeps the limits it was dispatched with, also when recomputed.
+    actions.sign(before, acting_user=city.fgw_user, at=MONDAY)
+    actions.extend(before, acting_user=city.fgw_user, at=MONDAY, working_days=20, reason="会商")
+    before = actions.approve_extension(before, acting_user=city.office_user, at=MONDAY)
+    assert before.extension_days == Decimal(15)  # its cap is still 30
+
+
+def test_time_limits_must_be_in_order(db):
+    from qitong.appeals.models import TimeLimits
+
+    limits = TimeLimits.load()
+    limits.reply_days = Decimal(20)
+    with pytest.raises(ValidationError):
+        limits.full_clean()

@@ -408,6 +408,7 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
 
     appeal.handling_mode, appeal.lead_unit, appeal.complex = mode, lead, complex
     appeal.halved = appeal.enterprise.tier == Enterprise.Tier.KEY
+    appeal.limits = deadlines.limits_in_force()
     appeal.dispatched_at = at
     appeal.extension_days = appeal.suspended_days = Decimal(0)
     appeal.suspended_since = None

@@ -5,8 +5,9 @@ Appeals themselves are listed read-only: every change goes through the actions
 """
 
 from django.contrib import admin
+from django.shortcuts import redirect
 
-from qitong.appeals.models import Appeal, Category, EscalationStep, Event, Supervision
+from qitong.appeals.models import Appeal, Category, EscalationStep, Event, Supervision, TimeLimits
 
 
 @admin.register(Category)
@@ -70,3 +71,28 @@ class AppealAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TimeLimits)
+class TimeLimitsAdmin(admin.ModelAdmin):
+    """One row: the list opens it directly; it can't be added twice or deleted."""
+
+    list_display = [
+        "__str__",
+        "contact_days",
+        "reply_days",
+        "resolve_days",
+        "long_days",
+        "cap_days",
+        "key_factor",
+    ]
+
+    def has_add_permission(self, request):
+        return not TimeLimits.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        row = TimeLimits.load()
+        return redirect("admin:appeals_timelimits_change", row.pk)

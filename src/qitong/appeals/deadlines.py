@@ -14,18 +14,44 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from qitong.appeals.models import Appeal
+from qitong.appeals.models import Appeal, TimeLimits
 from qitong.core.workdays import Deadline, WorkCalendar
 
 log = logging.getLogger(__name__)
 
-CONTACT_DAYS = Decimal(1)
-REPLY_DAYS = Decimal(3)
-RESOLVE_DAYS = Decimal(15)
-COMPLEX_DAYS = Decimal(30)  # complex or coordinated cases
-CAP_DAYS = Decimal(30)  # no extension past this from dispatch
-CO_UNIT_DAYS = Decimal(10)  # a co-unit's part of a coordinated case
-HALF = Decimal("0.5")
+
+@dataclass(frozen=True)
+class Limits:
+    """Working-day limits: the contract's 1-3-15-30, halved for key enterprises."""
+
+    contact_days: Decimal = Decimal(1)
+    reply_days: Decimal = Decimal(3)
+    resolve_days: Decimal = Decimal(15)
+    long_days: Decimal = Decimal(30)  # complex or coordinated cases
+    cap_days: Decimal = Decimal(30)  # no extension past this from dispatch
+    co_unit_days: Decimal = Decimal(10)  # a co-unit's part of a coordinated case
+    key_factor: Decimal = Decimal("0.5")
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**{name: Decimal(value) for name, value in data.items()})
+
+
+def limits_in_force():
+    """The admin's ``TimeLimits`` row as JSON: what a dispatch copies onto its appeal."""
+    return TimeLimits.load().as_json()
+
+
+def current_limits():
+    """The limits in force now."""
+    return Limits.from_json(limits_in_force())
+
+
+def limits_of(appeal):
+    """The limits copied onto the appeal at its dispatch."""
+    return Limits.from_json(appeal.limits) if appeal.limits else current_limits()
+
+
 # Each deadline column and the milestone that meets it.
 MILESTONE_FIELDS = (
     ("contact_due", "contacted_at"),
@@ -34,25 +60,30 @@ MILESTONE_FIELDS = (
 )
 
 
-def factor(appeal):
-    return HALF if appeal.halved else Decimal(1)
+def _factor(halved, limits):
+    return limits.key_factor if halved else Decimal(1)
 
 
-def limit_days(*, halved, mode, complex):
+def limit_days(*, halved, mode, complex, limits):
     """Working days to resolve: 15, or 30 for complex or coordinated cases; halved for key enterprises."""
     long = complex or mode == "coordinated"
-    return (COMPLEX_DAYS if long else RESOLVE_DAYS) * (HALF if halved else Decimal(1))
+    return (limits.long_days if long else limits.resolve_days) * _factor(halved, limits)
 
 
 def resolve_limit(appeal):
-    return limit_days(halved=appeal.halved, mode=appeal.handling_mode, complex=appeal.complex)
+    return limit_days(
+        halved=appeal.halved,
+        mode=appeal.handling_mode,
+        complex=appeal.complex,
+        limits=limits_of(appeal),
+    )
 
 
 def extension_room(appeal):
     """How many more working days an extension may add before the cap."""
-    return max(
-        Decimal(0), CAP_DAYS * factor(appeal) - resolve_limit(appeal) - appeal.extension_days
-    )
+    limits = limits_of(appeal)
+    cap = limits.cap_days * _factor(appeal.halved, limits)
+    return max(Decimal(0), cap - resolve_limit(appeal) - appeal.extension_days)
 
 
 @dataclass(frozen=True)
@@ -80,19 +111,21 @@ def schedule(
     extension_days=Decimal(0),
     suspended_days=Decimal(0),
     calendar,
+    limits=None,
 ):
     """The deadlines of a case dispatched at ``start``; reads nothing but the calendar.
 
     ``apply`` writes them to a dispatched appeal; the office's triage screen
     shows them before the dispatch is confirmed.
     """
-    each = HALF if halved else Decimal(1)
-    limit = limit_days(halved=halved, mode=mode, complex=complex)
+    limits = limits or current_limits()
+    each = _factor(halved, limits)
+    limit = limit_days(halved=halved, mode=mode, complex=complex, limits=limits)
     return Schedule(
-        contact=calendar.add(start, CONTACT_DAYS * each + suspended_days),
-        reply=calendar.add(start, REPLY_DAYS * each + suspended_days),
+        contact=calendar.add(start, limits.contact_days * each + suspended_days),
+        reply=calendar.add(start, limits.reply_days * each + suspended_days),
         resolve=calendar.add(start, limit + extension_days + suspended_days),
-        co_unit=calendar.add(start, min(CO_UNIT_DAYS * each, limit) + suspended_days),
+        co_unit=calendar.add(start, min(limits.co_unit_days * each, limit) + suspended_days),
     )
 
 
@@ -108,6 +141,7 @@ def apply(appeal, calendar=None):
         extension_days=appeal.extension_days,
         suspended_days=appeal.suspended_days,
         calendar=calendar or WorkCalendar(),
+        limits=limits_of(appeal),
     )
     appeal.contact_due, appeal.reply_due, appeal.resolve_due = (
         due.contact.at,

@@ -4,7 +4,10 @@ Nothing here changes an appeal's state: ``qitong.appeals.actions`` does, one
 function per transition, each writing its ``Event``.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +37,76 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def _days(label, default):
+    return models.DecimalField(label, max_digits=5, decimal_places=2, default=Decimal(default))
+
+
+class TimeLimits(models.Model):
+    """The working-day limits a dispatch gets; one row, edited in the admin.
+
+    The defaults are the contract's 1-3-15-30 (halved for key enterprises).
+    A dispatch copies the limits in force onto the appeal (``Appeal.limits``),
+    so changing them here affects later dispatches only.
+    """
+
+    contact_days = _days(_("联系企业（工作日）"), 1)
+    reply_days = _days(_("答复企业（工作日）"), 3)
+    resolve_days = _days(_("办结（工作日）"), 15)
+    long_days = _days(_("疑难复杂或协调办理办结（工作日）"), 30)
+    cap_days = _days(_("含延期最长（工作日）"), 30)
+    co_unit_days = _days(_("协办单位（工作日）"), 10)
+    key_factor = models.DecimalField(
+        _("重点企业时限系数"), max_digits=3, decimal_places=2, default=Decimal("0.5")
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="time_limits_single_row")
+        ]
+
+    def __str__(self):
+        return str(_("办理时限"))
+
+    def clean(self):
+        order = [
+            self.contact_days,
+            self.reply_days,
+            self.resolve_days,
+            self.long_days,
+            self.cap_days,
+        ]
+        if any(value is None or value <= 0 for value in order) or order != sorted(order):
+            raise ValidationError(
+                _("时限应为正数，且 联系 ≤ 答复 ≤ 办结 ≤ 疑难复杂 ≤ 含延期最长。")
+            )
+        if self.co_unit_days is None or not 0 < self.co_unit_days <= self.long_days:
+            raise ValidationError(
+                {"co_unit_days": _("协办时限应大于 0 且不超过疑难复杂办结时限。")}
+            )
+        if self.key_factor is None or not 0 < self.key_factor <= 1:
+            raise ValidationError({"key_factor": _("系数应大于 0 且不超过 1。")})
+
+    @classmethod
+    def load(cls):
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+    def as_json(self):
+        names = [
+            "contact_days",
+            "reply_days",
+            "resolve_days",
+            "long_days",
+            "cap_days",
+            "co_unit_days",
+            "key_factor",
+        ]
+        return {name: str(getattr(self, name)) for name in names}
 
 
 class EscalationStep(models.Model):
@@ -139,6 +212,7 @@ class Appeal(models.Model):
     )
     complex = models.BooleanField(_("疑难复杂"), default=False)
     halved = models.BooleanField(_("时限减半"), default=False, help_text=_("派单时为重点企业"))
+    limits = models.JSONField(_("派单时的办理时限"), default=dict, blank=True)
     extension_days = models.DecimalField(
         _("已批准延期（工作日）"), max_digits=5, decimal_places=2, default=0
     )
