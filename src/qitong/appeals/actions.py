@@ -676,16 +676,25 @@ def approve_extension(appeal, *, acting_user, at, note=""):
     )
 
 
+def _settle(appeal, acting_user, at, action, kind, decision, note, field):
+    """Decide the pending request of ``kind`` and record it with the office's optional note."""
+    _check(appeal, acting_user, action)
+    _decide(_pending(appeal, kind), acting_user, at, decision)
+    record(appeal, action, actor=acting_user, at=at, note=_text(note, field, required=False))
+
+
 @transition
 def deny_extension(appeal, *, acting_user, at, reason=""):
-    _check(appeal, acting_user, "deny_extension")
-    _decide(_pending(appeal, Request.Kind.EXTENSION), acting_user, at, Request.Decision.DENIED)
-    record(
+    D = Request.Decision
+    _settle(
         appeal,
+        acting_user,
+        at,
         "deny_extension",
-        actor=acting_user,
-        at=at,
-        note=_text(reason, "reason", required=False),
+        Request.Kind.EXTENSION,
+        D.DENIED,
+        reason,
+        "reason",
     )
 
 
@@ -700,29 +709,33 @@ def suspend(appeal, *, acting_user, at, reason):
 
 @transition
 def approve_suspension(appeal, *, acting_user, at, note=""):
-    _check(appeal, acting_user, "approve_suspension")
-    _decide(_pending(appeal, Request.Kind.SUSPENSION), acting_user, at, Request.Decision.APPROVED)
+    D = Request.Decision
+    _settle(
+        appeal,
+        acting_user,
+        at,
+        "approve_suspension",
+        Request.Kind.SUSPENSION,
+        D.APPROVED,
+        note,
+        "note",
+    )
     appeal.suspended_since = at
     appeal.save(update_fields=["suspended_since"])
-    record(
-        appeal,
-        "approve_suspension",
-        actor=acting_user,
-        at=at,
-        note=_text(note, "note", required=False),
-    )
 
 
 @transition
 def deny_suspension(appeal, *, acting_user, at, reason=""):
-    _check(appeal, acting_user, "deny_suspension")
-    _decide(_pending(appeal, Request.Kind.SUSPENSION), acting_user, at, Request.Decision.DENIED)
-    record(
+    D = Request.Decision
+    _settle(
         appeal,
+        acting_user,
+        at,
         "deny_suspension",
-        actor=acting_user,
-        at=at,
-        note=_text(reason, "reason", required=False),
+        Request.Kind.SUSPENSION,
+        D.DENIED,
+        reason,
+        "reason",
     )
 
 
