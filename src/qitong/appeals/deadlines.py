@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
 
 from qitong.appeals.models import Appeal, TimeLimits
 from qitong.core.workdays import Deadline, WorkCalendar
@@ -150,6 +150,36 @@ def apply(appeal, calendar=None):
     )
     appeal.assignments.filter(role="co", active=True).update(due_at=due.co_unit.at)
     appeal.provisional = due.provisional
+
+
+def with_next_deadline(appeals, *, running_only=True):
+    """Annotate each case's earliest unmet deadline (``next_due``) and its step (``next_step``).
+
+    Contact, reply and resolve deadlines are ordered by construction (1, 3 and
+    15+ working days from dispatch, moved alike by suspension), so the first
+    unmet one in that order is the earliest; the database can sort by it.
+    With ``running_only``, cases off the clock (not dispatched, suspended,
+    done) have none.
+    """
+    running = (
+        Q(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True) if running_only else Q()
+    )
+    unmet = [
+        (Q(**{f"{done}__isnull": True}), due, step)
+        for (due, done), step in zip(MILESTONE_FIELDS, ("contact", "reply", "resolve"), strict=True)
+    ]
+    return appeals.annotate(
+        next_due=Case(
+            *(When(running & condition, then=F(due)) for condition, due, _step in unmet),
+            default=None,
+            output_field=DateTimeField(),
+        ),
+        next_step=Case(
+            *(When(running & condition, then=Value(step)) for condition, _due, step in unmet),
+            default=Value(""),
+            output_field=CharField(),
+        ),
+    )
 
 
 def missed_since(appeal, at):

@@ -2,10 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,8 +12,8 @@ from qitong.appeals.access import access_appeal_for_user
 from qitong.appeals.api import ACTIONS
 from qitong.appeals.models import Appeal, Assignment, EscalationStep
 from qitong.appeals.templatetags.appeal_words import action_words
+from qitong.appeals.views.common import attempt, back, refusal
 from qitong.core import clock
-from qitong.core.errors import Conflict
 from qitong.core.workdays import WorkCalendar
 
 MILESTONES = [
@@ -72,20 +70,6 @@ def detail(request, pk):
     return render(request, "appeals/detail.html", context)
 
 
-def _back(request, appeal):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("appeal-detail", pk=appeal.pk)
-
-
-def _errors(detail):
-    """Flatten serializer or ValidationError messages into one line."""
-    if isinstance(detail, dict):
-        return "；".join(f"{message}" for messages_ in detail.values() for message in messages_)
-    return "；".join(str(message) for message in detail)
-
-
 @login_required
 @require_POST
 def act(request, pk, name):
@@ -96,21 +80,14 @@ def act(request, pk, name):
     function, body_class = ACTIONS[name]
     body = body_class(data=request.POST)
     if not body.is_valid():
-        messages.error(request, _errors(body.errors))
-        return _back(request, appeal)
-    try:
-        function(appeal, acting_user=request.user, **body.validated_data)
-    except ValidationError as exc:
-        messages.error(
-            request, _errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-        )
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    except PermissionDenied:
-        messages.error(request, _("您无权对该诉求执行此操作。"))
+        messages.error(request, refusal(body.errors))
     else:
-        messages.success(request, _("已完成：%(action)s") % {"action": action_words(name)})
-    return _back(request, appeal)
+        attempt(
+            request,
+            lambda: function(appeal, acting_user=request.user, **body.validated_data),
+            _("已完成：%(action)s") % {"action": action_words(name)},
+        )
+    return back(request, "appeal-detail", pk=appeal.pk)
 
 
 @login_required
@@ -120,17 +97,10 @@ def upload(request, pk):
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("请选择要上传的文件。"))
-        return _back(request, appeal)
-    try:
-        actions.attach(appeal, acting_user=request.user, upload=upload)
-    except ValidationError as exc:
-        messages.error(
-            request, _errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-        )
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    except PermissionDenied:
-        messages.error(request, _("您无权对该诉求执行此操作。"))
     else:
-        messages.success(request, _("附件已上传。"))
-    return _back(request, appeal)
+        attempt(
+            request,
+            lambda: actions.attach(appeal, acting_user=request.user, upload=upload),
+            _("附件已上传。"),
+        )
+    return back(request, "appeal-detail", pk=appeal.pk)

@@ -11,21 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
-    Case,
-    CharField,
     Count,
-    DateTimeField,
     Exists,
     F,
     OuterRef,
     Q,
-    Value,
-    When,
 )
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -35,6 +29,7 @@ from qitong.appeals.access import access_appeal_for_user, is_city_office, visibl
 from qitong.appeals.api import ACTIONS
 from qitong.appeals.models import Appeal, Category, Request, Supervision
 from qitong.appeals.templatetags.appeal_words import action_words
+from qitong.appeals.views.common import back, refusal
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.core.pages import paginate
@@ -126,33 +121,6 @@ def in_queue(appeals, key, at, near_ids):
     if key == "near":
         return appeals.filter(pk__in=near_ids)
     return appeals.filter(queue_conditions(at)[key])
-
-
-def with_next_deadline(appeals):
-    """Annotate a running case's earliest unmet deadline (``next_due``) and its step.
-
-    Contact, reply and resolve deadlines are ordered by construction, so the
-    first unmet one in that order is the earliest. Cases off the clock (not
-    yet dispatched, suspended, or done) have none.
-    """
-    running = Q(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True)
-    unmet = [
-        (Q(contacted_at__isnull=True), "contact_due", "contact"),
-        (Q(replied_at__isnull=True), "reply_due", "reply"),
-        (Q(resolved_at__isnull=True), "resolve_due", "resolve"),
-    ]
-    return appeals.annotate(
-        next_due=Case(
-            *(When(running & condition, then=F(field)) for condition, field, _s in unmet),
-            default=None,
-            output_field=DateTimeField(),
-        ),
-        next_step=Case(
-            *(When(running & condition, then=Value(step)) for condition, _f, step in unmet),
-            default=Value(""),
-            output_field=CharField(),
-        ),
-    )
 
 
 STEP_WORDS = {
@@ -326,7 +294,7 @@ def workbench(request):
     counts = queue_counts(visible, at, near_ids)
     form = OfficeFilter(request.GET or None, user=request.user)
     appeals = form.apply(in_queue(visible, key, at, near_ids))
-    appeals = with_next_deadline(appeals).select_related("enterprise", "lead_unit")
+    appeals = deadlines.with_next_deadline(appeals).select_related("enterprise", "lead_unit")
     latest_first = ("-created_at", "-id") if key == "all" else ("created_at", "id")
     context = paginate(request, appeals.order_by(F("next_due").asc(nulls_last=True), *latest_first))
     rows = [
@@ -357,26 +325,6 @@ BULK_ACTIONS = ("accept", "supervise", "urge", "approve")
 BULK_TEXT_FIELD = {"supervise": "reason", "urge": "note"}
 
 
-def _why(exc):
-    """An action's refusal in one line of Chinese."""
-    if isinstance(exc, Conflict):
-        return exc.message
-    if isinstance(exc, PermissionDenied):
-        return _("无权办理")
-    if hasattr(exc, "error_dict"):
-        return "；".join(
-            message for messages_ in exc.message_dict.values() for message in messages_
-        )
-    return "；".join(exc.messages)
-
-
-def _back(request, fallback):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @login_required
 @require_POST
 def bulk_act(request):
@@ -385,11 +333,11 @@ def bulk_act(request):
     name = request.POST.get("action")
     if name not in BULK_ACTIONS:
         messages.error(request, _("请选择要执行的操作。"))
-        return _back(request, "office-workbench")
+        return back(request, "office-workbench")
     ids = [value for value in request.POST.getlist("appeals") if value.isdigit()]
     if not ids:
         messages.error(request, _("请先勾选诉求。"))
-        return _back(request, "office-workbench")
+        return back(request, "office-workbench")
     function, body_class = ACTIONS[name]
     data = {}
     if name in BULK_TEXT_FIELD:
@@ -397,14 +345,14 @@ def bulk_act(request):
     body = body_class(data=data)
     if not body.is_valid():
         messages.error(request, _("输入有误，未办理。"))
-        return _back(request, "office-workbench")
+        return back(request, "office-workbench")
     appeals = visible_appeals(request.user).filter(pk__in=ids).order_by("number")
     done, failed = 0, []
     for appeal in appeals:
         try:
             function(appeal, acting_user=request.user, **body.validated_data)
         except (ValidationError, Conflict, PermissionDenied) as exc:
-            failed.append(f"{appeal.number}（{_why(exc).rstrip('。')}）")
+            failed.append(f"{appeal.number}（{refusal(exc).rstrip('。')}）")
         else:
             done += 1
     missing = len(set(ids)) - done - len(failed)
@@ -420,7 +368,7 @@ def bulk_act(request):
         )
     else:
         messages.success(request, _("%(action)s：%(done)d 件成功。") % words)
-    return _back(request, "office-workbench")
+    return back(request, "office-workbench")
 
 
 # --- triage and dispatch -------------------------------------------------------------
@@ -491,7 +439,7 @@ def triage(request, pk):
                     exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
                 )
             except (Conflict, PermissionDenied) as exc:
-                messages.error(request, _why(exc))
+                messages.error(request, refusal(exc))
                 return redirect("office-triage", pk=appeal.pk)
             else:
                 if appeal.resolve_due:

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    Case,
     CharField,
     DateTimeField,
     Exists,
@@ -19,13 +18,12 @@ from django.db.models import (
     OuterRef,
     Q,
     Value,
-    When,
 )
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals.access import visible_appeals
-from qitong.appeals.deadlines import working_days_left
+from qitong.appeals.deadlines import with_next_deadline, working_days_left
 from qitong.appeals.models import Appeal, Assignment, Category
 from qitong.core import clock
 from qitong.core.pages import paginate
@@ -95,40 +93,18 @@ class UnitFilter(forms.Form):
         return appeals
 
 
-def _lead_next_due(appeals):
-    """Annotate the earliest unmet milestone: its deadline and its step.
-
-    Contact, reply and resolve deadlines are ordered by construction (1, 3 and
-    15+ working days from dispatch, moved alike by suspension), so the first
-    unmet one in that order is the earliest.
-    """
-    unmet = [
-        (Q(contacted_at__isnull=True), "contact_due", "contact"),
-        (Q(replied_at__isnull=True), "reply_due", "reply"),
-        (Q(resolved_at__isnull=True), "resolve_due", "resolve"),
-    ]
-    return appeals.annotate(
-        next_due=Case(
-            *(When(condition, then=F(field)) for condition, field, _step in unmet),
-            default=None,
-            output_field=DateTimeField(),
-        ),
-        next_step=Case(
-            *(When(condition, then=Value(step)) for condition, _field, step in unmet),
-            default=Value(""),
-            output_field=CharField(),
-        ),
-    )
-
-
 def tab_queryset(key, user):
     """The appeals of one tab for a unit user, annotated with ``next_due`` and ``next_step``."""
     unit_id = user.unit_id
     appeals = visible_appeals(user)
     if key == "sign":
-        return _lead_next_due(appeals.filter(lead_unit_id=unit_id, status=S.DISPATCHED))
+        return with_next_deadline(
+            appeals.filter(lead_unit_id=unit_id, status=S.DISPATCHED), running_only=False
+        )
     if key == "doing":
-        return _lead_next_due(appeals.filter(lead_unit_id=unit_id, status=S.IN_PROGRESS))
+        return with_next_deadline(
+            appeals.filter(lead_unit_id=unit_id, status=S.IN_PROGRESS), running_only=False
+        )
     if key == "co":
         return (
             appeals.annotate(
