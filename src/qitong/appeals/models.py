@@ -333,7 +333,7 @@ class Event(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
-        indexes = [models.Index(fields=["action", "at"])]
+        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["unit", "action"])]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

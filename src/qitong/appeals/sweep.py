@@ -76,7 +76,15 @@ def run(at=None, *, dry_run=False):
 
 
 def _open(summary, trigger, appeals, at, reason):
+    """Open a supervision of ``trigger`` on each case that has none open yet."""
+    already = set(
+        Supervision.objects.filter(trigger=trigger, closed_at__isnull=True).values_list(
+            "appeal_id", flat=True
+        )
+    )
     for appeal in appeals:
+        if appeal.pk in already:
+            continue  # the common case from the second sweep on: no insert, no rollback
         if actions.open_supervision(appeal, trigger, at=at, reason=reason) is not None:
             summary["opened"][trigger] += 1
 
@@ -89,41 +97,45 @@ def major_cases():
 
 
 def repeated_cases(at):
-    """Open appeals in a group: one enterprise filing one category often, or many enterprises."""
+    """Open appeals in a group: one enterprise filing one category often, or many enterprises.
+
+    The groups come from two aggregate queries; the open appeals of the
+    window are then matched in memory, so the SQL stays small however many
+    groups there are.
+    """
     by_one, by_many = settings.QITONG_REPEATED_BY_ONE, settings.QITONG_REPEATED_BY_MANY
-    recent_one = Appeal.objects.filter(
-        category__isnull=False,
-        created_at__gt=at - timedelta(days=by_one["days"]),
-        created_at__lte=at,
-    )
-    pairs = (
-        recent_one.values("enterprise_id", "category_id")
+
+    def window(days):
+        return Appeal.objects.filter(
+            category__isnull=False, created_at__gt=at - timedelta(days=days), created_at__lte=at
+        )
+
+    pairs = set(
+        window(by_one["days"])
+        .values("enterprise_id", "category_id")
         .annotate(n=Count("id"))
         .filter(n__gte=by_one["appeals"])
         .values_list("enterprise_id", "category_id")
     )
-    recent_many = Appeal.objects.filter(
-        category__isnull=False,
-        created_at__gt=at - timedelta(days=by_many["days"]),
-        created_at__lte=at,
-    )
-    crowded = (
-        recent_many.values("category_id")
+    crowded = set(
+        window(by_many["days"])
+        .values("category_id")
         .annotate(n=Count("enterprise_id", distinct=True))
         .filter(n__gte=by_many["enterprises"])
         .values_list("category_id", flat=True)
     )
-    group = Q(pk__in=[])
-    for enterprise_id, category_id in pairs:
-        group |= Q(
-            pk__in=recent_one.filter(enterprise_id=enterprise_id, category_id=category_id).values(
-                "pk"
-            )
-        )
-    crowded = list(crowded)
-    if crowded:
-        group |= Q(pk__in=recent_many.filter(category_id__in=crowded).values("pk"))
-    return Appeal.objects.filter(group, status__in=Appeal.OPEN_STATES)
+    if not pairs and not crowded:
+        return []
+    many_since = at - timedelta(days=by_many["days"])
+    candidates = window(max(by_one["days"], by_many["days"])).filter(status__in=Appeal.OPEN_STATES)
+    candidates = candidates.values_list("pk", "enterprise_id", "category_id", "created_at")
+    ids = [
+        pk
+        for pk, enterprise_id, category_id, created_at in candidates
+        if (enterprise_id, category_id) in pairs
+        or (category_id in crowded and created_at > many_since)
+    ]
+    return Appeal.objects.filter(pk__in=ids)
 
 
 def _running():

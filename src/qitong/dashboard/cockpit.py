@@ -130,13 +130,13 @@ def escalated_to(unit):
     """Open cases escalated to ``unit``'s rung of the ladder, newest escalation first."""
     if unit is None:
         return Appeal.objects.none()
-    mine = Event.objects.filter(appeal=OuterRef("pk"), action="escalate", unit=unit).order_by(
-        "-at", "-id"
-    )
+    escalations = Event.objects.filter(action="escalate", unit=unit)
+    mine = escalations.filter(appeal=OuterRef("pk")).order_by("-at", "-id")
+    # Start from the unit's escalation events (indexed), not from every open case.
     return (
         open_appeals()
+        .filter(pk__in=escalations.values("appeal_id"))
         .annotate(escalated_at=Subquery(mine.values("at")[:1]))
-        .filter(escalated_at__isnull=False)
         .order_by("-escalated_at", "-pk")
     )
 

@@ -12,10 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import (
     CharField,
     DateTimeField,
-    Exists,
     F,
     FilteredRelation,
-    OuterRef,
     Q,
     Value,
 )
@@ -124,11 +122,10 @@ def tab_queryset(key, user):
         return appeals.filter(lead_unit_id=unit_id, status__in=DONE_STATES).annotate(
             next_due=Value(None, DateTimeField()), next_step=Value("", CharField())
         )
-    returned = Assignment.objects.filter(
-        appeal=OuterRef("pk"), unit_id=unit_id, role=Assignment.Role.LEAD, active=False
-    )
+    # From the unit's own inactive lead parts (indexed), not from every appeal.
+    returned = Assignment.objects.filter(unit_id=unit_id, role=Assignment.Role.LEAD, active=False)
     return (
-        appeals.filter(Exists(returned))
+        appeals.filter(pk__in=returned.values("appeal_id"))
         .exclude(lead_unit_id=unit_id)
         .annotate(next_due=Value(None, DateTimeField()), next_step=Value("", CharField()))
     )
