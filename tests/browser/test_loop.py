@@ -53,9 +53,19 @@ def as_role(browser, live_server, browser_context_args):
         context.close()
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(el => el.getAttribute('aria-hidden') !== 'true')
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.innerText.trim())
+                && !el.closest('fieldset')?.querySelector('legend'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
 def shot(page, name):
+    """Save a screenshot for review, and check every control on the page has a label."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert page.evaluate(UNLABELLED) == [], f"controls without a label on {name}"
 
 
 def act(page, form_name, fields=None):
