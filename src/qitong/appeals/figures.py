@@ -73,13 +73,9 @@ def _on_time(done, due):
     return done is not None and due is not None and done <= due
 
 
-def _late(appeal, as_of):
-    """A deadline met late, or passed and still unmet, as of ``as_of``."""
-    for due, done in (
-        (appeal.contact_due, appeal.contacted_at),
-        (appeal.reply_due, appeal.replied_at),
-        (appeal.resolve_due, appeal.resolved_at),
-    ):
+def _late(milestones, as_of):
+    """A deadline met late, or passed and still unmet, as of ``as_of``: ((due, done), …)."""
+    for due, done in milestones:
         if due is None:
             continue
         if (done is not None and done > due) or (done is None and due < as_of):
@@ -136,49 +132,89 @@ def unit_cases(start, end, *, units=None, as_of=None):
     by_code = {unit.code: UnitCases(unit=unit.code, name=unit.name) for unit in units}
     by_id = {unit.pk: by_code[unit.code] for unit in units}
 
-    dispatches = Event.objects.filter(action="dispatch", at__gte=start, at__lt=end).select_related(
-        "appeal"
+    # Plain rows, not model instances: a province's month is tens of thousands of events.
+    dispatches = (
+        Event.objects.filter(action="dispatch", at__gte=start, at__lt=end)
+        .order_by()
+        .values_list(
+            "appeal_id",
+            "data__lead_unit",
+            "data__mode",
+            "appeal__lead_unit_id",
+            "appeal__signed_at",
+            "appeal__replied_at",
+            "appeal__contact_due",
+            "appeal__contacted_at",
+            "appeal__reply_due",
+            "appeal__resolve_due",
+            "appeal__resolved_at",
+        )
     )
     seen = set()
-    for event in dispatches:
-        cases = by_code.get(event.data.get("lead_unit"))
-        appeal = event.appeal
-        if cases is None or event.data.get("mode") == "district" or (appeal.pk, cases.unit) in seen:
+    for row in dispatches.iterator(chunk_size=5000):
+        (
+            appeal_id,
+            code,
+            mode,
+            lead_id,
+            signed,
+            replied,
+            contact_due,
+            contacted,
+            reply_due,
+            resolve_due,
+            resolved,
+        ) = row
+        cases = by_code.get(code)
+        if cases is None or mode == "district" or (appeal_id, code) in seen:
             continue
-        seen.add((appeal.pk, cases.unit))
-        cases.add("received", appeal.pk)
-        if appeal.lead_unit_id is None or by_id.get(appeal.lead_unit_id) is not cases:
+        seen.add((appeal_id, code))
+        cases.add("received", appeal_id)
+        if lead_id is None or by_id.get(lead_id) is not cases:
             continue  # returned since: counted under "returned"
-        cases.add("signed", appeal.pk, appeal.signed_at is not None)
-        cases.add("replied", appeal.pk, appeal.replied_at is not None)
-        cases.add("contacted_on_time", appeal.pk, _on_time(appeal.contacted_at, appeal.contact_due))
-        cases.add("replied_on_time", appeal.pk, _on_time(appeal.replied_at, appeal.reply_due))
-        cases.add("resolved_on_time", appeal.pk, _on_time(appeal.resolved_at, appeal.resolve_due))
-        cases.add("overdue", appeal.pk, _late(appeal, as_of))
+        cases.add("signed", appeal_id, signed is not None)
+        cases.add("replied", appeal_id, replied is not None)
+        cases.add("contacted_on_time", appeal_id, _on_time(contacted, contact_due))
+        cases.add("replied_on_time", appeal_id, _on_time(replied, reply_due))
+        cases.add("resolved_on_time", appeal_id, _on_time(resolved, resolve_due))
+        milestones = ((contact_due, contacted), (reply_due, replied), (resolve_due, resolved))
+        cases.add("overdue", appeal_id, _late(milestones, as_of))
 
-    events = Event.objects.filter(
-        action__in=["return", "redo", "approve_suspension", "approve_extension", "rate"],
-        at__gte=start,
-        at__lt=end,
-    ).select_related("appeal")
-    for event in events:
-        unit_id = event.unit_id if event.action in ("return", "redo") else event.appeal.lead_unit_id
-        cases = by_id.get(unit_id)
+    events = (
+        Event.objects.filter(
+            action__in=["return", "redo", "approve_suspension", "approve_extension", "rate"],
+            at__gte=start,
+            at__lt=end,
+        )
+        .order_by()
+        .values_list(
+            "appeal_id",
+            "action",
+            "unit_id",
+            "appeal__lead_unit_id",
+            "data__after_rating",
+            "data__process",
+            "data__result",
+        )
+    )
+    for appeal_id, action, event_unit, lead_id, after_rating, process, result in events.iterator(
+        chunk_size=5000
+    ):
+        cases = by_id.get(event_unit if action in ("return", "redo") else lead_id)
         if cases is None:
             continue
-        if event.action == "return":
-            cases.add("returned", event.appeal_id)
-        elif event.action == "redo":
-            after_rating = bool(event.data.get("after_rating"))
-            cases.add("redo_after_rating" if after_rating else "redo_by_office", event.appeal_id)
-        elif event.action == "approve_suspension":
-            cases.add("suspended", event.appeal_id)
-        elif event.action == "approve_extension":
-            cases.add("extensions", event.appeal_id)
-        elif event.action == "rate":
-            cases.add("rated", event.appeal_id)
-            cases.add("process_satisfied", event.appeal_id, event.data.get("process") in GOOD)
-            cases.add("result_satisfied", event.appeal_id, event.data.get("result") in GOOD)
+        if action == "return":
+            cases.add("returned", appeal_id)
+        elif action == "redo":
+            cases.add("redo_after_rating" if after_rating else "redo_by_office", appeal_id)
+        elif action == "approve_suspension":
+            cases.add("suspended", appeal_id)
+        elif action == "approve_extension":
+            cases.add("extensions", appeal_id)
+        elif action == "rate":
+            cases.add("rated", appeal_id)
+            cases.add("process_satisfied", appeal_id, process in GOOD)
+            cases.add("result_satisfied", appeal_id, result in GOOD)
     return by_code
 
 
