@@ -149,3 +149,8 @@ def test_qitong_sweep_prints_a_json_summary_for_the_given_instant(city, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["at"] == "2026-11-03T10:30:00+08:00"
     assert summary["opened"]["overdue"] == 1
+
+
+def test_a_case_without_an_open_supervision_is_not_urged(city):
+    city.dispatched(when=MONDAY)  # on time, not major: nothing to supervise yet
+    assert sweep.run(at("2026-11-02 15:00"))["urged"] == 0

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from qitong.appeals import actions, deadlines
@@ -196,9 +196,11 @@ def _urge(at, calendar):
         return 0
     today = at.astimezone(SHANGHAI).date()
     not_urged_today = Q(last_urged_on__isnull=True) | Q(last_urged_on__lt=today)
+    # Exists, not a join: a join on a nullable relation also matches cases with no supervision.
+    open_supervision = Supervision.objects.filter(appeal=OuterRef("pk"), closed_at__isnull=True)
     supervised = Appeal.objects.filter(
-        not_urged_today, status__in=Appeal.OPEN_STATES, supervisions__closed_at__isnull=True
-    ).distinct()
+        not_urged_today, Exists(open_supervision), status__in=Appeal.OPEN_STATES
+    )
     urged = 0
     for appeal_id in supervised.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
