@@ -33,6 +33,12 @@ def parse_args():
     parser.add_argument(
         "--data", metavar="DIR", help="a data folder kept by bench/appeals.py --keep DIR"
     )
+    parser.add_argument(
+        "--only", metavar="TEXT", help="measure only the pages whose name contains TEXT"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="print the figures; leave docs/benchmarks.md"
+    )
     return parser.parse_args()
 
 
@@ -72,8 +78,8 @@ def run(args, command):
         )
     total = Appeal.objects.count()
     machine = appeal_bench.describe_machine(connection)
-    rows = measure()
-    report(total, command, machine, rows)
+    rows = measure(args.only)
+    report(total, command, machine, rows, write=not args.no_report)
 
 
 def _sample(status):
@@ -82,7 +88,7 @@ def _sample(status):
     return Appeal.objects.filter(status=status).order_by("-id").values_list("pk", flat=True).first()
 
 
-def measure():
+def measure(only=None):
     from django.test import Client
 
     from qitong.orgs.models import User
@@ -109,6 +115,8 @@ def measure():
     ]
     rows = []
     for username, name, url in pages:
+        if only and only not in name:
+            continue
         print(f"{name} …", flush=True)
         try:
             rows.append(
@@ -123,7 +131,7 @@ def measure():
     return rows
 
 
-def report(total, command, machine, rows):
+def report(total, command, machine, rows, write=True):
     import datetime as dt
 
     lines = [
@@ -144,8 +152,9 @@ def report(total, command, machine, rows):
             f"| {result['queries']} | {within} {result['note']} |"
         )
     text = "\n".join(lines) + "\n"
-    with (ROOT / "docs" / "benchmarks.md").open("a") as out:
-        out.write("\n" + text)
+    if write:
+        with (ROOT / "docs" / "benchmarks.md").open("a") as out:
+            out.write("\n" + text)
     print(text)
 
 

@@ -1,9 +1,12 @@
 """Figures per unit and month, from the timeline."""
 
+import datetime as dt
+
 import pytest
 
 from qitong.appeals import actions
-from qitong.appeals.figures import month, unit_figures
+from qitong.appeals.figures import month, refresh_snapshots, unit_figures
+from qitong.appeals.models import MonthFigures
 from tests.appeals.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +64,21 @@ def test_the_month_boundaries_are_in_shanghai_time():
     start, end = month(2026, 12)
     assert start.isoformat() == "2026-12-01T00:00:00+08:00"
     assert end.isoformat() == "2027-01-01T00:00:00+08:00"
+
+
+def test_the_job_recounts_the_running_month_always_and_earlier_ones_twice_a_day(city):
+    city.dispatched(when=at("2026-10-12 10:00"), title="十月")
+    now = at("2026-11-30 12:00")
+    first = refresh_snapshots(now)["counted"]
+    assert first[0] == "2025-11" and first[-1] == "2026-11" and len(first) == 13
+    assert refresh_snapshots(now + dt.timedelta(minutes=5))["counted"] == ["2026-11"]
+    assert len(refresh_snapshots(now + dt.timedelta(hours=13))["counted"]) == 13
+    october = MonthFigures.objects.get(month=dt.date(2026, 10, 1))
+    assert october.units["fgw"]["received"] == 1
+    assert october.as_of == at("2026-11-01 00:00")  # judged at the month's end
+
+
+def test_the_month_after_rolls_over_into_the_past(city):
+    refresh_snapshots(at("2026-11-30 23:58"))
+    counted = refresh_snapshots(at("2026-12-01 00:03"))["counted"]
+    assert counted == ["2026-11", "2026-12"]  # November was counted before it ended

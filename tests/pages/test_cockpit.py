@@ -7,7 +7,7 @@ from html import unescape
 import pytest
 import time_machine
 
-from qitong.appeals import actions
+from qitong.appeals import actions, figures
 from tests.appeals.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +244,32 @@ def test_the_cockpit_needs_a_bounded_number_of_queries(
 ):
     for number in range(10):  # more cases must not mean more queries
         city.dispatched(when=at("2026-11-10 10:00"), title=f"批量 {number}", lead="zjj")
-    with django_assert_max_num_queries(36):
+    figures.refresh_snapshots(NOW)  # what the periodic job has done
+    with django_assert_max_num_queries(12):
         assert leader.get("/leader/cockpit/").status_code == 200
     with django_assert_max_num_queries(10):
         assert leader.get("/leader/cockpit/cases/?kind=received&month=2026-11").status_code == 200
+
+
+def test_month_figures_come_from_the_snapshot_the_job_keeps_fresh(leader, month, city):
+    page = leader.get("/leader/cockpit/?month=2026-11").content.decode()
+    received = _cards(page)["received"][1]
+    assert "月度指标统计于 2026-11-30 12:00" in page
+    city.dispatched(when=at("2026-11-30 11:00"), title="刚派的")
+    later = leader.get("/leader/cockpit/?month=2026-11").content.decode()
+    assert _cards(later)["received"][1] == received  # the snapshot of 12:00
+    href = _cards(later)["received"][0]
+    assert _listed(leader, href)[1] == received + 1  # the cases behind it are counted anew
+
+    figures.refresh_snapshots(NOW)
+    page = leader.get("/leader/cockpit/?month=2026-11").content.decode()
+    assert _cards(page)["received"][1] == received + 1
+
+
+def test_a_snapshot_the_job_left_stale_is_counted_again_by_the_page(leader, month, city):
+    leader.get("/leader/cockpit/?month=2026-11")
+    city.dispatched(when=at("2026-11-30 11:00"), title="刚派的")
+    with time_machine.travel(at("2026-11-30 12:16"), tick=False):  # job down for 16 minutes
+        page = leader.get("/leader/cockpit/?month=2026-11").content.decode()
+    assert "月度指标统计于 2026-11-30 12:16" in page
+    assert _cards(page)["received"][1] == _listed(leader, _cards(page)["received"][0])[1]

@@ -118,9 +118,20 @@ def test_running_cases_are_sorted_by_their_next_deadline(client, city):
     later = city.dispatched(when=at("2026-11-03 10:00"), title="后派的")
     sooner = city.dispatched(when=WHEN, title="先派的")
     client.force_login(city.office_user)
-    with time_machine.travel(at("2026-11-02 16:00"), tick=False):
-        page = _page(client, "/office/queues/", queue="all")
+    with time_machine.travel(at("2026-11-06 16:00"), tick=False):
+        page = _page(client, "/office/queues/", queue="overdue")
+    assert _rows(page) == {sooner.pk, later.pk}
     assert page.index(f"row-{sooner.pk}") < page.index(f"row-{later.pk}")
+    assert "超期" in page
+
+
+def test_all_cases_are_listed_newest_first_with_the_working_time_left(client, city):
+    older = city.dispatched(when=WHEN, title="先提交的")
+    newer = city.dispatched(when=at("2026-11-03 10:00"), title="后提交的")
+    client.force_login(city.office_user)
+    with time_machine.travel(at("2026-11-03 11:00"), tick=False):
+        page = _page(client, "/office/queues/", queue="all")
+    assert page.index(f"row-{newer.pk}") < page.index(f"row-{older.pk}")
     assert "剩余" in page
 
 
@@ -402,7 +413,7 @@ def test_the_list_page_query_count_does_not_grow_with_the_page(
     client.force_login(city.office_user)
     with time_machine.travel(LATER, tick=False):
         client.get("/office/queues/")  # warm the session
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(20):  # 8 of them: one count per queue card
             page = _page(client, "/office/queues/", queue="all", page_size=50)
     assert len(_rows(page)) == cases
 

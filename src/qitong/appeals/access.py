@@ -8,7 +8,7 @@ Anything else is 404, never 403: another enterprise's case must not even be
 known to exist.
 """
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 from django.http import Http404
 
 from qitong.appeals.models import Appeal, Assignment
@@ -36,10 +36,15 @@ def visible_appeals(user):
         )
     if user.unit_id is None:
         return appeals.none()
-    parts = Assignment.objects.filter(appeal=OuterRef("pk"), unit_id=user.unit_id)
+    # The case's current office or lead unit (indexed columns of the appeal), or any
+    # part the unit ever had: one list drawn from the unit's own assignments (indexed),
+    # not a lookup per appeal.
+    parts = Assignment.objects.filter(unit_id=user.unit_id)
     if role == User.Role.OFFICE:
-        return appeals.filter(Exists(parts.filter(role=Assignment.Role.OFFICE)))
-    return appeals.filter(Exists(parts.filter(role__in=[Assignment.Role.LEAD, Assignment.Role.CO])))
+        ever = parts.filter(role=Assignment.Role.OFFICE)
+        return appeals.filter(Q(office_id=user.unit_id) | Q(pk__in=ever.values("appeal_id")))
+    ever = parts.filter(role__in=[Assignment.Role.LEAD, Assignment.Role.CO])
+    return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=ever.values("appeal_id")))
 
 
 def access_appeal_for_user(user, appeal_id):

@@ -4,6 +4,11 @@ What a unit received is what was dispatched to it as lead within the period
 (the ``dispatch`` events); returns, redos, suspensions, extensions and ratings
 are counted from their events within the period. "Key projects, unit
 assessment and monthly bulletins" scores units from these.
+
+Counting a province's month takes seconds, so pages that show a whole city's
+months read ``MonthFigures`` snapshots (``month_snapshots``), which
+``refresh_snapshots`` recounts every few minutes for the running month and
+daily for the months before it.
 """
 
 import datetime as dt
@@ -12,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from django.core.exceptions import PermissionDenied
 
 from qitong.appeals.access import is_city_office
-from qitong.appeals.models import Appeal, Event
+from qitong.appeals.models import Appeal, Event, MonthFigures
+from qitong.core import clock
 from qitong.core.clock import SHANGHAI
 from qitong.orgs.models import Unit, User
 
@@ -24,6 +30,21 @@ def month(year, number):
     start = dt.datetime(year, number, 1, tzinfo=SHANGHAI)
     end = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=SHANGHAI)
     return start, end
+
+
+def months_back(start, count):
+    """``count`` months ending with the one that starts at ``start``, oldest first."""
+    year, number = start.year, start.month
+    periods = []
+    for _step in range(count):
+        periods.append(month(year, number))
+        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    return periods[::-1]
+
+
+def counted_units():
+    """The units that receive cases (leaders only receive escalations), by code."""
+    return list(Unit.objects.exclude(kind=Unit.Kind.LEADER).order_by("code"))
 
 
 def _share(part, whole):
@@ -247,3 +268,75 @@ def units_for_user(user):
     if user.role == User.Role.UNIT and user.unit_id:
         return units.filter(pk=user.unit_id)
     raise PermissionDenied
+
+
+# --- snapshots of whole months ---------------------------------------------------------
+
+# How old a snapshot may be before a page counts its month again itself. The
+# refresh job runs every 5 minutes, so pages meet a stale snapshot only when the
+# job is down; months already over change only by late results and ratings.
+RUNNING_MONTH_MAX_AGE = dt.timedelta(minutes=15)
+PAST_MONTH_MAX_AGE = dt.timedelta(days=2)
+PAST_MONTH_REFRESH = dt.timedelta(hours=12)  # the job recounts past months this often
+SNAPSHOT_MONTHS = 13  # the cockpit's twelve-month trend, and the month before it
+
+
+def _age_within(snapshot, at, end, running_limit, past_limit):
+    if snapshot is None or snapshot.computed_at > at:
+        return False
+    limit = running_limit if snapshot.computed_at < end else past_limit
+    return at - snapshot.computed_at < limit
+
+
+def count_month(start, end, *, at):
+    """Count every unit's month [start, end) as of ``at`` and store it as the month's snapshot."""
+    rows = unit_figures(start, end, units=counted_units(), as_of=at)
+    snapshot, _created = MonthFigures.objects.update_or_create(
+        month=clock.local(start).date(),
+        defaults={
+            "as_of": min(at, end),
+            "computed_at": at,
+            "units": {row.unit: {name: getattr(row, name) for name in COUNTED} for row in rows},
+        },
+    )
+    return snapshot
+
+
+def month_snapshots(periods, *, at, units):
+    """For each month [start, end) of ``periods``: ``(UnitFigures of units, when counted)``.
+
+    Read from the months' snapshots in one query; a month is counted now when
+    it has none or it is older than the job would let it become.
+    """
+    stored = _stored(periods)
+    result = []
+    for start, end in periods:
+        snapshot = stored.get(clock.local(start).date())
+        if not _age_within(snapshot, at, end, RUNNING_MONTH_MAX_AGE, PAST_MONTH_MAX_AGE):
+            snapshot = count_month(start, end, at=at)
+        rows = [
+            UnitFigures(unit=unit.code, name=unit.name, **snapshot.units.get(unit.code, {}))
+            for unit in units
+        ]
+        result.append(([row.finish() for row in rows], snapshot.computed_at))
+    return result
+
+
+def _stored(periods):
+    months = [clock.local(start).date() for start, _end in periods]
+    return {snapshot.month: snapshot for snapshot in MonthFigures.objects.filter(month__in=months)}
+
+
+def refresh_snapshots(at=None):
+    """The periodic job: recount the running month, and earlier ones not recounted for 12 hours."""
+    at = at or clock.now()
+    today = clock.local(at)
+    periods = months_back(month(today.year, today.month)[0], SNAPSHOT_MONTHS)
+    stored = _stored(periods)
+    counted = []
+    for start, end in periods:
+        snapshot = stored.get(clock.local(start).date())
+        if end > at or not _age_within(snapshot, at, end, dt.timedelta(0), PAST_MONTH_REFRESH):
+            count_month(start, end, at=at)
+            counted.append(f"{start:%Y-%m}")
+    return {"counted": counted}

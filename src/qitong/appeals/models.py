@@ -209,6 +209,7 @@ class Appeal(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="lead_appeals",
+        db_index=False,  # led by the (lead_unit, status) index below
     )
     complex = models.BooleanField(_("疑难复杂"), default=False)
     halved = models.BooleanField(_("时限减半"), default=False, help_text=_("派单时为重点企业"))
@@ -260,6 +261,8 @@ class Appeal(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "resolve_due"]),
+            models.Index(fields=["lead_unit", "status"]),  # a unit's tabs
+            models.Index(fields=["created_at", "id"]),  # newest first
             models.Index(fields=["enterprise", "category", "created_at"]),
             models.Index(fields=["category", "created_at"]),
         ]
@@ -289,7 +292,12 @@ class Assignment(models.Model):
         OFFICE = "office", _("区县服务企业办公室")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="assignments")
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        db_index=False,  # led by the (unit, role, active) index
+    )
     role = models.CharField(max_length=10, choices=Role.choices)
     active = models.BooleanField(default=True)
     assigned_at = models.DateTimeField()
@@ -317,15 +325,23 @@ class Assignment(models.Model):
 class Event(models.Model):
     """One line of an appeal's timeline; append-only, the audit trail of the case."""
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    # Both foreign keys are led by the composite indexes of Meta.
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     unit = models.ForeignKey(
-        "orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, help_text=_("动作涉及的单位")
+        "orgs.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("动作涉及的单位"),
+        db_index=False,
     )
-    action = models.CharField(max_length=30, db_index=True)
+    action = models.CharField(max_length=30)
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
@@ -333,7 +349,11 @@ class Event(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
-        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["unit", "action"])]
+        indexes = [
+            models.Index(fields=["appeal", "action", "at"]),  # a case's latest event of a kind
+            models.Index(fields=["action", "at"]),  # a period's events of a kind
+            models.Index(fields=["unit", "action"]),  # what happened to a unit
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
@@ -436,3 +456,26 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MonthFigures(models.Model):
+    """Every unit's figures for one calendar month, as counted at ``computed_at``.
+
+    Counting a province's month reads tens of thousands of events (seconds),
+    so the cockpit reads these rows, which a periodic job keeps fresh
+    (``figures.refresh_snapshots``); the lists of cases behind a figure are
+    still recounted live.
+    """
+
+    month = models.DateField(_("月份"), unique=True, help_text=_("该月第一天"))
+    as_of = models.DateTimeField(_("判断在办状态的时刻"))
+    computed_at = models.DateTimeField(_("统计时间"))
+    units = models.JSONField(_("各单位指标"), default=dict)  # {unit code: {count: n}}
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("月度指标快照")
+        verbose_name_plural = _("月度指标快照")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"

@@ -9,3 +9,11 @@ from qitong.appeals import sweep as sweep_module
 def sweep():
     """The deadline and supervision sweep as of now; returns its summary."""
     return sweep_module.run()
+
+
+@shared_task(name="qitong.appeals.tasks.refresh_figures")
+def refresh_figures():
+    """Recount the months the cockpit shows (``figures.refresh_snapshots``); returns which."""
+    from qitong.appeals import figures
+
+    return figures.refresh_snapshots()

@@ -19,6 +19,7 @@ class Job:
 
 JOBS = [
     Job("appeal-sweep", "qitong.appeals.tasks.sweep", timedelta(minutes=1)),
+    Job("refresh-figures", "qitong.appeals.tasks.refresh_figures", timedelta(minutes=5)),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
 ]

@@ -4,7 +4,9 @@ Every number the cockpit shows is either a count from ``figures.unit_cases``
 (what units received and did in the month, summed over units) or a count of a
 queryset of open cases as of now. ``cases`` returns the appeals behind any of
 those numbers from the very same source, so a card and its click-through page
-always agree.
+agree. The month counts come from the month's snapshot (``figures.month_snapshots``,
+at most a few minutes old, its time shown on the page) while the cases behind a
+figure are recounted when asked for; the page says how many it found.
 """
 
 import datetime as dt
@@ -17,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from qitong.appeals import deadlines, figures
 from qitong.appeals.access import is_city_office
 from qitong.appeals.models import Appeal, EscalationStep, Event
-from qitong.orgs.models import Unit, User
+from qitong.orgs.models import User
 
 TREND_MONTHS = 12
 ESCALATED_TO_ME_SHOWN = 5
@@ -75,27 +77,12 @@ def can_view(user):
     )
 
 
-def period_units():
-    """The units that receive cases (leaders only receive escalations)."""
-    return list(Unit.objects.exclude(kind=Unit.Kind.LEADER).order_by("code"))
-
-
 def month_of(value, today):
     """``(start, end)`` of 'YYYY-MM' (already validated), or of ``today``'s month when empty."""
     if not value:
         return figures.month(today.year, today.month)
     year, number = value.split("-")
     return figures.month(int(year), int(number))
-
-
-def months_back(start, count):
-    """``count`` months ending with the one that starts at ``start``, oldest first."""
-    year, number = start.year, start.month
-    periods = []
-    for _step in range(count):
-        periods.append(figures.month(year, number))
-        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
-    return periods[::-1]
 
 
 # --- the cases behind a figure --------------------------------------------------------
@@ -155,7 +142,7 @@ def cases(kind, *, user, start, end, at, unit=None, units=None):
     cockpit counted them; the present-moment figures are plain querysets.
     """
     if kind in PERIOD_KINDS:
-        units = [u for u in units or period_units() if not unit or u.code == unit]
+        units = [u for u in units or figures.counted_units() if not unit or u.code == unit]
         counted = _counted(figures.unit_cases(start, end, units=units, as_of=at), kind, unit)
         # One month of a county's cases is a few thousand ids at most: fine for IN (...).
         appeals = Appeal.objects.filter(pk__in=list(counted))
@@ -235,21 +222,13 @@ def _ranking(rows):
     ]
 
 
-def trend(start, at, units, current):
+def trend(months):
     """Received cases and the resolve-on-time rate of the city, month by month.
 
-    Cost: one ``unit_cases`` per month, i.e. two queries reading that month's
-    dispatch, return, redo, rating and extension events once each — 22
-    queries and one pass over a year of events for the whole chart (the
-    month on show, ``current``, is already counted).
+    ``months``: ``(month start, unit figures)`` pairs, oldest first.
     """
     rows = []
-    for month_start, month_end in months_back(start, TREND_MONTHS):
-        month_rows = (
-            current
-            if month_start == start
-            else figures.unit_figures(month_start, month_end, units=units, as_of=at)
-        )
+    for month_start, month_rows in months:
         received = _sum(month_rows, "received")
         resolved = _sum(month_rows, "resolved_on_time")
         rows.append(
@@ -265,8 +244,10 @@ def trend(start, at, units, current):
 
 def overview(user, start, end, at):
     """Everything the cockpit page shows for the month [start, end), judged at ``at``."""
-    units = period_units()
-    rows = figures.unit_figures(start, end, units=units, as_of=at)
+    units = figures.counted_units()
+    periods = figures.months_back(start, TREND_MONTHS)  # ends with the month on show
+    snapshots = figures.month_snapshots(periods, at=at, units=units)
+    rows, counted_at = snapshots[-1]
     received = _sum(rows, "received")
     rated = _sum(rows, "rated")
     rate_cards = [
@@ -364,7 +345,13 @@ def overview(user, start, end, at):
         ],
         "three": three,
         "ranking": _ranking(rows),
-        "trend": trend(start, at, units, rows),
+        "trend": trend(
+            [
+                (month_start, month_rows)
+                for (month_start, _end), (month_rows, _at) in zip(periods, snapshots, strict=True)
+            ]
+        ),
         "escalated_to_me": shown,
         "period_end": end - dt.timedelta(days=1),
+        "counted_at": counted_at,
     }

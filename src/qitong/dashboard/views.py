@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from qitong.appeals.figures import counted_units
 from qitong.core import clock
 from qitong.core.pages import paginate
 from qitong.dashboard import cockpit as figures_of
@@ -69,7 +70,7 @@ def cockpit(request):
 def cases(request):
     _allowed(request)
     at = clock.now()
-    units = figures_of.period_units()
+    units = counted_units()
     form = CasesForm(request.GET, units=units)
     if not form.is_valid():
         context = {"title": _("指标明细"), "form": form, "invalid": True}
