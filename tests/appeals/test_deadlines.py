@@ -186,3 +186,20 @@ def test_time_limits_must_be_in_order(db):
     limits.reply_days = Decimal(20)
     with pytest.raises(ValidationError):
         limits.full_clean()
+
+
+def test_near_deadline_is_less_than_one_working_day_on_the_calendar(city):
+    """The indexed range of ``near_deadline_q`` agrees with walking the calendar, instant by instant."""
+    from qitong.appeals.deadlines import near_deadline_q
+    from qitong.appeals.models import Appeal
+    from qitong.core.workdays import WorkCalendar
+
+    appeal = city.dispatched(when=at("2026-11-02 10:00"))  # resolve due Monday 23 Nov, 10:00
+    calendar = WorkCalendar()
+    due = Appeal.objects.get(pk=appeal.pk).resolve_due
+    instants = [due - dt.timedelta(minutes=minutes) for minutes in range(0, 6 * 24 * 60, 37)]
+    instants += [due - calendar.day_length, at("2026-11-20 10:00"), at("2026-11-20 10:01")]
+    for instant in instants:
+        near = Appeal.objects.filter(near_deadline_q(instant, calendar), pk=appeal.pk).exists()
+        left = calendar.between(instant, due)[0]
+        assert near == (instant < due and left < calendar.day_length), instant

@@ -36,15 +36,17 @@ def visible_appeals(user):
         )
     if user.unit_id is None:
         return appeals.none()
-    # The case's current office or lead unit (indexed columns of the appeal), or any
-    # part the unit ever had: one list drawn from the unit's own assignments (indexed),
-    # not a lookup per appeal.
+    # The case's current office or lead unit (an indexed column of the appeal), or
+    # another part the unit had: one list drawn from the unit's own assignments
+    # (indexed), not a lookup per appeal. A unit's active lead part and the case's
+    # lead unit are set and cleared together (``actions.dispatch``, ``return_to_office``),
+    # so the list leaves those out and stays short.
     parts = Assignment.objects.filter(unit_id=user.unit_id)
     if role == User.Role.OFFICE:
         ever = parts.filter(role=Assignment.Role.OFFICE)
         return appeals.filter(Q(office_id=user.unit_id) | Q(pk__in=ever.values("appeal_id")))
-    ever = parts.filter(role__in=[Assignment.Role.LEAD, Assignment.Role.CO])
-    return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=ever.values("appeal_id")))
+    other = parts.filter(Q(role=Assignment.Role.CO) | Q(role=Assignment.Role.LEAD, active=False))
+    return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=other.values("appeal_id")))
 
 
 def access_appeal_for_user(user, appeal_id):

@@ -238,6 +238,21 @@ def overdue_q(at):
     return Q(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True) & late
 
 
+def near_deadline_q(at, calendar):
+    """Running cases with less than one working day left before the resolve deadline.
+
+    Working time from ``at`` grows with the instant, and ``calendar.add(at, 1)``
+    is the first instant one working day away, so "less than one working day
+    left" is "due before that instant": one indexed range, no calendar per case.
+    """
+    return Q(
+        status__in=Appeal.HANDLING_STATES,
+        suspended_since__isnull=True,
+        resolve_due__gt=at,
+        resolve_due__lt=calendar.add(at, 1).at,
+    )
+
+
 def on_time(due, done, at):
     """Whether a milestone was met in time: True, False, or None while not yet due."""
     if due is None:

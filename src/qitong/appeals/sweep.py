@@ -31,7 +31,6 @@ S = Appeal.Status
 T = Supervision.Trigger
 # One working day before a deadline can be at most this far away in calendar
 # days (the longest holiday run plus weekends); a cheap pre-filter on the index.
-NEAR_WINDOW = timedelta(days=15)
 
 
 class _DryRun(Exception):
@@ -145,12 +144,7 @@ def _running():
 
 def near_deadline_cases(at, calendar):
     """Less than one working day before the resolve deadline."""
-    candidates = _running().filter(resolve_due__gt=at, resolve_due__lte=at + NEAR_WINDOW)
-    return [
-        appeal
-        for appeal in candidates
-        if calendar.between(at, appeal.resolve_due)[0] < calendar.day_length
-    ]
+    return list(Appeal.objects.filter(deadlines.near_deadline_q(at, calendar)))
 
 
 def overdue_cases(at):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qitong.appeals import actions, deadlines, sweep
+from qitong.appeals import actions, deadlines
 from qitong.appeals.access import access_appeal_for_user, is_city_office, visible_appeals
 from qitong.appeals.api import ACTIONS
 from qitong.appeals.models import Appeal, Category, Request, Supervision
@@ -75,14 +75,15 @@ QUEUE_BY_KEY = {queue.key: queue for queue in QUEUES}
 DEFAULT_QUEUE = "new"
 
 
-def queue_conditions(at):
-    """Each queue's condition on appeals, except ``near`` (which needs the calendar)."""
+def queue_conditions(at, calendar):
+    """Each queue's condition on appeals (but "all")."""
     # Open supervisions and pending requests are few: start from them, not from every case.
     open_supervision = Supervision.objects.filter(closed_at__isnull=True).values("appeal_id")
     pending_request = Request.objects.filter(decision=Request.Decision.PENDING).values("appeal_id")
     return {
         "new": Q(status=S.SUBMITTED),
         "accepted": Q(status=S.ACCEPTED),
+        "near": deadlines.near_deadline_q(at, calendar),  # the sweep's rule
         "overdue": deadlines.overdue_q(at),
         "supervised": Q(pk__in=open_supervision, status__in=Appeal.OPEN_STATES),
         "review": Q(status=S.PENDING_REVIEW),
@@ -91,33 +92,18 @@ def queue_conditions(at):
     }
 
 
-def near_deadline_ids(appeals, at, calendar):
-    """The sweep's rule (``sweep.near_deadline_cases``): less than one working day to resolve."""
-    candidates = appeals.filter(
-        status__in=Appeal.HANDLING_STATES,
-        suspended_since__isnull=True,
-        resolve_due__gt=at,
-        resolve_due__lte=at + sweep.NEAR_WINDOW,
-    ).values_list("pk", "resolve_due")
-    return [pk for pk, due in candidates if calendar.between(at, due)[0] < calendar.day_length]
-
-
-def queue_counts(appeals, at, near_ids):
+def queue_counts(appeals, at, calendar):
     """One indexed count per queue: one aggregate with a filter per queue reads every case."""
-    counts = {
-        key: appeals.filter(condition).count() for key, condition in queue_conditions(at).items()
-    }
+    conditions = queue_conditions(at, calendar)
+    counts = {key: appeals.filter(condition).count() for key, condition in conditions.items()}
     counts["all"] = appeals.count()
-    counts["near"] = len(near_ids)
     return counts
 
 
-def in_queue(appeals, key, at, near_ids):
+def in_queue(appeals, key, at, calendar):
     if key == "all":
         return appeals
-    if key == "near":
-        return appeals.filter(pk__in=near_ids)
-    return appeals.filter(queue_conditions(at)[key])
+    return appeals.filter(queue_conditions(at, calendar)[key])
 
 
 STEP_WORDS = {
@@ -291,10 +277,9 @@ def workbench(request):
         key = DEFAULT_QUEUE
     queue = QUEUE_BY_KEY[key]
     visible = visible_appeals(request.user)
-    near_ids = near_deadline_ids(visible, at, calendar)
-    counts = queue_counts(visible, at, near_ids)
+    counts = queue_counts(visible, at, calendar)
     form = OfficeFilter(request.GET or None, user=request.user)
-    appeals = form.apply(in_queue(visible, key, at, near_ids))
+    appeals = form.apply(in_queue(visible, key, at, calendar))
     appeals = deadlines.with_next_deadline(appeals).select_related("enterprise", "lead_unit")
     if key == "all":  # every case ever: newest first, straight from an index
         ordering = ("-created_at", "-id")
