@@ -125,7 +125,16 @@ def measure(only=None):
         ("office", "office: 诉求工作台 (default queue)", "/office/queues/"),
         ("office", "office: 已超期 queue", "/office/queues/?queue=overdue"),
         ("office", "office: 临近期限 queue", "/office/queues/?queue=near"),
-        ("office", "office: search by words", "/office/queues/?queue=all&q=%E8%B4%B7%E6%AC%BE"),
+        (
+            "office",
+            "office: search by words (贷款)",
+            "/office/queues/?queue=all&q=%E8%B4%B7%E6%AC%BE",
+        ),
+        (
+            "office",
+            "office: search, a word in no case (氢能车)",
+            "/office/queues/?queue=all&q=%E6%B0%A2%E8%83%BD%E8%BD%A6",
+        ),
         ("office", "office: triage of an accepted case", f"/office/appeals/{accepted}/triage/"),
         ("office", "case page (in progress)", f"/appeals/{running}/"),
         ("fgw", "unit: 我的诉求 (default tab)", "/unit/cases/"),

@@ -490,3 +490,19 @@ def test_the_api_has_the_urge_action(city):
     assert response.json()["events"][-1]["action"] == "urge"
     refused = api.post(f"/api/v1/appeals/{city.file(when=WHEN).pk}/urge", {}, format="json")
     assert refused.status_code == 409
+
+
+def test_a_search_stops_counting_past_the_limit(client, city, monkeypatch):
+    for number in range(4):
+        city.file(when=WHEN, title=f"用电增容 {number}")
+    city.file(when=WHEN, title="贷款贴息", content="申请技改贷款贴息")
+    client.force_login(city.office_user)
+    with time_machine.travel(LATER, tick=False):
+        monkeypatch.setattr("qitong.appeals.views.office.SEARCH_COUNT_LIMIT", 3)
+        page = _page(client, "/office/queues/", queue="all", q="增容", page_size=10)
+        assert "超过 3 条，请增加搜索条件缩小范围" in page and len(_rows(page)) == 4
+        monkeypatch.setattr("qitong.appeals.views.office.SEARCH_COUNT_LIMIT", 4)
+        page = _page(client, "/office/queues/", queue="all", q="增容", page_size=10)
+        assert "共 4 条" in page and "超过" not in page
+        unsearched = _page(client, "/office/queues/", queue="all", page_size=10)
+        assert "共 5 条" in unsearched

@@ -7,7 +7,7 @@ the contract's bodies in ``qitong.core.api.exception_handler``.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -95,10 +95,13 @@ def filtered_appeals(request, at):
     if "status" in filters:
         appeals = appeals.filter(status=filters["status"])
     if "unit" in filters:
-        parts = Assignment.objects.filter(
-            appeal=OuterRef("pk"), unit__code=filters["unit"], active=True
+        # A unit's active lead part is the case's lead unit (indexed); its other
+        # active parts are few: one short list, not a lookup per case.
+        code = filters["unit"]
+        others = Assignment.objects.filter(unit__code=code, active=True).exclude(
+            role=Assignment.Role.LEAD
         )
-        appeals = appeals.filter(Exists(parts))
+        appeals = appeals.filter(Q(lead_unit__code=code) | Q(pk__in=others.values("appeal_id")))
     if filters.get("overdue") is not None:
         late = deadlines.overdue_q(at)
         appeals = appeals.filter(late) if filters["overdue"] else appeals.exclude(late)

@@ -24,8 +24,9 @@ from qitong.appeals.access import visible_appeals
 from qitong.appeals.deadlines import with_next_deadline, working_days_left
 from qitong.appeals.models import Appeal, Assignment, Category
 from qitong.core import clock
-from qitong.core.pages import paginate
+from qitong.core.pages import SEARCH_COUNT_LIMIT, paginate
 from qitong.core.workdays import WorkCalendar
+from qitong.enterprises.models import Enterprise
 from qitong.orgs.models import User
 
 S = Appeal.Status
@@ -79,10 +80,9 @@ class UnitFilter(forms.Form):
             return appeals
         words, category, status = (self.cleaned_data[key] for key in ("q", "category", "status"))
         if words:
+            firms = Enterprise.objects.filter(name__icontains=words).values("pk")
             appeals = appeals.filter(
-                Q(title__icontains=words)
-                | Q(number__icontains=words)
-                | Q(enterprise__name__icontains=words)
+                Q(title__icontains=words) | Q(number__icontains=words) | Q(enterprise_id__in=firms)
             )
         if category:
             appeals = appeals.filter(Q(category=category) | Q(category__parent=category))
@@ -155,7 +155,10 @@ def workbench(request):
     counts = {tab.key: tab_queryset(tab.key, request.user).count() for tab in TABS}
     form = UnitFilter(request.GET or None)
     appeals = form.apply(tab_queryset(key, request.user)).select_related("enterprise", "category")
-    context = paginate(request, _ordered(key, appeals))
+    searching = form.is_valid() and form.cleaned_data["q"]
+    context = paginate(
+        request, _ordered(key, appeals), count_at_most=SEARCH_COUNT_LIMIT if searching else None
+    )
     at, calendar = clock.now(), WorkCalendar()
     rows = []
     for appeal in context["page"]:
