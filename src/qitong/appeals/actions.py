@@ -26,6 +26,7 @@ from qitong.appeals.access import (
     is_owner,
 )
 from qitong.appeals.models import (
+    TEXT_INDEX,
     Appeal,
     Assignment,
     Attachment,
@@ -318,6 +319,7 @@ def file_appeal(
                 created_at=at,
             )
             record(appeal, "submit", actor=acting_user, at=at, channel=channel)
+            TEXT_INDEX.add_many([(appeal.pk, appeal.searchable_text)])
             notify_unit(
                 appeal.office,
                 appeal,

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core.search import TextIndex
+
 
 class Category(models.Model):
     """A node of the configurable category tree (e.g. 融资 → 贷款)."""
@@ -271,12 +273,21 @@ class Appeal(models.Model):
         return f"{self.number} {self.title}"
 
     @property
+    def searchable_text(self):
+        """What ``TEXT_INDEX`` finds the case by: its number, title and content."""
+        return f"{self.number} {self.title} {self.content}"
+
+    @property
     def is_open(self):
         return self.status in self.OPEN_STATES
 
     @property
     def unsatisfied(self):
         return self.rating_result == self.Rating.UNSATISFIED
+
+
+# The full-text index of appeals (``core.search``), created by migration 0006.
+TEXT_INDEX = TextIndex("appeals_appeal_text")
 
 
 class Assignment(models.Model):

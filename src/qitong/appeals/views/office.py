@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from qitong.appeals import actions, deadlines
 from qitong.appeals.access import access_appeal_for_user, is_city_office, visible_appeals
 from qitong.appeals.api import ACTIONS
-from qitong.appeals.models import Appeal, Category, Request, Supervision
+from qitong.appeals.models import TEXT_INDEX, Appeal, Category, Request, Supervision
 from qitong.appeals.templatetags.appeal_words import action_words
 from qitong.appeals.views.common import back, refusal
 from qitong.core import clock
@@ -211,12 +211,16 @@ class OfficeFilter(forms.Form):
             firms = Enterprise.objects.filter(
                 Q(name__icontains=word) | Q(uscc__icontains=uscc.normalize(word))
             )
-            appeals = appeals.filter(
-                Q(number__icontains=word)
-                | Q(enterprise_id__in=firms.values("pk"))
-                | Q(title__icontains=word)
-                | Q(content__icontains=word)
-            )
+            found = TEXT_INDEX.match(word)  # number, title and content, from the text index
+            if found is None:  # a word the index cannot answer (one character): read them all
+                in_text = (
+                    Q(number__icontains=word)
+                    | Q(title__icontains=word)
+                    | Q(content__icontains=word)
+                )
+            else:
+                in_text = Q(pk__in=found) | Q(number=word.upper())
+            appeals = appeals.filter(in_text | Q(enterprise_id__in=firms.values("pk")))
         if data["category"]:
             appeals = appeals.filter(
                 Q(category=data["category"]) | Q(category__parent=data["category"])

@@ -1,0 +1,30 @@
+"""The appeals' text index, on SQLite's FTS5 and on PostgreSQL's GIN."""
+
+import pytest
+
+from qitong.appeals.models import TEXT_INDEX, Appeal
+from tests.appeals.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_index_finds_the_cases_that_contain_a_word(city):
+    loan = city.file(
+        when=at("2026-11-02 10:00"), title="贷款贴息", content="申请技改贷款贴息 ABC 公司"
+    )
+    power = city.file(when=at("2026-11-02 10:00"), title="用电增容", content="需要增容 2000 千伏安")
+    apart = city.file(when=at("2026-11-02 10:00"), title="贷款与贴息", content="分开写")
+
+    def found(word):
+        return set(
+            Appeal.objects.filter(pk__in=TEXT_INDEX.match(word)).values_list("pk", flat=True)
+        )
+
+    assert found("贷款") == {loan.pk, apart.pk}
+    assert found("贷款贴息") == {loan.pk}  # the phrase, not its pairs anywhere
+    assert found("增容") == {power.pk}
+    assert found("2000千伏安") == {power.pk}
+    assert found("abc") == {loan.pk} and found("ＡＢＣ") == {loan.pk}
+    assert found("贴息贷款") == set()
+    assert found(loan.number) == {loan.pk}
+    assert TEXT_INDEX.match("电") is None
