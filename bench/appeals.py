@@ -560,10 +560,11 @@ def sweep_target_level(appeal, ctx):
 def flush(batch, stats):
     from django.db import transaction
 
-    from qitong.appeals.models import Appeal, Assignment, Event, Supervision
+    from qitong.appeals.models import TEXT_INDEX, Appeal, Assignment, Event, Supervision
 
     with transaction.atomic():
         Appeal.objects.bulk_create(batch.appeals, batch_size=1000)
+        TEXT_INDEX.add_many((appeal.pk, appeal.searchable_text) for appeal in batch.appeals)
         Assignment.objects.bulk_create(batch.assignments, batch_size=2000)
         Event.objects.bulk_create(batch.events, batch_size=2000)
         Supervision.objects.bulk_create(batch.supervisions, batch_size=2000)

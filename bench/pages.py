@@ -111,6 +111,14 @@ def refresh_figures():
     return lines
 
 
+def _listed_total(response, body):
+    """What the page's pagination says it found, for the notes column."""
+    import re
+
+    found = re.search(r'<span class="total">\s*([^<]+?)\s*</span>', body.decode())
+    return found.group(1) if found else ""
+
+
 def measure(only=None):
     from django.test import Client
 
@@ -150,11 +158,7 @@ def measure(only=None):
             continue
         print(f"{name} …", flush=True)
         try:
-            rows.append(
-                appeal_bench.measure_request(
-                    name, clients[username], url, lambda response, body: ""
-                )
-            )
+            rows.append(appeal_bench.measure_request(name, clients[username], url, _listed_total))
         except Exception as exc:  # report it with the rest
             rows.append(
                 appeal_bench.row(name, [float("nan")], float("nan"), 0, f"failed: {exc!s:.160}")
