@@ -2,7 +2,7 @@
 
 import pytest
 
-from qitong.appeals.models import TEXT_INDEX, Appeal
+from qitong.appeals.models import TEXT_INDEX
 from tests.appeals.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +16,7 @@ def test_the_index_finds_the_cases_that_contain_a_word(city):
     apart = city.file(when=at("2026-11-02 10:00"), title="贷款与贴息", content="分开写")
 
     def found(word):
-        return set(
-            Appeal.objects.filter(pk__in=TEXT_INDEX.match(word)).values_list("pk", flat=True)
-        )
+        return set(TEXT_INDEX.find(word, at_most=10))
 
     assert found("贷款") == {loan.pk, apart.pk}
     assert found("贷款贴息") == {loan.pk}  # the phrase, not its pairs anywhere
@@ -27,4 +25,6 @@ def test_the_index_finds_the_cases_that_contain_a_word(city):
     assert found("abc") == {loan.pk} and found("ＡＢＣ") == {loan.pk}
     assert found("贴息贷款") == set()
     assert found(loan.number) == {loan.pk}
-    assert TEXT_INDEX.match("电") is None
+    assert TEXT_INDEX.find("电", at_most=10) is None  # one character: not in the index
+    assert TEXT_INDEX.find("贷款", at_most=1) is None  # more than asked for: too common
+    assert TEXT_INDEX.find("贷款", at_most=2) is not None

@@ -506,3 +506,16 @@ def test_a_search_stops_counting_past_the_limit(client, city, monkeypatch):
         assert "共 4 条" in page and "超过" not in page
         unsearched = _page(client, "/office/queues/", queue="all", page_size=10)
         assert "共 5 条" in unsearched
+
+
+def test_a_common_word_is_searched_in_the_texts_and_finds_the_same(client, city, monkeypatch):
+    common = [city.file(when=WHEN, title=f"用电增容 {n}", content="变压器") for n in range(3)]
+    city.file(when=WHEN, title="贷款贴息", content="申请技改贷款贴息")
+    client.force_login(city.office_user)
+    with time_machine.travel(LATER, tick=False):
+        by_index = _rows(_page(client, "/office/queues/", queue="all", q="增容"))
+        monkeypatch.setattr("qitong.appeals.views.office.TEXT_MATCHES_LISTED", 2)
+        by_text = _rows(_page(client, "/office/queues/", queue="all", q="增容"))
+        single = _rows(_page(client, "/office/queues/", queue="all", q="贷"))
+    assert by_index == by_text == {appeal.pk for appeal in common}
+    assert len(single) == 1  # one character: read from the texts

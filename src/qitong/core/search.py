@@ -5,8 +5,9 @@ pairs of characters (贷款贴息 → 贷款 款贴 贴息) and its Latin and di
 (lower case, full-width folded); a search word becomes the phrase of its own
 terms, so it finds the texts that contain it, whatever the word boundaries. A
 word the index cannot answer — one Chinese character on its own, or nothing
-searchable — gets ``None`` from ``TextIndex.match``, and the caller falls back
-to a plain substring filter.
+searchable — gets ``None`` from ``TextIndex.find``, as does a word so common
+that a list of its matches would cost more than reading texts until a page is
+full; the caller then falls back to a plain substring filter.
 
 SQLite keeps the terms in a contentless FTS5 table (row id = the object's id),
 PostgreSQL in a ``tsvector`` column with a GIN index. Both are fed literal terms
@@ -18,7 +19,6 @@ import re
 import unicodedata
 
 from django.db import connection as default_connection
-from django.db.models.expressions import RawSQL
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 RUN = re.compile(rf"[0-9a-z]+|[{HAN}]+")
@@ -90,8 +90,14 @@ class TextIndex:
 
     # --- reading -----------------------------------------------------------------------
 
-    def match(self, word, connection=None):
-        """A subquery of the ids whose text contains ``word``, or None (see ``word_terms``)."""
+    def find(self, word, *, at_most, connection=None):
+        """The ids whose text contains ``word``, if there are at most ``at_most`` of them.
+
+        None when the index cannot answer for the word (``word_terms``) or the
+        word is that common: a substring filter read newest first then finds a
+        page of them sooner than a list of every match would, and a rare word is
+        where the index saves reading every text.
+        """
         phrase = word_terms(word)
         if phrase is None:
             return None
@@ -99,10 +105,14 @@ class TextIndex:
         quoted = connection.ops.quote_name(self.table)
         if connection.vendor == "postgresql":
             query = " <-> ".join(f"'{term}'" for term in phrase)
-            return RawSQL(f"SELECT id FROM {quoted} WHERE terms @@ %s::tsquery", [query])
-        return RawSQL(
-            f"SELECT rowid FROM {quoted} WHERE {quoted} MATCH %s", ['"' + " ".join(phrase) + '"']
-        )
+            sql = f"SELECT id FROM {quoted} WHERE terms @@ %s::tsquery LIMIT %s"
+        else:
+            query = '"' + " ".join(phrase) + '"'
+            sql = f"SELECT rowid FROM {quoted} WHERE {quoted} MATCH %s LIMIT %s"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [query, at_most + 1])
+            ids = [row[0] for row in cursor.fetchall()]
+        return ids if len(ids) <= at_most else None
 
 
 def _tsvector(found):

@@ -211,8 +211,9 @@ class OfficeFilter(forms.Form):
             firms = Enterprise.objects.filter(
                 Q(name__icontains=word) | Q(uscc__icontains=uscc.normalize(word))
             )
-            found = TEXT_INDEX.match(word)  # number, title and content, from the text index
-            if found is None:  # a word the index cannot answer (one character): read them all
+            # Number, title and content: from the text index, unless the word is common.
+            found = TEXT_INDEX.find(word, at_most=TEXT_MATCHES_LISTED)
+            if found is None:
                 in_text = (
                     Q(number__icontains=word)
                     | Q(title__icontains=word)
@@ -259,6 +260,11 @@ class OfficeFilter(forms.Form):
         elif words:
             dropped.append(_("搜索词"))
         return query.urlencode(), dropped
+
+
+# Up to this many cases found by the text index are listed by id; past it a
+# word is common, and reading cases newest first finds a page sooner.
+TEXT_MATCHES_LISTED = 5000
 
 
 def _is_uscc(word):
