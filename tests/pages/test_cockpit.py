@@ -273,3 +273,8 @@ def test_a_snapshot_the_job_left_stale_is_counted_again_by_the_page(leader, mont
         page = leader.get("/leader/cockpit/?month=2026-11").content.decode()
     assert "月度指标统计于 2026-11-30 12:16" in page
     assert _cards(page)["received"][1] == _listed(leader, _cards(page)["received"][0])[1]
+
+
+def test_the_month_picker_shows_the_month_on_view(leader, month):
+    page = leader.get("/leader/cockpit/").content.decode()
+    assert 'name="month" value="2026-11"' in page

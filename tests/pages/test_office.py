@@ -132,7 +132,7 @@ def test_all_cases_are_listed_newest_first_with_the_working_time_left(client, ci
     with time_machine.travel(at("2026-11-03 11:00"), tick=False):
         page = _page(client, "/office/queues/", queue="all")
     assert page.index(f"row-{newer.pk}") < page.index(f"row-{older.pk}")
-    assert "剩余" in page
+    assert "剩余" in page and "按提交时间从新到旧排列" in page
 
 
 def test_search_finds_by_number_enterprise_uscc_and_words(client, city):

@@ -56,6 +56,8 @@ def cockpit(request):
     at = clock.now()
     form = PeriodForm(request.GET)
     start, end, month = _month(form, clock.local(at))
+    if not request.GET.get("month"):  # show the month on view in the picker
+        form = PeriodForm({"month": month})
     context = {
         "title": _("领导驾驶舱"),
         "form": form,
