@@ -110,6 +110,31 @@ def test_the_tabs_count_my_cases_by_where_they_stand(client, city):
     assert rows(get(client, tab="done")) == [done.pk]
 
 
+def test_every_tab_lists_only_cases_the_unit_may_see(city):
+    """The tabs start from the unit's parts (``access``), not from ``visible_appeals``: check both agree."""
+    from qitong.appeals.access import appeals_led_by_unit, appeals_with_unit_part, visible_appeals
+    from qitong.appeals.views.unit import TABS, tab_queryset
+
+    mine = [
+        city.dispatched(when=WHEN),
+        city.dispatched(when=WHEN, lead="gxj", mode="coordinated", co=["fgw"]),
+    ]
+    returned = city.dispatched(when=WHEN)
+    actions.return_to_office(returned, acting_user=city.fgw_user, at=LATER, reason="不属本单位职责")
+    others = [city.dispatched(when=WHEN, lead="zjj"), city.dispatched(when=WHEN, lead="gxj")]
+    visible = set(visible_appeals(city.fgw_user).values_list("pk", flat=True))
+    listed = set()
+    for tab in TABS:
+        listed |= set(tab_queryset(tab.key, city.fgw_user).values_list("pk", flat=True))
+    assert listed <= visible
+    assert listed == {appeal.pk for appeal in [*mine, returned]}
+    assert not listed & {appeal.pk for appeal in others}
+    for user in (city.office_user, city.ent_user, city.leader_user):
+        assert not appeals_led_by_unit(user).exists() and not appeals_with_unit_part(user).exists()
+    city.fgw_user.is_active = False
+    assert not appeals_led_by_unit(city.fgw_user).exists()
+
+
 def test_the_co_unit_tab_shows_my_part_with_its_own_deadline(client, city):
     appeal = city.dispatched(when=WHEN, mode="coordinated", co=["gxj"])
     part = Assignment.objects.get(appeal=appeal, unit=city.gxj, role="co")

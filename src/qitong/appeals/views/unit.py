@@ -20,7 +20,7 @@ from django.db.models import (
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from qitong.appeals.access import visible_appeals
+from qitong.appeals.access import appeals_led_by_unit, appeals_with_unit_part
 from qitong.appeals.deadlines import with_next_deadline, working_days_left
 from qitong.appeals.models import Appeal, Assignment, Category
 from qitong.core import clock
@@ -92,20 +92,21 @@ class UnitFilter(forms.Form):
 
 
 def tab_queryset(key, user):
-    """The appeals of one tab for a unit user, annotated with ``next_due`` and ``next_step``."""
+    """The appeals of one tab for a unit user, annotated with ``next_due`` and ``next_step``.
+
+    Each tab starts from the unit's own parts (``access``): what it leads now,
+    or the cases it has another part in.
+    """
     unit_id = user.unit_id
-    appeals = visible_appeals(user)
+    led = appeals_led_by_unit(user)
     if key == "sign":
-        return with_next_deadline(
-            appeals.filter(lead_unit_id=unit_id, status=S.DISPATCHED), running_only=False
-        )
+        return with_next_deadline(led.filter(status=S.DISPATCHED), running_only=False)
     if key == "doing":
-        return with_next_deadline(
-            appeals.filter(lead_unit_id=unit_id, status=S.IN_PROGRESS), running_only=False
-        )
+        return with_next_deadline(led.filter(status=S.IN_PROGRESS), running_only=False)
     if key == "co":
         return (
-            appeals.annotate(
+            appeals_with_unit_part(user, role=Assignment.Role.CO, active=True)
+            .annotate(
                 my_part=FilteredRelation(
                     "assignments",
                     condition=Q(
@@ -119,13 +120,12 @@ def tab_queryset(key, user):
             .annotate(next_due=F("my_part__due_at"), next_step=Value("co", CharField()))
         )
     if key == "done":
-        return appeals.filter(lead_unit_id=unit_id, status__in=DONE_STATES).annotate(
+        return led.filter(status__in=DONE_STATES).annotate(
             next_due=Value(None, DateTimeField()), next_step=Value("", CharField())
         )
-    # From the unit's own inactive lead parts (indexed), not from every appeal.
-    returned = Assignment.objects.filter(unit_id=unit_id, role=Assignment.Role.LEAD, active=False)
+    # Returned: led by the unit once (an inactive lead part), led by another unit or none now.
     return (
-        appeals.filter(pk__in=returned.values("appeal_id"))
+        appeals_with_unit_part(user, role=Assignment.Role.LEAD, active=False)
         .exclude(lead_unit_id=unit_id)
         .annotate(next_due=Value(None, DateTimeField()), next_step=Value("", CharField()))
     )
