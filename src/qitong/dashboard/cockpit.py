@@ -13,12 +13,12 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import FilteredRelation, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import deadlines, figures
 from qitong.appeals.access import is_city_office
-from qitong.appeals.models import Appeal, EscalationStep, Event
+from qitong.appeals.models import Appeal, EscalationStep
 from qitong.orgs.models import User
 
 TREND_MONTHS = 12
@@ -117,13 +117,17 @@ def escalated_to(unit):
     """Open cases escalated to ``unit``'s rung of the ladder, newest escalation first."""
     if unit is None:
         return Appeal.objects.none()
-    escalations = Event.objects.filter(action="escalate", unit=unit)
-    mine = escalations.filter(appeal=OuterRef("pk")).order_by("-at", "-id")
-    # Start from the unit's escalation events (indexed), not from every open case.
+    # One join with the unit's escalation events and their latest time per case,
+    # not a lookup per case.
     return (
         open_appeals()
-        .filter(pk__in=escalations.values("appeal_id"))
-        .annotate(escalated_at=Subquery(mine.values("at")[:1]))
+        .annotate(
+            mine=FilteredRelation(
+                "events", condition=Q(events__action="escalate", events__unit=unit)
+            )
+        )
+        .filter(mine__isnull=False)
+        .annotate(escalated_at=Max("mine__at"))
         .order_by("-escalated_at", "-pk")
     )
 

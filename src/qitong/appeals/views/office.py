@@ -207,10 +207,14 @@ class OfficeFilter(forms.Form):
             return appeals
         data = self.cleaned_data
         for word in self.words:
-            # The enterprises first (a small table), so each case is not joined to its own.
+            # The enterprises first (a small table), so each case is not joined to its own;
+            # a short list of them lets the database use the appeals' enterprise index.
             firms = Enterprise.objects.filter(
                 Q(name__icontains=word) | Q(uscc__icontains=uscc.normalize(word))
-            )
+            ).values_list("pk", flat=True)
+            listed = list(firms[: FIRMS_LISTED + 1])
+            if len(listed) <= FIRMS_LISTED:
+                firms = listed
             # Number, title and content: from the text index, unless the word is common.
             found = TEXT_INDEX.find(word, at_most=TEXT_MATCHES_LISTED)
             if found is None:
@@ -221,7 +225,7 @@ class OfficeFilter(forms.Form):
                 )
             else:
                 in_text = Q(pk__in=found) | Q(number=word.upper())
-            appeals = appeals.filter(in_text | Q(enterprise_id__in=firms.values("pk")))
+            appeals = appeals.filter(in_text | Q(enterprise_id__in=firms))
         if data["category"]:
             appeals = appeals.filter(
                 Q(category=data["category"]) | Q(category__parent=data["category"])
@@ -262,6 +266,8 @@ class OfficeFilter(forms.Form):
         return query.urlencode(), dropped
 
 
+# Up to this many enterprises matching a search word are listed by id.
+FIRMS_LISTED = 500
 # Up to this many cases found by the text index are listed by id; past it a
 # word is common, and reading cases newest first finds a page sooner.
 TEXT_MATCHES_LISTED = 5000
