@@ -67,3 +67,19 @@ def test_only_the_city_office_hands_cases_to_districts(city):
         actions.dispatch(
             appeal, acting_user=city.district_user, at=WHEN, mode="transfer", lead_unit="office"
         )
+
+
+def test_a_district_office_keeps_the_cases_it_was_given_through_returns(city):
+    """Visibility reads the case's office: it must stay the district's once handed over."""
+    from qitong.appeals.models import Assignment
+
+    appeal = _at_district(city)
+    actions.dispatch(
+        appeal, acting_user=city.district_user, at=WHEN, mode="transfer", lead_unit="lixia-town1"
+    )
+    actions.return_to_office(appeal, acting_user=city.town_user, at=WHEN, reason="不属本镇")
+    appeal.refresh_from_db()
+    assert appeal.office == city.district_office
+    given = Assignment.objects.filter(unit=city.district_office, role=Assignment.Role.OFFICE)
+    assert set(given.values_list("appeal_id", flat=True)) == {appeal.pk}
+    assert list(visible_appeals(city.district_user)) == [appeal]

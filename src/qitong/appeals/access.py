@@ -36,16 +36,19 @@ def visible_appeals(user):
         )
     if user.unit_id is None:
         return appeals.none()
-    # The case's current office or lead unit (an indexed column of the appeal), or
-    # another part the unit had: one list drawn from the unit's own assignments
-    # (indexed), not a lookup per appeal. A unit's active lead part and the case's
-    # lead unit are set and cleared together (``actions.dispatch``, ``return_to_office``),
-    # so the list leaves those out and stays short.
-    parts = Assignment.objects.filter(unit_id=user.unit_id)
     if role == User.Role.OFFICE:
-        ever = parts.filter(role=Assignment.Role.OFFICE)
-        return appeals.filter(Q(office_id=user.unit_id) | Q(pk__in=ever.values("appeal_id")))
-    other = parts.filter(Q(role=Assignment.Role.CO) | Q(role=Assignment.Role.LEAD, active=False))
+        # A case's office changes at most once, from the city office to a district
+        # office (``actions._hand_to_district``), so the cases a district office was
+        # given are those whose office it is: an indexed column, no list at all.
+        return appeals.filter(office_id=user.unit_id)
+    # The unit's cases: those it leads now (an indexed column of the appeal), and
+    # those it had another part in — one list drawn from the unit's own assignments
+    # (indexed), not a lookup per appeal. A unit's active lead part and the case's
+    # lead unit are set and cleared together (``actions.dispatch``,
+    # ``return_to_office``), so the list leaves those out and stays short.
+    other = Assignment.objects.filter(unit_id=user.unit_id).filter(
+        Q(role=Assignment.Role.CO) | Q(role=Assignment.Role.LEAD, active=False)
+    )
     return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=other.values("appeal_id")))
 
 
