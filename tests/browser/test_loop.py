@@ -61,11 +61,40 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
   .map(el => el.outerHTML.slice(0, 120))"""
 
 
+# WCAG 2.1 AA: text contrast at least 4.5:1, or 3:1 when large (24px, or bold and 18.66px);
+# backgrounds are composited up the tree over white. Text drawn in canvas (charts) is not DOM text.
+LOW_CONTRAST = """() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(',').map(parseFloat); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const over = (c, base) => ({r: c.r * c.a + base.r * (1 - c.a), g: c.g * c.a + base.g * (1 - c.a),
+                              b: c.b * c.a + base.b * (1 - c.a), a: 1});
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const background = (el) => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; } }
+    return layers.reverse().reduce((base, c) => over(c, base), {r: 255, g: 255, b: 255, a: 1}); };
+  const found = []; const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) { const text = walker.currentNode.textContent.trim(); const el = walker.currentNode.parentElement;
+    if (!text || !el || el.closest('option, script, style, [aria-hidden=true]')) continue;
+    const style = getComputedStyle(el); const box = el.getBoundingClientRect();
+    if (style.visibility === 'hidden' || box.width === 0 || box.height === 0) continue;
+    const back = background(el); const fore = over(parse(style.color), back);
+    const [light, dark] = [luminance(fore), luminance(back)].sort((x, y) => y - x);
+    const ratio = (light + 0.05) / (dark + 0.05); const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (parseInt(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) found.push(`${text.slice(0, 24)} (${ratio.toFixed(2)}:1)`); }
+  return [...new Set(found)]; }"""
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def shot(page, name):
-    """Save a screenshot for review, and check every control on the page has a label."""
+    """Save a screenshot for review; check labels, text contrast, and no sideways scrolling."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert page.evaluate(UNLABELLED) == [], f"controls without a label on {name}"
+    assert page.evaluate(LOW_CONTRAST) == [], f"text with too little contrast on {name}"
+    assert page.evaluate(OVERFLOW) <= 0, f"{name} scrolls sideways at {page.viewport_size}"
 
 
 def act(page, form_name, fields=None):
