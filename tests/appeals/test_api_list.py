@@ -153,3 +153,23 @@ def test_the_list_and_the_detail_take_a_bounded_number_of_queries(
     with django_assert_max_num_queries(7):
         response = client.get(f"/api/v1/appeals/{appeal.pk}")
     assert response.json()["co_units"] == ["gxj", "zjj"]
+
+
+def test_it_filters_by_the_filing_date_in_local_time(city):
+    late_monday = city.file(when=at("2026-11-02 23:30"))  # Tuesday 15:30 UTC is Monday here
+    tuesday = city.file(when=at("2026-11-03 00:10"))
+    wednesday = city.file(when=at("2026-11-04 09:00"))
+    office = client_for(city.office_user)
+    one_day = {"submitted_from": "2026-11-03", "submitted_to": "2026-11-03"}
+    assert numbers(office.get("/api/v1/appeals", one_day)) == {tuesday.number}
+    since = numbers(office.get("/api/v1/appeals", {"submitted_from": "2026-11-03"}))
+    assert since == {tuesday.number, wednesday.number}
+    until = numbers(office.get("/api/v1/appeals", {"submitted_to": "2026-11-02"}))
+    assert until == {late_monday.number}
+
+    backwards = office.get(
+        "/api/v1/appeals", {"submitted_from": "2026-11-04", "submitted_to": "2026-11-03"}
+    )
+    assert backwards.status_code == 400
+    assert backwards.json()["fields"]["submitted_to"] == ["提交日期的结束日不能早于开始日。"]
+    assert office.get("/api/v1/appeals", {"submitted_from": "11/03"}).status_code == 400

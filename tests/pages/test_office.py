@@ -519,3 +519,27 @@ def test_a_common_word_is_searched_in_the_texts_and_finds_the_same(client, city,
         single = _rows(_page(client, "/office/queues/", queue="all", q="贷"))
     assert by_index == by_text == {appeal.pk for appeal in common}
     assert len(single) == 1  # one character: read from the texts
+
+
+def test_the_filing_date_range_filters_the_table_and_goes_into_the_export(client, city):
+    early = city.file(when=WHEN)
+    later = city.file(when=LATER)
+    client.force_login(city.office_user)
+    with time_machine.travel(LATER, tick=False):
+        page = _page(
+            client,
+            "/office/queues/",
+            queue="all",
+            submitted_from="2026-11-03",
+            submitted_to="2026-11-30",
+        )
+        assert _rows(page) == {later.pk} and early.pk not in _rows(page)
+        assert "submitted_from=2026-11-03&amp;submitted_to=2026-11-30" in page
+        backwards = _page(
+            client,
+            "/office/queues/",
+            queue="all",
+            submitted_from="2026-11-30",
+            submitted_to="2026-11-03",
+        )
+    assert "提交日期的结束日不能早于开始日。" in backwards

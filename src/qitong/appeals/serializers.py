@@ -147,6 +147,16 @@ class AppealFilterSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(required=False, allow_null=True)
     category = serializers.CharField(required=False, help_text=_("分类代码，含其下级分类"))
     enterprise = serializers.CharField(required=False, help_text=_("统一社会信用代码"))
+    submitted_from = serializers.DateField(required=False, help_text=_("提交日期不早于（含）"))
+    submitted_to = serializers.DateField(required=False, help_text=_("提交日期不晚于（含）"))
+
+    def validate(self, attrs):
+        start, end = attrs.get("submitted_from"), attrs.get("submitted_to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"submitted_to": [_("提交日期的结束日不能早于开始日。")]}
+            )
+        return attrs
 
 
 # --- output ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from qitong.appeals import actions, deadlines
 from qitong.appeals.access import access_appeal_for_user, is_city_office, visible_appeals
-from qitong.appeals.api import ACTIONS
+from qitong.appeals.api import ACTIONS, submitted_between
 from qitong.appeals.models import TEXT_INDEX, Appeal, Category, Request, Supervision
 from qitong.appeals.templatetags.appeal_words import action_words
 from qitong.appeals.views.common import back, refusal
@@ -193,6 +193,14 @@ class OfficeFilter(forms.Form):
     status = forms.ChoiceField(
         label=gettext_lazy("状态"), required=False, choices=[("", gettext_lazy("全部")), *S.choices]
     )
+    submitted_from = forms.DateField(
+        label=gettext_lazy("提交日期从"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    submitted_to = forms.DateField(
+        label=gettext_lazy("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, data, *, user):
         super().__init__(data)
@@ -202,10 +210,18 @@ class OfficeFilter(forms.Form):
             units = units.filter(Q(pk=district_id) | Q(parent_id=district_id))
         self.fields["lead_unit"].queryset = units
 
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("submitted_from"), data.get("submitted_to")
+        if start and end and start > end:
+            self.add_error("submitted_to", _("提交日期的结束日不能早于开始日。"))
+        return data
+
     def apply(self, appeals):
         if not self.is_valid():
             return appeals
         data = self.cleaned_data
+        appeals = submitted_between(appeals, data["submitted_from"], data["submitted_to"])
         for word in self.words:
             # The enterprises first (a small table), so each case is not joined to its own;
             # a short list of them lets the database use the appeals' enterprise index.
@@ -253,6 +269,9 @@ class OfficeFilter(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("status"):
             query["status"] = data["status"]
+        for key in ("submitted_from", "submitted_to"):
+            if data.get(key):
+                query[key] = data[key].isoformat()
         if data.get("category"):
             query["category"] = data["category"].code
         if data.get("lead_unit"):
