@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from qitong.appeals import deadlines
-from qitong.appeals.models import Assignment
+from qitong.appeals.models import Appeal, Assignment
 from qitong.core.clock import local
 from qitong.orgs.models import User
 
@@ -58,42 +58,52 @@ def headers():
     ]
 
 
-def _yes_no(value):
-    """是 / 否, and blank for None (a deadline not yet due)."""
-    if value is None:
-        return ""
-    return _("是") if value else _("否")
+class Words:
+    """The ledger's words in the active language, translated once per export, not per cell."""
+
+    def __init__(self):
+        self.yes_no = {None: "", True: _("是"), False: _("否")}  # None: a deadline not yet due
+        self.choices = {
+            name: {value: str(label) for value, label in Appeal._meta.get_field(name).choices}
+            for name in ("channel", "status", "handling_mode", "rating_process", "rating_result")
+        }
+
+    def choice(self, appeal, name):
+        value = getattr(appeal, name)
+        return self.choices[name].get(value, value) if value else ""
 
 
-def row(appeal, at):
+def row(appeal, at, words=None):
     """One appeal's cells, in the order of ``headers``; times are local and naive, as Excel wants."""
+    words = words or Words()
+    yes_no, choice = words.yes_no, words.choice
     co_units = "、".join(part.unit.name for part in appeal.co_parts)
     return [
         appeal.number,
         appeal.enterprise.name,
         appeal.enterprise.uscc,
         appeal.title,
-        appeal.get_channel_display(),
+        choice(appeal, "channel"),
         appeal.category.name if appeal.category_id else "",
-        appeal.get_status_display(),
-        appeal.get_handling_mode_display() if appeal.handling_mode else "",
+        choice(appeal, "status"),
+        choice(appeal, "handling_mode"),
         appeal.lead_unit.name if appeal.lead_unit_id else "",
         co_units,
         appeal.created_at,
         appeal.dispatched_at,
         appeal.contact_due,
         appeal.contacted_at,
-        _yes_no(deadlines.on_time(appeal.contact_due, appeal.contacted_at, at)),
+        yes_no[deadlines.on_time(appeal.contact_due, appeal.contacted_at, at)],
         appeal.reply_due,
         appeal.replied_at,
-        _yes_no(deadlines.on_time(appeal.reply_due, appeal.replied_at, at)),
+        yes_no[deadlines.on_time(appeal.reply_due, appeal.replied_at, at)],
         appeal.resolve_due,
         appeal.resolved_at,
-        _yes_no(deadlines.on_time(appeal.resolve_due, appeal.resolved_at, at)),
-        _yes_no(appeal.provisional) if appeal.dispatched_at else "",
+        yes_no[deadlines.on_time(appeal.resolve_due, appeal.resolved_at, at)],
+        yes_no[appeal.provisional] if appeal.dispatched_at else "",
         appeal.escalation_level,
-        appeal.get_rating_process_display() if appeal.rating_process else "",
-        appeal.get_rating_result_display() if appeal.rating_result else "",
+        choice(appeal, "rating_process"),
+        choice(appeal, "rating_result"),
     ]
 
 
@@ -108,8 +118,9 @@ def rows(appeals, at):
             to_attr="co_parts",
         )
     )
+    words = Words()
     for appeal in appeals.iterator(chunk_size=CHUNK):
-        yield row(appeal, at)
+        yield row(appeal, at, words)
 
 
 def write(appeals, stream, *, at):
