@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from qitong.appeals import actions, deadlines
@@ -29,8 +29,6 @@ from qitong.core.workdays import WorkCalendar
 
 S = Appeal.Status
 T = Supervision.Trigger
-# One working day before a deadline can be at most this far away in calendar
-# days (the longest holiday run plus weekends); a cheap pre-filter on the index.
 
 
 class _DryRun(Exception):
@@ -137,9 +135,14 @@ def repeated_cases(at):
     return Appeal.objects.filter(pk__in=ids)
 
 
-def _running():
-    """Cases on the clock: with a unit, not suspended."""
-    return Appeal.objects.filter(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True)
+def under_supervision_q():
+    """Open cases with an open supervision: the office's 督办中 queue, and whom the sweep urges.
+
+    Drawn from the open supervisions (few, indexed), not a lookup per case;
+    not a join either, which on a nullable relation also matches cases with none.
+    """
+    open_supervisions = Supervision.objects.filter(closed_at__isnull=True).values("appeal_id")
+    return Q(pk__in=open_supervisions, status__in=Appeal.OPEN_STATES)
 
 
 def near_deadline_cases(at, calendar):
@@ -190,11 +193,7 @@ def _urge(at, calendar):
         return 0
     today = at.astimezone(SHANGHAI).date()
     not_urged_today = Q(last_urged_on__isnull=True) | Q(last_urged_on__lt=today)
-    # Exists, not a join: a join on a nullable relation also matches cases with no supervision.
-    open_supervision = Supervision.objects.filter(appeal=OuterRef("pk"), closed_at__isnull=True)
-    supervised = Appeal.objects.filter(
-        not_urged_today, Exists(open_supervision), status__in=Appeal.OPEN_STATES
-    )
+    supervised = Appeal.objects.filter(not_urged_today, under_supervision_q())
     urged = 0
     for appeal_id in supervised.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():

@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qitong.appeals import actions, deadlines
+from qitong.appeals import actions, deadlines, sweep
 from qitong.appeals.access import access_appeal_for_user, is_city_office, visible_appeals
 from qitong.appeals.api import ACTIONS, submitted_between
-from qitong.appeals.models import TEXT_INDEX, Appeal, Category, Request, Supervision
+from qitong.appeals.models import TEXT_INDEX, Appeal, Category, Request
 from qitong.appeals.templatetags.appeal_words import action_words
 from qitong.appeals.views.common import back, refusal
 from qitong.core import clock
@@ -77,15 +77,14 @@ DEFAULT_QUEUE = "new"
 
 def queue_conditions(at, calendar):
     """Each queue's condition on appeals (but "all")."""
-    # Open supervisions and pending requests are few: start from them, not from every case.
-    open_supervision = Supervision.objects.filter(closed_at__isnull=True).values("appeal_id")
+    # Pending requests are few: start from them, not from every case.
     pending_request = Request.objects.filter(decision=Request.Decision.PENDING).values("appeal_id")
     return {
         "new": Q(status=S.SUBMITTED),
         "accepted": Q(status=S.ACCEPTED),
         "near": deadlines.near_deadline_q(at, calendar),  # the sweep's rule
         "overdue": deadlines.overdue_q(at),
-        "supervised": Q(pk__in=open_supervision, status__in=Appeal.OPEN_STATES),
+        "supervised": sweep.under_supervision_q(),  # whom the sweep urges
         "review": Q(status=S.PENDING_REVIEW),
         "unsatisfied": Q(status=S.PENDING_RATING, rating_result=Appeal.Rating.UNSATISFIED),
         "requests": Q(pk__in=pending_request, status=S.IN_PROGRESS),
