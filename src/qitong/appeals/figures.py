@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import PermissionDenied
 
+from qitong.appeals import deadlines
 from qitong.appeals.access import is_city_office
 from qitong.appeals.models import Appeal, Event, MonthFigures
 from qitong.core import clock
@@ -88,20 +89,6 @@ class UnitFigures:
 
     def as_dict(self):
         return asdict(self)
-
-
-def _on_time(done, due):
-    return done is not None and due is not None and done <= due
-
-
-def _late(milestones, as_of):
-    """A deadline met late, or passed and still unmet, as of ``as_of``: ((due, done), …)."""
-    for due, done in milestones:
-        if due is None:
-            continue
-        if (done is not None and done > due) or (done is None and due < as_of):
-            return True
-    return False
 
 
 # The counts of ``UnitFigures`` that ``unit_cases`` backs with appeal ids.
@@ -195,11 +182,19 @@ def unit_cases(start, end, *, units=None, as_of=None):
             continue  # returned since: counted under "returned"
         cases.add("signed", appeal_id, signed is not None)
         cases.add("replied", appeal_id, replied is not None)
-        cases.add("contacted_on_time", appeal_id, _on_time(contacted, contact_due))
-        cases.add("replied_on_time", appeal_id, _on_time(replied, reply_due))
-        cases.add("resolved_on_time", appeal_id, _on_time(resolved, resolve_due))
-        milestones = ((contact_due, contacted), (reply_due, replied), (resolve_due, resolved))
-        cases.add("overdue", appeal_id, _late(milestones, as_of))
+        # deadlines.on_time: True met in time, False missed (late, or passed unmet), None not due.
+        met = [
+            deadlines.on_time(due, done, as_of)
+            for due, done in (
+                (contact_due, contacted),
+                (reply_due, replied),
+                (resolve_due, resolved),
+            )
+        ]
+        cases.add("contacted_on_time", appeal_id, met[0] is True)
+        cases.add("replied_on_time", appeal_id, met[1] is True)
+        cases.add("resolved_on_time", appeal_id, met[2] is True)
+        cases.add("overdue", appeal_id, False in met)
 
     events = (
         Event.objects.filter(
@@ -336,7 +331,8 @@ def refresh_snapshots(at=None):
     counted = []
     for start, end in periods:
         snapshot = stored.get(clock.local(start).date())
-        if end > at or not _age_within(snapshot, at, end, dt.timedelta(0), PAST_MONTH_REFRESH):
+        # A month counted before it ended (the running one included) is always recounted.
+        if not _age_within(snapshot, at, end, dt.timedelta(0), PAST_MONTH_REFRESH):
             count_month(start, end, at=at)
             counted.append(f"{start:%Y-%m}")
     return {"counted": counted}

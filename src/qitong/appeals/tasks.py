@@ -1,7 +1,8 @@
-"""Background tasks of the appeal loop: thin wrappers over the sweep."""
+"""Background tasks of the appeal loop: thin wrappers over the sweep and the month figures."""
 
 from celery import shared_task
 
+from qitong.appeals import figures
 from qitong.appeals import sweep as sweep_module
 
 
@@ -14,6 +15,4 @@ def sweep():
 @shared_task(name="qitong.appeals.tasks.refresh_figures")
 def refresh_figures():
     """Recount the months the cockpit shows (``figures.refresh_snapshots``); returns which."""
-    from qitong.appeals import figures
-
     return figures.refresh_snapshots()
