@@ -514,7 +514,7 @@ def test_a_common_word_is_searched_in_the_texts_and_finds_the_same(client, city,
     client.force_login(city.office_user)
     with time_machine.travel(LATER, tick=False):
         by_index = _rows(_page(client, "/office/queues/", queue="all", q="增容"))
-        monkeypatch.setattr("qitong.appeals.views.office.TEXT_MATCHES_LISTED", 2)
+        monkeypatch.setattr("qitong.appeals.search.TEXT_MATCHES_LISTED", 2)
         by_text = _rows(_page(client, "/office/queues/", queue="all", q="增容"))
         single = _rows(_page(client, "/office/queues/", queue="all", q="贷"))
     assert by_index == by_text == {appeal.pk for appeal in common}

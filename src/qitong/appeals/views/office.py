@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qitong.appeals import actions, deadlines, sweep
+from qitong.appeals import actions, deadlines, search, sweep
 from qitong.appeals.access import access_appeal_for_user, is_city_office, visible_appeals
 from qitong.appeals.api import ACTIONS, submitted_between
-from qitong.appeals.models import TEXT_INDEX, Appeal, Category, Request
+from qitong.appeals.models import Appeal, Category, Request
 from qitong.appeals.templatetags.appeal_words import action_words
 from qitong.appeals.views.common import back, refusal
 from qitong.core import clock
@@ -222,25 +222,7 @@ class OfficeFilter(forms.Form):
         data = self.cleaned_data
         appeals = submitted_between(appeals, data["submitted_from"], data["submitted_to"])
         for word in self.words:
-            # The enterprises first (a small table), so each case is not joined to its own;
-            # a short list of them lets the database use the appeals' enterprise index.
-            firms = Enterprise.objects.filter(
-                Q(name__icontains=word) | Q(uscc__icontains=uscc.normalize(word))
-            ).values_list("pk", flat=True)
-            listed = list(firms[: FIRMS_LISTED + 1])
-            if len(listed) <= FIRMS_LISTED:
-                firms = listed
-            # Number, title and content: from the text index, unless the word is common.
-            found = TEXT_INDEX.find(word, at_most=TEXT_MATCHES_LISTED)
-            if found is None:
-                in_text = (
-                    Q(number__icontains=word)
-                    | Q(title__icontains=word)
-                    | Q(content__icontains=word)
-                )
-            else:
-                in_text = Q(pk__in=found) | Q(number=word.upper())
-            appeals = appeals.filter(in_text | Q(enterprise_id__in=firms))
+            appeals = search.containing(appeals, word)
         if data["category"]:
             appeals = appeals.filter(
                 Q(category=data["category"]) | Q(category__parent=data["category"])
@@ -282,13 +264,6 @@ class OfficeFilter(forms.Form):
         elif words:
             dropped.append(_("搜索词"))
         return query.urlencode(), dropped
-
-
-# Up to this many enterprises matching a search word are listed by id.
-FIRMS_LISTED = 500
-# Up to this many cases found by the text index are listed by id; past it a
-# word is common, and reading cases newest first finds a page sooner.
-TEXT_MATCHES_LISTED = 5000
 
 
 def _is_uscc(word):

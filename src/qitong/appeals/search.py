@@ -1,0 +1,36 @@
+"""How a search word finds cases: by number, by enterprise (name or USCC), or in the text.
+
+The text goes through the full-text index (``models.TEXT_INDEX``, built on
+``qitong.core.search``) when the word is rare enough to list its cases by id;
+a common word, or one the index cannot answer (a lone Chinese character), is
+matched in the texts, which read newest first fill a page quickly.
+"""
+
+from django.db.models import Q
+
+from qitong.appeals.models import TEXT_INDEX
+from qitong.enterprises import uscc
+from qitong.enterprises.models import Enterprise
+
+# Up to this many enterprises matching a word are listed by id.
+FIRMS_LISTED = 500
+# Up to this many cases found by the text index are listed by id.
+TEXT_MATCHES_LISTED = 5000
+
+
+def containing(appeals, word):
+    """The ``appeals`` whose number, enterprise, title or content contains ``word``."""
+    # The enterprises first (a small table), so each case is not joined to its own;
+    # a short list of them lets the database use the appeals' enterprise index.
+    firms = Enterprise.objects.filter(
+        Q(name__icontains=word) | Q(uscc__icontains=uscc.normalize(word))
+    ).values_list("pk", flat=True)
+    listed = list(firms[: FIRMS_LISTED + 1])
+    if len(listed) <= FIRMS_LISTED:
+        firms = listed
+    found = TEXT_INDEX.find(word, at_most=TEXT_MATCHES_LISTED)
+    if found is None:
+        in_text = Q(number__icontains=word) | Q(title__icontains=word) | Q(content__icontains=word)
+    else:
+        in_text = Q(pk__in=found) | Q(number=word.upper())
+    return appeals.filter(in_text | Q(enterprise_id__in=firms))
