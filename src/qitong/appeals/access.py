@@ -52,13 +52,17 @@ def visible_appeals(user):
     return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=other.values("appeal_id")))
 
 
+def _is_unit_staff(user):
+    return user.is_active and user.role == User.Role.UNIT and user.unit_id is not None
+
+
 def appeals_led_by_unit(user):
     """The cases the user's unit leads now: visible to it, as its lead part is active.
 
     For the unit workbench's tabs: an indexed column of the appeal, which both
     databases count from the index alone.
     """
-    if user.role != User.Role.UNIT or user.unit_id is None or not user.is_active:
+    if not _is_unit_staff(user):
         return Appeal.objects.none()
     return Appeal.objects.filter(lead_unit_id=user.unit_id)
 
@@ -72,7 +76,7 @@ def appeals_with_unit_part(user, **part):
     general ``visible_appeals`` condition, an OR, would make PostgreSQL read
     every case.
     """
-    if user.role != User.Role.UNIT or user.unit_id is None or not user.is_active:
+    if not _is_unit_staff(user):
         return Appeal.objects.none()
     parts = Assignment.objects.filter(
         unit_id=user.unit_id, role__in=[Assignment.Role.LEAD, Assignment.Role.CO], **part
