@@ -22,15 +22,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Limits:
-    """Working-day limits: the contract's 1-3-15-30, halved for key enterprises."""
+    """Working-day limits as a dispatch copied them from ``TimeLimits`` (where the defaults live)."""
 
-    contact_days: Decimal = Decimal(1)
-    reply_days: Decimal = Decimal(3)
-    resolve_days: Decimal = Decimal(15)
-    long_days: Decimal = Decimal(30)  # complex or coordinated cases
-    cap_days: Decimal = Decimal(30)  # no extension past this from dispatch
-    co_unit_days: Decimal = Decimal(10)  # a co-unit's part of a coordinated case
-    key_factor: Decimal = Decimal("0.5")
+    contact_days: Decimal
+    reply_days: Decimal
+    resolve_days: Decimal
+    long_days: Decimal  # complex or coordinated cases
+    cap_days: Decimal  # no extension past this from dispatch
+    co_unit_days: Decimal  # a co-unit's part of a coordinated case
+    key_factor: Decimal  # for key enterprises
 
     @classmethod
     def from_json(cls, data):

@@ -99,16 +99,12 @@ class TimeLimits(models.Model):
         return row
 
     def as_json(self):
-        names = [
-            "contact_days",
-            "reply_days",
-            "resolve_days",
-            "long_days",
-            "cap_days",
-            "co_unit_days",
-            "key_factor",
-        ]
-        return {name: str(getattr(self, name)) for name in names}
+        """Every limit (the decimal fields) as text, as ``Appeal.limits`` keeps them."""
+        return {
+            field.name: str(getattr(self, field.name))
+            for field in self._meta.fields
+            if isinstance(field, models.DecimalField)
+        }
 
 
 class EscalationStep(models.Model):
