@@ -6,8 +6,6 @@ permissions and state checks live in ``actions``; the errors it raises become
 the contract's bodies in ``qitong.core.api.exception_handler``.
 """
 
-import datetime as dt
-
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import FileResponse
@@ -29,7 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qitong.appeals import actions, deadlines, figures, ledger
+from qitong.appeals import actions, deadlines, figures, ledger, search
 from qitong.appeals import serializers as s
 from qitong.appeals.access import access_appeal_for_user, visible_appeals
 from qitong.appeals.models import Assignment, Category, Event
@@ -112,16 +110,9 @@ def filtered_appeals(request, at):
         appeals = appeals.filter(Q(category__code=code) | Q(category__parent__code=code))
     if "enterprise" in filters:
         appeals = appeals.filter(enterprise__uscc=uscc.normalize(filters["enterprise"]))
-    return submitted_between(appeals, filters.get("submitted_from"), filters.get("submitted_to"))
-
-
-def submitted_between(appeals, first_day=None, last_day=None):
-    """Cases filed on ``first_day`` … ``last_day`` (dates in Asia/Shanghai, both included)."""
-    if first_day:
-        appeals = appeals.filter(created_at__gte=clock.start_of_day(first_day))
-    if last_day:
-        appeals = appeals.filter(created_at__lt=clock.start_of_day(last_day + dt.timedelta(days=1)))
-    return appeals
+    return search.submitted_between(
+        appeals, filters.get("submitted_from"), filters.get("submitted_to")
+    )
 
 
 class AppealPagination(PageNumberPagination):

@@ -1,4 +1,6 @@
-"""How a search word finds cases: by number, by enterprise (name or USCC), or in the text.
+"""How the lists find cases: by a search word, and by the day they were filed.
+
+A word finds a case by its number, its enterprise (name or USCC), or its text.
 
 The text goes through the full-text index (``models.TEXT_INDEX``, built on
 ``qitong.core.search``) when the word is rare enough to list its cases by id;
@@ -6,9 +8,14 @@ a common word, or one the index cannot answer (a lone Chinese character), is
 matched in the texts, which read newest first fill a page quickly.
 """
 
+import datetime as dt
+
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from qitong.appeals.models import TEXT_INDEX
+from qitong.core import clock
 from qitong.enterprises import uscc
 from qitong.enterprises.models import Enterprise
 
@@ -34,3 +41,18 @@ def containing(appeals, word):
     else:
         in_text = Q(pk__in=found) | Q(number=word.upper())
     return appeals.filter(in_text | Q(enterprise_id__in=firms))
+
+
+def submitted_between(appeals, first_day=None, last_day=None):
+    """Cases filed on ``first_day`` … ``last_day`` (dates in Asia/Shanghai, both included)."""
+    if first_day:
+        appeals = appeals.filter(created_at__gte=clock.start_of_day(first_day))
+    if last_day:
+        appeals = appeals.filter(created_at__lt=clock.start_of_day(last_day + dt.timedelta(days=1)))
+    return appeals
+
+
+def check_filing_days(first_day, last_day):
+    """A filing-date range must not end before it starts (the error names ``submitted_to``)."""
+    if first_day and last_day and first_day > last_day:
+        raise ValidationError({"submitted_to": [_("提交日期的结束日不能早于开始日。")]})

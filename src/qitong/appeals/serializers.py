@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from qitong.appeals import deadlines
+from qitong.appeals import deadlines, search
 from qitong.appeals.models import Appeal, Assignment, Category
 from qitong.core import clock
 from qitong.enterprises import uscc
@@ -151,11 +151,7 @@ class AppealFilterSerializer(serializers.Serializer):
     submitted_to = serializers.DateField(required=False, help_text=_("提交日期不晚于（含）"))
 
     def validate(self, attrs):
-        start, end = attrs.get("submitted_from"), attrs.get("submitted_to")
-        if start and end and start > end:
-            raise serializers.ValidationError(
-                {"submitted_to": [_("提交日期的结束日不能早于开始日。")]}
-            )
+        search.check_filing_days(attrs.get("submitted_from"), attrs.get("submitted_to"))
         return attrs
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from qitong.appeals import actions, deadlines, search, sweep
 from qitong.appeals.access import access_appeal_for_user, is_city_office, visible_appeals
-from qitong.appeals.api import ACTIONS, submitted_between
+from qitong.appeals.api import ACTIONS
 from qitong.appeals.models import Appeal, Category, Request
 from qitong.appeals.templatetags.appeal_words import action_words
 from qitong.appeals.views.common import back, refusal
@@ -211,16 +211,14 @@ class OfficeFilter(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("submitted_from"), data.get("submitted_to")
-        if start and end and start > end:
-            self.add_error("submitted_to", _("提交日期的结束日不能早于开始日。"))
+        search.check_filing_days(data.get("submitted_from"), data.get("submitted_to"))
         return data
 
     def apply(self, appeals):
         if not self.is_valid():
             return appeals
         data = self.cleaned_data
-        appeals = submitted_between(appeals, data["submitted_from"], data["submitted_to"])
+        appeals = search.submitted_between(appeals, data["submitted_from"], data["submitted_to"])
         for word in self.words:
             appeals = search.containing(appeals, word)
         if data["category"]:
