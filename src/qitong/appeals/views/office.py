@@ -91,18 +91,15 @@ def queue_conditions(at, calendar):
     }
 
 
-def queue_counts(appeals, at, calendar):
+def queue_counts(appeals, conditions):
     """One indexed count per queue: one aggregate with a filter per queue reads every case."""
-    conditions = queue_conditions(at, calendar)
     counts = {key: appeals.filter(condition).count() for key, condition in conditions.items()}
     counts["all"] = appeals.count()
     return counts
 
 
-def in_queue(appeals, key, at, calendar):
-    if key == "all":
-        return appeals
-    return appeals.filter(queue_conditions(at, calendar)[key])
+def in_queue(appeals, key, conditions):
+    return appeals if key == "all" else appeals.filter(conditions[key])
 
 
 STEP_WORDS = {
@@ -291,9 +288,10 @@ def workbench(request):
         key = DEFAULT_QUEUE
     queue = QUEUE_BY_KEY[key]
     visible = visible_appeals(request.user)
-    counts = queue_counts(visible, at, calendar)
+    conditions = queue_conditions(at, calendar)  # the calendar walked once per page
+    counts = queue_counts(visible, conditions)
     form = OfficeFilter(request.GET or None, user=request.user)
-    appeals = form.apply(in_queue(visible, key, at, calendar))
+    appeals = form.apply(in_queue(visible, key, conditions))
     appeals = deadlines.with_next_deadline(appeals).select_related("enterprise", "lead_unit")
     if key == "all":  # every case ever: newest first, straight from an index
         ordering = ("-created_at", "-id")
