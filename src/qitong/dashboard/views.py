@@ -54,10 +54,12 @@ def _month(form, today):
 def cockpit(request):
     _allowed(request)
     at = clock.now()
-    form = PeriodForm(request.GET)
-    start, end, month = _month(form, clock.local(at))
-    if not request.GET.get("month"):  # show the month on view in the picker
-        form = PeriodForm({"month": month})
+    today = clock.local(at)
+    # Without a month the form is unbound and its picker shows the month on view.
+    form = PeriodForm(
+        request.GET if "month" in request.GET else None, initial={"month": f"{today:%Y-%m}"}
+    )
+    start, end, month = _month(form, today)
     context = {
         "title": _("领导驾驶舱"),
         "form": form,
