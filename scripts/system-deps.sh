@@ -4,6 +4,8 @@
 set -euo pipefail
 
 need=()
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
