@@ -235,7 +235,7 @@ def test_the_city_office_may_read_the_cockpit(client, city):
 
 def test_a_bad_month_or_kind_is_named(leader, month):
     page = leader.get("/leader/cockpit/?month=2026-13")
-    assert page.status_code == 200 and "YYYY-MM" in page.content.decode()
+    assert page.status_code == 400 and "YYYY-MM" in page.content.decode()
     assert leader.get("/leader/cockpit/cases/?kind=nonsense").status_code == 400
 
 

@@ -12,9 +12,11 @@ daily for the months before it.
 """
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 
 from qitong.appeals import deadlines
 from qitong.appeals.access import is_city_office
@@ -24,6 +26,26 @@ from qitong.core.clock import SHANGHAI
 from qitong.orgs.models import Unit, User
 
 GOOD = (Appeal.Rating.SATISFIED, Appeal.Rating.BASICALLY_SATISFIED)
+
+
+# The months whose figures can be asked for, as 'YYYY-MM'. Cases are of this
+# century; a month far outside it would only store an empty snapshot, and the
+# calendar's own edges cannot be counted at all (year 1's start is before what
+# UTC can hold, 9999-12 has no next month, the trend reaches 11 months back).
+MONTHS = ("2000-01", "2099-12")
+
+
+def check_month(value):
+    """Refuse a 'YYYY-MM' outside ``MONTHS``; for the cockpit's form and the API alike.
+
+    Text of another shape is left to the field's own format check.
+    """
+    if value and re.fullmatch(r"\d{4}-\d{2}", value) and not MONTHS[0] <= value <= MONTHS[1]:
+        raise ValidationError(
+            gettext("月份超出范围：应在 %(first)s 至 %(last)s 之间。")
+            % {"first": MONTHS[0], "last": MONTHS[1]},
+            code="out_of_range",
+        )
 
 
 def month(year, number):

@@ -44,10 +44,15 @@ def containing(appeals, word):
 
 
 def submitted_between(appeals, first_day=None, last_day=None):
-    """Cases filed on ``first_day`` … ``last_day`` (dates in Asia/Shanghai, both included)."""
-    if first_day:
+    """Cases filed on ``first_day`` … ``last_day`` (dates in Asia/Shanghai, both included).
+
+    The calendar's first and last days bound nothing (every case was filed
+    between them), and they are left out: their midnights in Asia/Shanghai
+    fall outside what a datetime in UTC can hold.
+    """
+    if first_day and first_day > dt.date.min:
         appeals = appeals.filter(created_at__gte=clock.start_of_day(first_day))
-    if last_day:
+    if last_day and last_day < dt.date.max:
         appeals = appeals.filter(created_at__lt=clock.start_of_day(last_day + dt.timedelta(days=1)))
     return appeals
 

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from qitong.appeals import deadlines, search
+from qitong.appeals import deadlines, figures, search
 from qitong.appeals.models import Appeal, Assignment, Category
 from qitong.core import clock
 from qitong.enterprises import uscc
@@ -314,17 +314,16 @@ class MonthSerializer(serializers.Serializer):
         r"^\d{4}-(0[1-9]|1[0-2])$",
         required=False,
         error_messages={"invalid": _("月份应为 YYYY-MM 格式，如 2026-11。")},
+        validators=[figures.check_month],
     )
 
     @classmethod
     def period(cls, params, *, today):
         """[start, end) of the month asked for (default: this month); 400 on a bad value."""
-        from qitong.appeals.figures import month
-
         parsed = cls(data=params)
         parsed.is_valid(raise_exception=True)
         value = parsed.validated_data.get("month")
         if not value:
-            return month(today.year, today.month)
+            return figures.month(today.year, today.month)
         year, number = value.split("-")
-        return month(int(year), int(number))
+        return figures.month(int(year), int(number))

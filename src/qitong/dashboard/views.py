@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from qitong.appeals.figures import counted_units
+from qitong.appeals.figures import check_month, counted_units
 from qitong.core import clock
 from qitong.core.pages import paginate
 from qitong.dashboard import cockpit as figures_of
@@ -20,7 +20,7 @@ def month_field():
     return forms.CharField(
         label=_("统计月份"),
         required=False,
-        validators=[MONTH],
+        validators=[MONTH, check_month],
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
     )
 
@@ -67,7 +67,10 @@ def cockpit(request):
         "start": start,
         **figures_of.overview(request.user, start, end, at),
     }
-    return render(request, "dashboard/cockpit.html", context)
+    # A month that cannot be shown is answered with this month's figures and
+    # the form's error beside the picker, as a refusal (400).
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "dashboard/cockpit.html", context, status=status)
 
 
 @login_required
