@@ -10,8 +10,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_city_is_complete_valid_and_loaded_once():
+    regions_before = Region.objects.count()
     accounts = load_demo_city()
-    assert Region.objects.filter(parent__code="370100").count() == 3
+    assert Region.objects.count() == regions_before  # the shipped divisions, none made up
+    assert {unit.region.code for unit in Unit.objects.filter(kind=Unit.Kind.DISTRICT)} == {
+        "370102",
+        "370103",
+        "370104",
+    }
     assert Unit.objects.filter(kind=Unit.Kind.DEPARTMENT).count() >= 15
     assert Unit.objects.filter(kind=Unit.Kind.TOWN).count() >= 6
     assert {
@@ -34,6 +40,7 @@ def test_the_demo_city_is_complete_valid_and_loaded_once():
     for enterprise in enterprises:
         validate_uscc(enterprise.uscc)
         enterprise.full_clean()
+        assert enterprise.region.code == enterprise.uscc[2:8]  # derived from the code
     assert {e.tier for e in enterprises} == {"key", "normal"}
     assert {e.size for e in enterprises} == {"large", "medium", "small", "micro"}
     assert len({e.industry[0] for e in enterprises}) >= 6

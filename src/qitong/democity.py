@@ -113,7 +113,8 @@ def load_demo_city(*, appeals=0, now=None):
         return demo_accounts()
     rng = random.Random(SEED)
 
-    city = Region.objects.create(code=CITY[0], name=CITY[1])
+    # The divisions come with the installation (migration orgs.0004).
+    city = Region.objects.get(code=CITY[0])
     office = Unit.objects.create(
         code="office", name="市服务企业办公室", kind=Unit.Kind.OFFICE, region=city
     )
@@ -127,7 +128,7 @@ def load_demo_city(*, appeals=0, now=None):
 
     districts = []
     for region_code, name, slug, towns in DISTRICTS:
-        region = Region.objects.create(code=region_code, name=name, parent=city)
+        region = Region.objects.get(code=region_code, parent=city)
         district = Unit.objects.create(
             code=slug, name=f"{name}人民政府", kind=Unit.Kind.DISTRICT, region=region
         )
@@ -156,8 +157,7 @@ def load_demo_city(*, appeals=0, now=None):
     while len(enterprises) < ENTERPRISE_COUNT:
         industry, words, above_share = rng.choice(INDUSTRIES)
         name = f"{CITY[1][:2]}{''.join(rng.sample(NAME_PREFIXES, 2))}{rng.choice(words)}有限公司"
-        region = rng.choice(districts)
-        code = _uscc(rng, region.code)
+        code = _uscc(rng, rng.choice(districts).code)
         if name in used_names or code in used_codes:
             continue
         used_names.add(name)
@@ -168,18 +168,19 @@ def load_demo_city(*, appeals=0, now=None):
             if size == Enterprise.Size.LARGE or rng.random() < 0.08
             else Enterprise.Tier.NORMAL
         )
-        enterprises.append(
-            Enterprise(
-                uscc=code,
-                name=name,
-                region=region,
-                industry=industry,
-                size=size,
-                tier=tier,
-                above_scale=rng.random() < above_share,
-                address=f"{region.name}{rng.choice(NAME_PREFIXES)}{rng.randint(1, 300)}号",
-            )
+        enterprise = Enterprise(
+            uscc=code,
+            name=name,
+            industry=industry,
+            size=size,
+            tier=tier,
+            above_scale=rng.random() < above_share,
         )
+        enterprise.assign_region()  # bulk_create skips save(): the region comes from the code
+        enterprise.address = (
+            f"{enterprise.region.name}{rng.choice(NAME_PREFIXES)}{rng.randint(1, 300)}号"
+        )
+        enterprises.append(enterprise)
     Enterprise.objects.bulk_create(enterprises)
     enterprises = list(Enterprise.objects.order_by("id"))
     contacts = []

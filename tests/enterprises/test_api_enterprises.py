@@ -101,3 +101,54 @@ def test_a_registered_code_is_400_on_uscc_in_any_case(admin_user, enterprise):
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["uscc"]
     assert Enterprise.objects.count() == 1
+
+
+def test_the_contracts_example_works_on_a_fresh_database(admin_user):
+    """No fixture makes regions: 370102 comes with the installation."""
+    response = client_for(admin_user).post("/api/v1/enterprises", body(), format="json")
+    assert response.status_code == 201
+    assert response.json()["region"] == "370102"
+
+
+@pytest.mark.parametrize("omitted", [{}, {"region": None}], ids=["absent", "null"])
+def test_an_omitted_region_is_read_from_the_credit_code(admin_user, omitted):
+    data = {key: value for key, value in body(**omitted).items() if key != "region" or omitted}
+    response = client_for(admin_user).post("/api/v1/enterprises", data, format="json")
+    assert response.status_code == 201
+    assert response.json()["region"] == "370102"
+    assert Enterprise.objects.get(uscc=GOOD).region.name == "历下区"
+
+
+def test_an_abolished_registration_authority_code_gives_its_successor(admin_user):
+    old = make_uscc("91370181MA3C12345")  # 章丘市, a district (370114 章丘区) since 2016
+    data = body(uscc=old)
+    del data["region"]
+    response = client_for(admin_user).post("/api/v1/enterprises", data, format="json")
+    assert response.status_code == 201
+    assert response.json()["region"] == "370114"
+
+
+def test_a_given_abolished_region_is_registered_under_its_successor(admin_user):
+    response = client_for(admin_user).post(
+        "/api/v1/enterprises", body(region="370181"), format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["region"] == "370114"
+
+
+def test_a_credit_code_of_no_known_division_leaves_the_region_empty(admin_user):
+    unknown = make_uscc("91379999MA3C12345")
+    data = body(uscc=unknown)
+    del data["region"]
+    response = client_for(admin_user).post("/api/v1/enterprises", data, format="json")
+    assert response.status_code == 201
+    assert response.json()["region"] is None
+    assert Enterprise.objects.get(uscc=unknown).region is None
+
+
+def test_a_given_region_wins_over_the_credit_code(admin_user):
+    response = client_for(admin_user).post(
+        "/api/v1/enterprises", body(region="370103"), format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["region"] == "370103"

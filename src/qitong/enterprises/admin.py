@@ -11,10 +11,11 @@ class ContactInline(admin.TabularInline):
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
     list_display = ["name", "uscc", "region", "industry", "size", "tier"]
-    list_filter = ["tier", "size", "above_scale", "region"]
+    # Only the regions enterprises are in: the full list has thousands of divisions.
+    list_filter = ["tier", "size", "above_scale", ("region", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "uscc"]
     filter_horizontal = ["qualifications"]
-    autocomplete_fields = ["region"]
+    autocomplete_fields = ["region"]  # optional: left empty, it comes from the USCC
     inlines = [ContactInline]
 
 

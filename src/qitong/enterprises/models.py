@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qitong.enterprises.industries import section_name, validate_industry
 from qitong.enterprises.uscc import normalize, validate_uscc
+from qitong.orgs.models import Region
 
 phone_validator = RegexValidator(r"^[0-9+\-() ]{5,20}$", _("电话号码格式不正确。"))
 
@@ -43,8 +44,11 @@ class Enterprise(models.Model):
     region = models.ForeignKey(
         "orgs.Region",
         verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="enterprises",
+        help_text=_("留空时按统一社会信用代码第 3—8 位（登记管理机关行政区划码）自动填写。"),
     )
     industry = models.CharField(
         _("行业代码"),
@@ -72,7 +76,28 @@ class Enterprise(models.Model):
 
     def save(self, *args, **kwargs):
         self.uscc = normalize(self.uscc)
+        self.assign_region()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        self.assign_region()
+
+    def assign_region(self):
+        """The one rule for an enterprise's region, whatever road the record came in by
+        (API, admin, import, demo city): ``clean`` and ``save`` both apply it.
+
+        Omitted, the region is read from the code itself: characters 3–8 of a
+        USCC are the division code of the registration authority (GB 32100), and
+        an abolished one answers with the division that took it over (370181
+        章丘市 → 370114 章丘区). When that code is unknown the region stays
+        empty rather than refusing the enterprise: it can be set by hand later.
+        A new record given an abolished division likewise gets its heir; an
+        existing record keeps the division it has, abolished or not.
+        """
+        if self.region_id is None:
+            self.region = Region.objects.current(normalize(self.uscc)[2:8])
+        elif self._state.adding and not self.region.is_active:
+            self.region = self.region.current() or self.region
 
     @property
     def is_key(self):

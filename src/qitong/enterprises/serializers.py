@@ -28,7 +28,13 @@ class EnterpriseSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
+        required=False,
+        allow_null=True,
         error_messages={"does_not_exist": _("行政区划 {value} 不存在。")},
+        help_text=_(
+            "行政区划代码，可省略：省略时按统一社会信用代码第 3—8 位自动填写，"
+            "已撤销的代码自动换成承接它的区划。"
+        ),
     )
 
     class Meta:

@@ -7,9 +7,18 @@ from qitong.orgs.models import Region, Unit, User
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "parent"]
+    """Divisions come from the shipped list and ``qitong regions load``; the admin is for
+    looking up and for the odd correction (an abolished code is deactivated, never deleted)."""
+
+    list_display = ["code", "name", "level", "parent", "is_active", "successor"]
+    list_filter = ["level", "is_active"]
     search_fields = ["code", "name"]
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "successor"]
+    readonly_fields = ["level"]
+    list_select_related = ["parent", "successor"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Unit)

@@ -5,20 +5,61 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 region_code_validator = RegexValidator(
-    r"^[1-8]\d{5}$", _("行政区划代码应为 6 位数字（GB/T 2260）。")
+    r"^[1-8]\d{5}(\d{3})?$",
+    _(
+        "行政区划代码应为 6 位数字（GB/T 2260 县级及以上）或 9 位数字（乡镇、街道的统计用区划代码）。"
+    ),
 )
 unit_code_validator = RegexValidator(
     r"^[a-z][a-z0-9_-]{1,39}$", _("单位代码只能由小写字母、数字、下划线和连字符组成，以字母开头。")
 )
 
 
+class RegionQuerySet(models.QuerySet):
+    def current(self, code):
+        """The division in use today for ``code``, following successors; None if unknown.
+
+        An old code (say 370181 章丘市, abolished in 2016) still appears in
+        registration numbers issued before; it answers with its heir
+        (370114 章丘区). A chain that loops or ends in nothing answers None.
+        """
+        region = self.filter(code=code).select_related("successor").first()
+        return region.current() if region is not None else None
+
+
 class Region(models.Model):
-    """An administrative division by its 6-digit code (GB/T 2260): city, district, town."""
+    """An administrative division: GB/T 2260 for provinces, prefectures and counties, the
+    9-digit statistical code for towns and streets.
+
+    Divisions are never deleted: an abolished one stays, inactive, pointing at the
+    division that took over its area, so records made under the old code keep it.
+    The shipped list is loaded by migration; ``qitong regions load`` updates it.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级")  # xx0000
+        PREFECTURE = "prefecture", _("地级")  # xxxx00
+        COUNTY = "county", _("县级")  # any other 6-digit code
+        TOWN = "town", _("乡级")  # 9 digits: the county's code and three more (乡镇、街道)
+
+        @classmethod
+        def of(cls, code):
+            """The level a code's shape gives it."""
+            if len(code) == 9:
+                return cls.TOWN
+            if code.endswith("0000"):
+                return cls.PROVINCE
+            if code.endswith("00"):
+                return cls.PREFECTURE
+            return cls.COUNTY
 
     code = models.CharField(
-        _("行政区划代码"), max_length=6, unique=True, validators=[region_code_validator]
+        _("行政区划代码"), max_length=9, unique=True, validators=[region_code_validator]
     )
     name = models.CharField(_("名称"), max_length=50)
+    level = models.CharField(
+        _("级别"), max_length=10, choices=Level.choices, editable=False, db_index=True
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("上级"),
@@ -27,6 +68,18 @@ class Region(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    is_active = models.BooleanField(_("在用"), default=True)
+    successor = models.ForeignKey(
+        "self",
+        verbose_name=_("继任区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predecessors",
+        help_text=_("撤销的区划由哪个区划承接其区域。"),
+    )
+
+    objects = RegionQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -35,6 +88,51 @@ class Region(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.code}）"
+
+    def save(self, *args, **kwargs):
+        self.level = self.Level.of(self.code)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        code = self.code or ""
+        allowed = self.parent_codes_for(code)
+        parent_code = self.parent.code if self.parent_id else None
+        if parent_code is None and len(code) == 9:
+            raise ValidationError({"parent": _("乡镇、街道须有上级县级区划。")})
+        if parent_code is not None and parent_code not in allowed:
+            raise ValidationError(
+                {
+                    "parent": _("上级区划 %(parent)s 与代码 %(code)s 不相符。")
+                    % {"parent": parent_code, "code": code}
+                }
+            )
+        if self.successor_id is not None and self.successor_id == self.pk:
+            raise ValidationError({"successor": _("继任区划不能是本区划。")})
+        if self.is_active and self.successor_id is not None:
+            raise ValidationError({"successor": _("在用的区划不应有继任区划；撤销后再填写。")})
+
+    def current(self):
+        """This division if in use, else the end of its successor chain (None if it ends
+        in an abolished division with no successor, or loops)."""
+        region, seen = self, set()
+        while not region.is_active:
+            if region.successor_id is None or region.pk in seen:
+                return None
+            seen.add(region.pk)
+            region = region.successor
+        return region
+
+    @staticmethod
+    def parent_codes_for(code):
+        """The codes a division's parent may have: a town sits in its county, a county in
+        its prefecture or, when directly administered (直辖), its province."""
+        if len(code) == 9:
+            return {code[:6]}
+        if code.endswith("0000"):
+            return set()
+        if code.endswith("00"):
+            return {code[:2] + "0000"}
+        return {code[:4] + "00", code[:2] + "0000"}
 
 
 class Unit(models.Model):
