@@ -113,6 +113,28 @@ def url_list(name, *, default):
     return urls
 
 
+def language_list(name, *, known, required):
+    """Comma-separated language codes, each one of ``known``, always including ``required``.
+
+    ``required`` is the language the source strings are written in and the
+    default; without it in the list Django would fall back to another
+    language's catalogue for every page.
+    """
+    value = _raw(name)
+    if not value:
+        return [required]
+    codes = [part.strip().lower() for part in value.split(",") if part.strip()]
+    for code in codes:
+        if code not in known:
+            raise ImproperlyConfigured(
+                f"环境变量 {name} 中的 {code!r} 不是支持的语言：可选 {'、'.join(known)}（用逗号分隔）。"
+            )
+    if required not in codes:
+        raise ImproperlyConfigured(f"环境变量 {name} 必须包含 {required}（默认语言）。")
+    # The default language first, the others in the order given, each once.
+    return [required] + [code for code in dict.fromkeys(codes) if code != required]
+
+
 def redis_url(name):
     value = _raw(name)
     if not value:

@@ -105,8 +105,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Chinese is the source language of every string and the default; English is
+# offered (by the browser's Accept-Language) only when QITONG_LANGUAGES lists it,
+# so a browser asking for English never gets a page of mixed languages.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LANGUAGE_NAMES = {"zh-hans": _("简体中文"), "en": _("English")}
+LANGUAGES = [
+    (code, LANGUAGE_NAMES[code])
+    for code in env.language_list("QITONG_LANGUAGES", known=LANGUAGE_NAMES, required=LANGUAGE_CODE)
+]
+# The English catalogue of our strings, and Chinese for third-party strings
+# that ship without it (django-axes, a few of Django's admin).
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -1,0 +1,288 @@
+"""One language per page: the catalogues are complete, compiled, and chosen by the settings.
+
+The project's strings are written in Chinese; ``locale/en`` gives each one its
+English, and ``locale/zh_Hans`` gives Chinese to the third-party strings that
+ship without it. These tests extract the strings afresh from today's source,
+so a string added without its English fails here (top up with
+``scripts/translations.sh``).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import polib
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import translation
+from django.utils.translation import trans_real
+
+import qitong
+from qitong import env
+
+SOURCE = Path(qitong.__file__).resolve().parent
+LOCALE = SOURCE / "locale"
+CATALOGUES = {
+    "en": LOCALE / "en" / "LC_MESSAGES" / "django.po",
+    "zh_Hans": LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po",
+}
+ENGLISH_TOO = [("zh-hans", "简体中文"), ("en", "English")]
+
+NO_GETTEXT = any(shutil.which(tool) is None for tool in ("xgettext", "msguniq", "msgmerge"))
+WHY_NO_GETTEXT = "GNU gettext (xgettext) is not installed: scripts/system-deps.sh installs it"
+needs_gettext = pytest.mark.skipif(NO_GETTEXT, reason=WHY_NO_GETTEXT)
+
+
+def _key(entry):
+    return (entry.msgctxt, entry.msgid)
+
+
+def _messages(catalogue):
+    """{(context, msgid): translation(s)} of the entries a compiled catalogue holds."""
+    messages = {}
+    for entry in catalogue:
+        if entry.obsolete or not entry.msgid:
+            continue
+        if isinstance(catalogue, polib.POFile) and (not entry.translated() or entry.fuzzy):
+            continue
+        if entry.msgid_plural:
+            forms = tuple(entry.msgstr_plural[n] for n in sorted(entry.msgstr_plural))
+            messages[_key(entry)] = (entry.msgid_plural, forms)
+        else:
+            messages[_key(entry)] = entry.msgstr
+    return messages
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """The entries ``makemessages`` extracts from today's source, from a copy of it.
+
+    The copy keeps the real catalogue out of reach: makemessages writes into
+    the nearest locale folder, and the copy has only an empty one of its own.
+    """
+    if NO_GETTEXT:
+        pytest.skip(WHY_NO_GETTEXT)
+    root = tmp_path_factory.mktemp("extract") / "qitong"
+    shutil.copytree(SOURCE, root, ignore=shutil.ignore_patterns("locale", "__pycache__", "vendor"))
+    (root / "locale").mkdir()
+    with override_settings(LOCALE_PATHS=[root / "locale"]):
+        previous = Path.cwd()
+        try:
+            os.chdir(root)
+            call_command("makemessages", locale=["en"], keep_pot=True, verbosity=0)
+        finally:
+            os.chdir(previous)
+    return [entry for entry in polib.pofile(str(root / "locale" / "django.pot")) if entry.msgid]
+
+
+# --- the English catalogue is complete ---------------------------------------------
+
+
+def test_the_extraction_finds_the_projects_strings(extracted):
+    # A broken extraction (nothing found) must not pass the completeness test.
+    msgids = {entry.msgid for entry in extracted}
+    assert {"诉求工作台", "用户名", "企通"} <= msgids
+    assert len(msgids) > 500
+
+
+def test_every_string_of_the_source_has_its_english(extracted):
+    catalogue = {_key(entry): entry for entry in polib.pofile(str(CATALOGUES["en"]))}
+    missing = []
+    for entry in extracted:
+        english = catalogue.get(_key(entry))
+        if english is None or english.fuzzy or not english.translated():
+            where = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:2])
+            missing.append(f"{entry.msgid!r} ({where})")
+    assert not missing, (
+        f"{len(missing)} strings have no English; run scripts/translations.sh and translate them:\n"
+        + "\n".join(missing)
+    )
+
+
+def test_no_english_translation_is_left_in_chinese():
+    # Chinese may appear only as a word quoted from the msgid (e.g. a column
+    # header the program accepts literally), never as untranslated text.
+    chinese = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]+")
+    left = []
+    for entry in polib.pofile(str(CATALOGUES["en"])):
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            runs = chinese.findall(text)
+            if sum(map(len, runs)) > 4 or any(run not in entry.msgid for run in runs):
+                left.append(f"{entry.msgid!r} -> {text!r}")
+    assert not left, "\n".join(left)
+
+
+# --- placeholders ----------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(
+    r"%%|%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]|\{\w*\}"
+)
+
+
+def _placeholders(text):
+    return Counter(PLACEHOLDER.findall(text))
+
+
+def test_the_placeholder_pattern_tells_them_apart():
+    assert _placeholders("第 %(n)d 行：%(value)s，{value} 100%%") == Counter(
+        ["%(n)d", "%(value)s", "{value}", "%%"]
+    )
+    assert _placeholders("%(first)02d～%(last)02d") != _placeholders("%(first)d～%(last)d")
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGUES))
+def test_each_translation_keeps_the_placeholders_of_its_msgid(language):
+    wrong = []
+    for entry in polib.pofile(str(CATALOGUES[language])):
+        if not entry.translated():
+            continue
+        if entry.msgid_plural:
+            # The singular form may spell the count out; every form keeps the names.
+            expected = _placeholders(entry.msgid_plural)
+            pairs = [(entry.msgid_plural, text) for text in entry.msgstr_plural.values()]
+        else:
+            expected = _placeholders(entry.msgid)
+            pairs = [(entry.msgid, entry.msgstr)]
+        for msgid, text in pairs:
+            if _placeholders(text) != expected:
+                wrong.append(f"{msgid!r} -> {text!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+# --- the committed .mo is the compiled .po --------------------------------------------
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGUES))
+def test_the_committed_mo_is_the_compiled_po(language, tmp_path):
+    po = polib.pofile(str(CATALOGUES[language]))
+    compiled = tmp_path / "django.mo"
+    po.save_as_mofile(str(compiled))
+    committed = polib.mofile(str(CATALOGUES[language].with_suffix(".mo")))
+
+    assert _messages(committed) == _messages(polib.mofile(str(compiled)))
+    assert _messages(committed) == _messages(po)
+    assert committed.metadata.get("Plural-Forms") == po.metadata.get("Plural-Forms")
+
+
+# --- Chinese for third-party strings ------------------------------------------------------
+
+
+def _in_chinese_catalogue(entry):
+    catalog = trans_real.translation("zh-hans")._catalog
+    msgid = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
+    return (msgid, 0) in catalog if entry.msgid_plural else msgid in catalog
+
+
+def _reference_entries(package_dir):
+    """The msgids a package's own English catalogue lists (its source strings)."""
+    english = package_dir / "locale" / "en" / "LC_MESSAGES"
+    if (english / "django.po").exists():
+        return polib.pofile(str(english / "django.po"))
+    return polib.mofile(str(english / "django.mo"))
+
+
+def test_django_and_drf_strings_in_use_have_chinese():
+    import django
+    import rest_framework
+
+    django_dir = Path(django.__file__).parent
+    packages = [django_dir / "conf", Path(rest_framework.__file__).parent] + [
+        django_dir / "contrib" / app for app in ("admin", "auth", "contenttypes", "sessions")
+    ]
+    missing = [
+        f"{package.name}: {entry.msgid!r}"
+        for package in packages
+        for entry in _reference_entries(package)
+        if entry.msgid and not entry.obsolete and not _in_chinese_catalogue(entry)
+    ]
+    assert not missing, "add them to locale/zh_Hans/LC_MESSAGES/django.po:\n" + "\n".join(missing)
+
+
+@needs_gettext
+def test_django_axes_strings_have_chinese(tmp_path):
+    import axes
+
+    sources = sorted(
+        str(path)
+        for path in Path(axes.__file__).parent.rglob("*.py")
+        if "migrations" not in path.parts
+    )
+    pot = tmp_path / "axes.pot"
+    keywords = ["gettext_lazy", "gettext_noop", "ngettext_lazy:1,2", "pgettext_lazy:1c,2"]
+    subprocess.run(
+        ["xgettext", "-L", "Python", "--from-code=UTF-8", "-o", str(pot)]
+        + [f"--keyword={keyword}" for keyword in keywords]
+        + sources,
+        check=True,
+    )
+    entries = [entry for entry in polib.pofile(str(pot)) if entry.msgid]
+    assert any(entry.msgid.startswith("Account locked") for entry in entries)
+    missing = [entry.msgid for entry in entries if not _in_chinese_catalogue(entry)]
+    assert not missing, "add them to locale/zh_Hans/LC_MESSAGES/django.po:\n" + "\n".join(missing)
+
+
+# --- the languages on offer ------------------------------------------------------------
+
+
+def test_language_list_defaults_to_chinese_alone(monkeypatch):
+    monkeypatch.delenv("QITONG_LANGUAGES", raising=False)
+    assert env.language_list("QITONG_LANGUAGES", known=["zh-hans", "en"], required="zh-hans") == [
+        "zh-hans"
+    ]
+    monkeypatch.setenv("QITONG_LANGUAGES", "  ")
+    assert env.language_list("QITONG_LANGUAGES", known=["zh-hans", "en"], required="zh-hans") == [
+        "zh-hans"
+    ]
+
+
+@pytest.mark.parametrize("value", ["zh-hans,en", "EN, zh-hans", "zh-hans,en,en"])
+def test_language_list_puts_chinese_first(monkeypatch, value):
+    monkeypatch.setenv("QITONG_LANGUAGES", value)
+    assert env.language_list("QITONG_LANGUAGES", known=["zh-hans", "en"], required="zh-hans") == [
+        "zh-hans",
+        "en",
+    ]
+
+
+@pytest.mark.parametrize(("value", "words"), [("zh-hans,fr", "'fr'"), ("en", "必须包含 zh-hans")])
+def test_language_list_refuses_what_it_cannot_serve(monkeypatch, value, words):
+    monkeypatch.setenv("QITONG_LANGUAGES", value)
+    with pytest.raises(ImproperlyConfigured) as caught:
+        env.language_list("QITONG_LANGUAGES", known=["zh-hans", "en"], required="zh-hans")
+    assert "QITONG_LANGUAGES" in str(caught.value)
+    assert words in str(caught.value)
+
+
+def _login_error(client, accept_language):
+    response = client.post(
+        "/login/",
+        {"username": "nobody", "password": "wrong-password"},
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_browser_asking_for_english_gets_chinese_by_default(client):
+    page = _login_error(client, "en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in page
+    assert "请输入一个正确的" in page
+    assert "Please enter a correct" not in page
+
+
+@pytest.mark.django_db
+def test_with_english_on_a_browser_asking_for_it_gets_english(client):
+    with override_settings(LANGUAGES=ENGLISH_TOO):
+        page = _login_error(client, "en-US,en;q=0.9")
+        assert '<html lang="en">' in page
+        assert "Please enter a correct username and password" in page
+        assert "用户名" not in page
+        # A browser that prefers Chinese still gets Chinese.
+        assert "请输入一个正确的" in _login_error(client, "zh-CN,zh;q=0.9,en;q=0.5")
+    translation.activate("zh-hans")
