@@ -1,29 +1,16 @@
 """Attachments: judged by content, limited in size, stored with an event, read only by who sees the case."""
 
-import io
-import zipfile
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qitong.appeals.models import Appeal, Attachment, Event
+from tests.appeals import files
 from tests.appeals.conftest import at
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
-ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"\x03\x00\x3e\x00"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
-
-
-def zipped(names):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as package:
-        for name in names:
-            package.writestr(name, "<xml/>")
-    return buffer.getvalue()
+PDF, ELF, EXE = files.PDF, files.ELF, files.EXE
 
 
 @pytest.fixture(autouse=True)
@@ -47,26 +34,31 @@ def counts():
     ("name", "content", "content_type"),
     [
         ("营业执照.pdf", PDF, "application/pdf"),
-        ("现场.png", PNG, "image/png"),
-        ("照片.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, "image/jpeg"),
-        ("动图.gif", b"GIF89a" + b"\x00" * 32, "image/gif"),
+        ("现场.png", files.png(), "image/png"),
+        ("照片.jpg", files.JPEG, "image/jpeg"),
+        ("照片.JPEG", files.JPEG, "image/jpeg"),
+        ("动图.gif", files.GIF, "image/gif"),
         (
             "申请.docx",
-            zipped(["[Content_Types].xml", "word/document.xml"]),
+            files.docx(),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
         (
             "清单.xlsx",
-            zipped(["[Content_Types].xml", "xl/workbook.xml"]),
+            files.xlsx(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         (
-            "旧报表.xls",
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
-            "application/vnd.ms-excel",
+            "汇报.pptx",
+            files.pptx(),
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         ),
+        ("旧申请.doc", files.doc(), "application/msword"),
+        ("旧报表.xls", files.xls(), "application/vnd.ms-excel"),
+        ("旧汇报.ppt", files.ppt(), "application/vnd.ms-powerpoint"),
         ("说明.txt", "用电增容说明\r\n第二行".encode(), "text/plain; charset=utf-8"),
         ("说明-gbk.txt", "用电增容说明\n第二行".encode("gbk"), "text/plain; charset=gbk"),
+        ("名单.csv", "单位,人数\n市发改委,3\n".encode(), "text/csv; charset=utf-8"),
     ],
 )
 def test_the_enterprise_attaches_an_allowed_file(city, name, content, content_type):
@@ -123,15 +115,15 @@ def test_exactly_20_mb_is_accepted(city):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("合同.pdf", ELF, "不支持的文件类型"),
-        ("报告.pdf", EXE, "不支持的文件类型"),
-        ("资料.zip", zipped(["a.txt", "b.txt"]), "不支持压缩文件"),
-        ("伪装.docx", zipped(["word/document.xml"]), "不支持压缩文件"),
-        ("坏包.docx", b"PK\x03\x04" + b"\x00" * 40, "压缩文件已损坏"),
-        ("二进制.txt", bytes(range(256)), "不支持的文件类型"),
+        ("合同.pdf", ELF, "文件内容与扩展名 .pdf 不符。"),
+        ("报告.pdf", EXE, "文件内容与扩展名 .pdf 不符。"),
+        ("资料.zip", files.zipped(["a.txt", "b.txt"]), "文件扩展名 .zip 不允许"),
+        ("伪装.docx", files.zipped(["word/document.xml"]), "缺少 [Content_Types].xml"),
+        ("坏包.docx", b"PK\x03\x04" + b"\x00" * 40, "文件已损坏：无法作为 .docx 文档读取。"),
+        ("二进制.txt", bytes(range(256)), "文件内容与扩展名 .txt 不符。"),
     ],
 )
-def test_a_file_is_judged_by_its_content_not_its_name(city, name, content, message):
+def test_a_file_is_judged_by_its_content_and_its_name(city, name, content, message):
     appeal = city.file()
     before = counts()
     response = upload(city.ent_user, appeal, name, content)

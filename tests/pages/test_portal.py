@@ -162,7 +162,7 @@ def test_a_disallowed_file_stops_the_filing_before_anything_is_written(client, c
     response = client.post("/portal/new/", {**_filing(city), "attachments": [good, bad]})
     page = response.content.decode()
     assert response.status_code == 200
-    assert "a.pdf：不支持的文件类型" in page
+    assert "a.pdf：文件内容与扩展名 .pdf 不符。" in page
     assert _rows_written() == before
     assert not settings.MEDIA_ROOT.exists() or not any(settings.MEDIA_ROOT.rglob("*"))
 

@@ -1,15 +1,20 @@
-"""What an attachment may be, judged by its content and never by its name.
+"""What an attachment may be: its content one of the allowed kinds, its name's extension one of that kind's.
 
-An enterprise's documents arrive as PDF, images, Office files or plain text;
-anything else (an executable renamed ``.pdf``, an arbitrary zip) is refused
-before it is stored.
+An enterprise's documents arrive as PDF, images, Office files or plain text.
+A file is accepted only when both agree: the extension is one we accept, and
+the content really is of the kind that extension names. The content alone is
+not enough (an OLE "document" may be an installer, a zip with an Office
+marker may carry an executable), and the name alone never is (an executable
+renamed ``.pdf``). Office packages are opened and every entry looked at; a
+package with macros is refused, because the office and the units open these
+files on their own desktops.
 """
 
 import codecs
-import os
 import re
 import zipfile
 
+import olefile
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -18,32 +23,113 @@ CHUNK = 64 * 1024
 NAME_MAX = 200
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
-# leading bytes → content type
+
+# leading bytes → (kind, content type); the kind is what an extension must name
 SIGNATURES = [
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "pdf", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
+    (b"\xff\xd8\xff", "jpeg", "image/jpeg"),
+    (b"GIF87a", "gif", "image/gif"),
+    (b"GIF89a", "gif", "image/gif"),
 ]
-# the part an OOXML package names first → its content type
-OOXML_PARTS = [
-    ("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-]
-# a legacy OLE file does not say what it holds; its name's extension may
-OLE_TYPES = {
-    ".doc": "application/msword",
-    ".xls": "application/vnd.ms-excel",
-    ".ppt": "application/vnd.ms-powerpoint",
+# extension → the kind of content it must hold
+EXTENSIONS = {
+    "pdf": "pdf",
+    "png": "png",
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "gif": "gif",
+    "docx": "ooxml",
+    "xlsx": "ooxml",
+    "pptx": "ooxml",
+    "doc": "ole",
+    "xls": "ole",
+    "ppt": "ole",
+    "txt": "text",
+    "csv": "text",
 }
+
+# An Office Open XML package: its main part, its own folder, its content type.
+OOXML = {
+    "docx": (
+        "word/document.xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "xlsx": (
+        "xl/workbook.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "pptx": (
+        "ppt/presentation.xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+}
+# Top-level folders a package may have besides its own (``word/`` …): the
+# package relationships, document properties, custom XML and signatures.
+OOXML_SHARED_FOLDERS = {"_rels", "docProps", "customXml", "_xmlsignatures"}
+# Extensions of the parts Office writes: XML, relationships, pictures, fonts,
+# printer settings and embedded objects (``.bin``), embedded packages.
+OOXML_PART_EXTENSIONS = {
+    "xml",
+    "rels",
+    "vml",
+    "png",
+    "jpeg",
+    "jpg",
+    "gif",
+    "bmp",
+    "tif",
+    "tiff",
+    "emf",
+    "wmf",
+    "wdp",
+    "svg",
+    "odttf",
+    "fntdata",
+    "bin",
+    "sigs",
+    "docx",
+    "xlsx",
+    "pptx",
+}
+# Parts that are macros (VBA) or ActiveX controls: code that runs when opened.
+MACRO_PARTS = re.compile(
+    r"(^|/)(vbaProject\.bin|vbaProjectSignature\.bin|vbaData\.xml)$|(^|/)activeX/", re.I
+)
+OOXML_MAX_ENTRIES = 10_000
+CONTENT_TYPES_MAX = 1024 * 1024
+# leading bytes of programs, refused inside a package whatever the entry's name
+PROGRAM_MAGICS = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"#!")
+
+# A legacy OLE file does not say what it holds; the stream its kind needs does.
+OLE = {
+    "doc": (("WordDocument",), "application/msword"),
+    "xls": (("Workbook", "Book"), "application/vnd.ms-excel"),
+    "ppt": (("PowerPoint Document",), "application/vnd.ms-powerpoint"),
+}
+# storages that hold VBA macros in Word and Excel files
+OLE_MACROS = ("Macros", "_VBA_PROJECT_CUR")
+
+TEXT_TYPES = {"txt": "text/plain", "csv": "text/csv"}
 # control characters that never occur in text (tab, newlines and form feed do)
 BINARY_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def _error(message):
     return ValidationError({"file": [message]})
+
+
+def _allowed():
+    return _(
+        "只能上传 PDF、图片（PNG、JPEG、GIF）、Office 文档（doc、docx、xls、xlsx、ppt、pptx）"
+        "或纯文本（txt、csv）。"
+    )
+
+
+def extension(name):
+    """The lower-case extension of the file's own name, without the dot ('' when it has none)."""
+    _stem, dot, ext = display_name(name).rpartition(".")
+    return ext.lower() if dot else ""
 
 
 def inspect(upload):
@@ -53,41 +139,115 @@ def inspect(upload):
         raise _error(_("附件不能超过 %(mb)d MB。") % {"mb": limit // (1024 * 1024)})
     if upload.size == 0:
         raise _error(_("附件是空文件。"))
+    ext = extension(upload.name)
+    if not ext:
+        raise _error(_("文件名没有扩展名：") + _allowed())
+    if ext not in EXTENSIONS:
+        raise _error(_("文件扩展名 .%(ext)s 不允许：") % {"ext": ext} + _allowed())
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     try:
-        for magic, content_type in SIGNATURES:
-            if head.startswith(magic):
-                return content_type
-        if head.startswith(OLE_MAGIC):
-            return OLE_TYPES.get(
-                os.path.splitext(upload.name or "")[1].lower(), "application/x-ole-storage"
-            )
-        if head.startswith(ZIP_MAGIC):
-            return _office_package(upload)
-        encoding = _text_encoding(upload)
-        if encoding:
-            return f"text/plain; charset={encoding}"
+        content_type = _judge(upload, head, ext)
     finally:
         upload.seek(0)
-    raise _error(_("不支持的文件类型：只能上传 PDF、图片（PNG、JPEG、GIF）、Office 文档或纯文本。"))
+    if content_type is None:
+        raise _error(_("文件内容与扩展名 .%(ext)s 不符。") % {"ext": ext})
+    return content_type
 
 
-def _office_package(upload):
+def _judge(upload, head, ext):
+    """The content type when the content is what ``ext`` names; None when it is not."""
+    kind = EXTENSIONS[ext]
+    for magic, found, content_type in SIGNATURES:
+        if head.startswith(magic):
+            return content_type if found == kind else None
+    if head.startswith(ZIP_MAGIC):
+        return _office_package(upload, ext) if kind == "ooxml" else None
+    if head.startswith(OLE_MAGIC):
+        return _ole_document(upload, ext) if kind == "ole" else None
+    if kind == "text":
+        encoding = _text_encoding(upload)
+        if encoding:
+            return f"{TEXT_TYPES[ext]}; charset={encoding}"
+    return None
+
+
+def _office_package(upload, ext):
+    """An Office Open XML package of the kind ``ext`` names, holding only its parts."""
+    main_part, content_type = OOXML[ext]
     try:
         with zipfile.ZipFile(upload) as package:
-            names = package.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise _error(_("压缩文件已损坏，无法识别。")) from None
-    if "[Content_Types].xml" not in names:
+            entries = package.infolist()
+            if len(entries) > OOXML_MAX_ENTRIES:
+                raise _error(_("Office 文档中的条目过多，无法检查。"))
+            names = {entry.filename for entry in entries}
+            for needed in ("[Content_Types].xml", main_part):
+                if needed not in names:
+                    raise _error(
+                        _("文件内容与扩展名 .%(ext)s 不符：缺少 %(part)s。")
+                        % {"ext": ext, "part": needed}
+                    )
+            content_types = _read(package, "[Content_Types].xml", CONTENT_TYPES_MAX)
+            if b"macroenabled" in content_types.lower() or b"vbaproject" in content_types.lower():
+                raise _macros(ext)
+            folder = main_part.split("/", 1)[0]
+            for entry in entries:
+                _check_part(package, entry, folder, ext)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError):
+        raise _error(_("文件已损坏：无法作为 .%(ext)s 文档读取。") % {"ext": ext}) from None
+    return content_type
+
+
+def _check_part(package, entry, folder, ext):
+    name = entry.filename
+    if entry.is_dir() or name == "[Content_Types].xml":
+        return
+    if MACRO_PARTS.search(name):
+        raise _macros(ext)
+    top, _sep, _rest = name.partition("/")
+    _stem, dot, part_ext = name.rpartition(".")
+    stray = (
+        top not in OOXML_SHARED_FOLDERS | {folder}
+        or not dot
+        or part_ext.lower() not in OOXML_PART_EXTENSIONS
+        or "\\" in name
+        or ".." in name.split("/")
+    )
+    if stray or _read(package, name, 4).startswith(PROGRAM_MAGICS):
         raise _error(
-            _("不支持压缩文件：只能上传 Office 文档（docx、xlsx、pptx），不能上传其他压缩包。")
+            _("Office 文档中含有不属于文档的文件：%(name)s。") % {"name": display_name(name)}
         )
-    for prefix, content_type in OOXML_PARTS:
-        if any(name.startswith(prefix) for name in names):
-            return content_type
-    return "application/octet-stream"
+
+
+def _read(package, name, at_most):
+    with package.open(name) as member:
+        return member.read(at_most)
+
+
+def _macros(ext):
+    return _error(
+        _("不接受含宏的 Office 文档（.%(ext)s）：请另存为不含宏的格式后再上传。") % {"ext": ext}
+    )
+
+
+def _ole_document(upload, ext):
+    """A legacy Office file (OLE) whose directory holds the stream of the kind ``ext`` names."""
+    streams, content_type = OLE[ext]
+    try:
+        with olefile.OleFileIO(upload) as document:
+            if any(document.exists(storage) for storage in OLE_MACROS):
+                raise _macros(ext)
+            if not any(document.exists(stream) for stream in streams):
+                raise _error(
+                    _("文件内容与扩展名 .%(ext)s 不符：缺少 %(stream)s 数据流。")
+                    % {"ext": ext, "stream": streams[0]}
+                )
+    except (OSError, ValueError, IndexError, KeyError, TypeError, RecursionError):
+        # olefile raises these on a damaged directory or sector chain (its
+        # directory tree is walked recursively, hence RecursionError)
+        raise _error(_("文件已损坏：无法作为 .%(ext)s 文档读取。") % {"ext": ext}) from None
+    return content_type
 
 
 def _text_encoding(upload):
@@ -113,6 +273,10 @@ def _printable(text):
 
 def display_name(name):
     """The uploaded file's own name, without any folder, cut to fit its column."""
-    base = os.path.basename((name or "").replace("\\", "/")).strip() or "attachment"
-    stem, ext = os.path.splitext(base)
-    return base if len(base) <= NAME_MAX else stem[: NAME_MAX - len(ext)] + ext
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "attachment"
+    stem, dot, ext = base.rpartition(".")
+    if len(base) <= NAME_MAX:
+        return base
+    if not dot or len(ext) > 16:
+        return base[:NAME_MAX]
+    return stem[: NAME_MAX - len(ext) - 1] + "." + ext
