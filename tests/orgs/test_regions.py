@@ -248,3 +248,17 @@ def test_the_model_checks_code_parent_and_successor_in_chinese(region):
     town.parent = region
     town.save()
     assert town.level == Region.Level.TOWN
+
+
+def test_new_codes_naming_each_other_as_successors_still_load(tmp_path):
+    """A loop cannot be created in order; it loads, and leads nowhere rather than forever."""
+    out, err, error = run_load(
+        tmp_path,
+        "370198,甲区,370100,370199\n370199,乙区,370100,370198\n370197,丙区,370100,370198\n",
+    )
+    assert error is None, err
+    assert out.startswith("新增 3 个")
+    assert Region.objects.get(code="370198").successor.code == "370199"
+    assert Region.objects.get(code="370199").successor.code == "370198"
+    assert Region.objects.get(code="370197").successor.code == "370198"
+    assert Region.objects.current("370197") is None

@@ -39,13 +39,6 @@ CODE = region_code_validator.regex
 NAME_LENGTH = 50
 NO_HEIR = "-"
 HEADERS = {"code", "代码"}
-# Parents are created before their children: one pass per level, top down.
-LEVEL_ORDER = [
-    Region.Level.PROVINCE,
-    Region.Level.PREFECTURE,
-    Region.Level.COUNTY,
-    Region.Level.TOWN,
-]
 
 
 @dataclass(frozen=True)
@@ -241,28 +234,14 @@ def apply(rows, region_model=Region, *, errors=(), named=None):
         raise RegionFileError(errors)
     ids = {code: region.pk for code, region in existing.items()}
     new = [row for row in rows if row.code not in existing]
-    for level in LEVEL_ORDER:
-        batch = [
-            region_model(
-                code=row.code,
-                name=row.name,
-                level=level,
-                parent_id=ids.get(row.parent_code),
-                is_active=row.is_active,
-            )
-            for row in new
-            if Region.Level.of(row.code) == level
-        ]
-        if batch:
-            region_model.objects.bulk_create(batch, batch_size=1000)
-            ids.update(region_model.objects.filter(level=level).values_list("code", "pk"))
-            summary.added += len(batch)
+    late = _create(region_model, new, ids)
+    summary.added = len(new)
 
     heirs_of_new, updated = [], []
     for row in rows:
         successor_id = ids[row.successor] if row.successor else None
         if row.code not in existing:
-            if successor_id is not None:
+            if successor_id is not None and row.code in late:
                 heirs_of_new.append(region_model(pk=ids[row.code], successor_id=successor_id))
             continue
         region = existing[row.code]
@@ -294,6 +273,53 @@ def apply(rows, region_model=Region, *, errors=(), named=None):
         updated, ["name", "level", "is_active", "parent", "successor"], batch_size=500
     )
     return summary
+
+
+def _create(region_model, new, ids):
+    """Create the new rows in waves, each row once its parent and successor exist, so
+    their keys go in with the INSERT: updating thousands of rows afterwards costs
+    seconds. Whatever cannot be ordered (a successor loop) gets its successor later:
+    returns those codes. ``ids`` (code → key) gains the new rows."""
+    late = set()
+    pending = {row.code: row for row in new}
+    while pending:
+        wave = [
+            row
+            for row in pending.values()
+            if (not row.parent_code or row.parent_code in ids)
+            and (not row.successor or row.successor in ids)
+        ]
+        if not wave:
+            # Parents never loop (a parent's code is shorter, or the same length with
+            # more trailing zeros): only successors can; those wait for an update.
+            wave = [
+                row for row in pending.values() if not row.parent_code or row.parent_code in ids
+            ]
+            late.update(row.code for row in wave)
+        region_model.objects.bulk_create(
+            [
+                region_model(
+                    code=row.code,
+                    name=row.name,
+                    level=Region.Level.of(row.code),
+                    parent_id=ids.get(row.parent_code),
+                    is_active=row.is_active,
+                    successor_id=ids.get(row.successor) if row.successor else None,
+                )
+                for row in wave
+            ],
+            batch_size=1000,
+        )
+        ids.update(
+            region_model.objects.filter(code__in=[row.code for row in wave]).values_list(
+                "code", "pk"
+            )
+            if len(wave) <= 500
+            else region_model.objects.values_list("code", "pk")
+        )
+        for row in wave:
+            del pending[row.code]
+    return late
 
 
 def load(data, region_model=Region):
