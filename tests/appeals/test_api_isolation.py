@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qitong.appeals import actions
-from qitong.appeals.api import ACTIONS
+from qitong.appeals.actions import ROUTED as ACTIONS
 from qitong.appeals.models import Appeal, Attachment, Event
 from tests.appeals.conftest import at
 from tests.conftest import client_for

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from qitong.appeals.api import ACTIONS
+from qitong.appeals.actions import ROUTED as ACTIONS
 
 pytestmark = pytest.mark.django_db
 

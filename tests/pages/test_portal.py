@@ -72,7 +72,7 @@ def test_an_appeal_waiting_for_a_rating_asks_the_enterprise_to_rate_it(client, c
     assert "请您评价" in page
     assert f'href="/appeals/{appeal.pk}/#actions-heading"' in page
     assert 'data-testid="card-rate"' in page
-    rated = client.get("/portal/?status=rate").content.decode()
+    rated = client.get("/portal/?stage=rate").content.decode()
     assert appeal.number in rated
 
 
@@ -80,7 +80,7 @@ def test_the_stage_filter_and_words_narrow_the_list(client, city):
     waiting = city.file(when=WHEN, title="用地指标")
     rating = _pending_rating(city, title="贷款贴息")
     client.force_login(city.ent_user)
-    page = client.get("/portal/", {"status": "doing"}).content.decode()
+    page = client.get("/portal/", {"stage": "doing"}).content.decode()
     assert waiting.number in page and rating.number not in page
     page = client.get("/portal/", {"q": "贷款"}).content.decode()
     assert rating.number in page and waiting.number not in page

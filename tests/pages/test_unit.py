@@ -219,12 +219,13 @@ def test_the_query_count_does_not_grow_with_the_page(
         actions.resolve(finished, acting_user=city.fgw_user, at=when, result="已办结")
     client.force_login(city.fgw_user)
 
-    # session, user, five tab counts, page count, page rows, office hours and
-    # one year of calendar, unread messages, categories: the same for any size.
+    # session, user, five tab counts, the search's enterprises and text index,
+    # page count, page rows, office hours and one year of calendar, unread
+    # messages, categories: the same for any size.
     for size in (10, 100):
         with (
             time_machine.travel(at("2026-11-20 10:00"), tick=False),
-            django_assert_max_num_queries(14),
+            django_assert_max_num_queries(16),
         ):
             page = get(client, tab=tab, page_size=size, q="用电")
         assert len(rows(page)) == min(size, 12)

@@ -1,6 +1,7 @@
-"""Who may see which appeal: the only road from a request to an appeal.
+"""Who may see and touch which appeal: the only road from a request to an appeal.
 
-- the city service office, leaders and admins see every appeal;
+Built on the scope rules of ``qitong.orgs.scope``:
+- whoever ``sees_all`` (the city service office, leaders, admins) sees every appeal;
 - a district service office sees the appeals it was given (now or before);
 - a unit sees the appeals dispatched to it as lead or co-unit (now or before);
 - an enterprise sees its own.
@@ -12,31 +13,19 @@ from django.db.models import Q
 from django.http import Http404
 
 from qitong.appeals.models import Appeal, Assignment
-from qitong.orgs.models import Unit, User
-
-
-def is_city_office(unit):
-    return unit is not None and unit.kind == Unit.Kind.OFFICE and unit.parent_id is None
+from qitong.orgs.scope import Role, has_role, is_city_office, sees_all
 
 
 def visible_appeals(user):
+    """Every appeal ``user`` may see, as a queryset: the start of every list, page and export."""
     appeals = Appeal.objects.all()
-    if not user.is_authenticated or not user.is_active:
-        return appeals.none()
-    role = user.role
-    if role in (User.Role.LEADER, User.Role.ADMIN) or (
-        role == User.Role.OFFICE and is_city_office(user.unit)
-    ):
+    if sees_all(user):
         return appeals
-    if role == User.Role.ENTERPRISE:
-        return (
-            appeals.filter(enterprise_id=user.enterprise_id)
-            if user.enterprise_id
-            else appeals.none()
-        )
-    if user.unit_id is None:
+    if has_role(user, Role.ENTERPRISE):
+        return appeals.filter(enterprise_id=user.enterprise_id)
+    if not has_role(user, Role.OFFICE, Role.UNIT):
         return appeals.none()
-    if role == User.Role.OFFICE:
+    if user.role == Role.OFFICE:
         # A case's office changes at most once, from the city office to a district
         # office (``actions._hand_to_district``), so the cases a district office was
         # given are those whose office it is: an indexed column, no list at all.
@@ -52,17 +41,13 @@ def visible_appeals(user):
     return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=other.values("appeal_id")))
 
 
-def _is_unit_staff(user):
-    return user.is_active and user.role == User.Role.UNIT and user.unit_id is not None
-
-
 def appeals_led_by_unit(user):
     """The cases the user's unit leads now: visible to it, as its lead part is active.
 
     For the unit workbench's tabs: an indexed column of the appeal, which both
     databases count from the index alone.
     """
-    if not _is_unit_staff(user):
+    if not has_role(user, Role.UNIT):
         return Appeal.objects.none()
     return Appeal.objects.filter(lead_unit_id=user.unit_id)
 
@@ -76,7 +61,7 @@ def appeals_with_unit_part(user, **part):
     general ``visible_appeals`` condition, an OR, would make PostgreSQL read
     every case.
     """
-    if not _is_unit_staff(user):
+    if not has_role(user, Role.UNIT):
         return Appeal.objects.none()
     parts = Assignment.objects.filter(
         unit_id=user.unit_id, role__in=[Assignment.Role.LEAD, Assignment.Role.CO], **part
@@ -98,7 +83,7 @@ def access_appeal_for_user(user, appeal_id):
 
 def is_office_for(user, appeal):
     """The office in charge of the case — or the city office, which oversees all."""
-    return user.role == User.Role.OFFICE and (
+    return has_role(user, Role.OFFICE) and (
         is_city_office(user.unit) or appeal.office_id == user.unit_id
     )
 
@@ -106,7 +91,7 @@ def is_office_for(user, appeal):
 def is_lead_for(user, appeal):
     """The lead unit's staff (the office's own staff when it handles the case directly)."""
     return (
-        user.role in (User.Role.UNIT, User.Role.OFFICE)
+        has_role(user, Role.UNIT, Role.OFFICE)
         and appeal.lead_unit_id is not None
         and appeal.lead_unit_id == user.unit_id
     )
@@ -114,7 +99,7 @@ def is_lead_for(user, appeal):
 
 def is_co_unit_for(user, appeal):
     return (
-        user.role == User.Role.UNIT
+        has_role(user, Role.UNIT)
         and appeal.assignments.filter(
             unit_id=user.unit_id, role=Assignment.Role.CO, active=True
         ).exists()
@@ -122,4 +107,4 @@ def is_co_unit_for(user, appeal):
 
 
 def is_owner(user, appeal):
-    return user.role == User.Role.ENTERPRISE and user.enterprise_id == appeal.enterprise_id
+    return has_role(user, Role.ENTERPRISE) and user.enterprise_id == appeal.enterprise_id

@@ -1,10 +1,18 @@
-"""Every state change of an appeal, one function each.
+"""Every state change of an appeal, one function each, and the declared list of actions.
 
 Each action runs in one transaction on a locked row, checks the current state
 (``Conflict``) and the actor's right (``PermissionDenied``) first, validates
 its input (``ValidationError`` with Chinese field messages), writes its event
-and queues its notifications in the same transaction. Pages, the API, the CLI
-and the sweep all call these; nothing else writes ``status``.
+(``events.record``) and queues its notifications in the same transaction.
+Pages, the API, the CLI and the sweep all call these; nothing else writes
+``status``.
+
+``ACTIONS`` at the end declares each action once: its label, its rule (who,
+from which states, what else must hold), its request body, its page form and
+its route. The API's routes, the case page's forms, the office's bulk toolbar
+and ``available_actions`` are all read from it, so adding an action is one
+function and one entry (``tests/appeals/test_action_list.py`` checks that each
+entry has all its parts).
 """
 
 import functools
@@ -15,70 +23,63 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from qitong.appeals import deadlines
+from qitong.appeals import deadlines, uploads
+from qitong.appeals import serializers as bodies
 from qitong.appeals.access import (
-    is_city_office,
     is_co_unit_for,
     is_lead_for,
     is_office_for,
     is_owner,
 )
+from qitong.appeals.events import record
 from qitong.appeals.models import (
     TEXT_INDEX,
     Appeal,
     Assignment,
     Attachment,
     Category,
-    Event,
+    EscalationStep,
     Request,
     Supervision,
 )
-from qitong.core import clock
+from qitong.core import clock, numbering
 from qitong.core.clock import SHANGHAI
 from qitong.core.errors import Conflict
-from qitong.core.numbering import yearly_number
 from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Enterprise
+from qitong.notify import outbox
+from qitong.orgs import scope
 from qitong.orgs.models import Unit, User
 
 S = Appeal.Status
+# The longest text each kind of input may hold (the forms take them as their maxlength).
 TITLE_MAX, CONTENT_MAX, NOTE_MAX = 200, 5000, 2000
+# The most working days one extension request may ask for (the cap from dispatch still applies).
+EXTENSION_MAX_DAYS = Decimal(30)
 
 
 # --- shared pieces --------------------------------------------------------------------
 
 
-def record(appeal, action, *, actor=None, note="", unit=None, at=None, **data):
-    """Append one event to the appeal's timeline."""
-    return Event.objects.create(
-        appeal=appeal,
-        action=action,
-        actor=actor,
-        note=note,
-        unit=unit,
-        at=at or clock.now(),
-        data=data,
-    )
+def case_url(appeal):
+    """The case page, which every message about the case links to."""
+    return reverse("appeal-detail", args=[appeal.pk])
 
 
 def notify_unit(unit, appeal, *, kind, subject, body):
-    """Queue a message to every active user of ``unit`` (sent after commit).
-
-    Messages carry no link yet: the appeal pages come with the workbenches.
-    """
-    from qitong.notify import outbox
-
+    """Queue a message about ``appeal`` to every active user of ``unit`` (sent after commit)."""
     users = list(User.objects.filter(unit=unit, is_active=True))
-    outbox.enqueue(users, kind=kind, subject=subject, body=body)
+    return outbox.enqueue(users, kind=kind, subject=subject, body=body, url=case_url(appeal))
 
 
 def notify_enterprise(appeal, *, kind, subject, body):
-    from qitong.notify import outbox
-
+    """Queue a message about ``appeal`` to the enterprise's active users."""
     users = list(User.objects.filter(enterprise_id=appeal.enterprise_id, is_active=True))
-    outbox.enqueue(users, kind=kind, subject=subject, body=body)
+    outbox.enqueue(users, kind=kind, subject=subject, body=body, url=case_url(appeal))
 
 
 def _conflict(appeal):
@@ -151,41 +152,9 @@ def _already_rated(appeal):
     return _("本轮办理已评价，等待服务企业办公室处理。") if appeal.rating_result else None
 
 
-OPEN = Appeal.OPEN_STATES
-RULES = {
-    "accept": Rule(is_office_for, (S.SUBMITTED,)),
-    "reject": Rule(is_office_for, (S.SUBMITTED,)),
-    "dispatch": Rule(is_office_for, (S.ACCEPTED,)),
-    "sign": Rule(is_lead_for, (S.DISPATCHED,)),
-    "return": Rule(_lead_not_direct, (S.DISPATCHED, S.IN_PROGRESS)),
-    "contact": Rule(is_lead_for, (S.IN_PROGRESS,)),
-    "reply": Rule(is_lead_for, (S.IN_PROGRESS,)),
-    "contribute": Rule(is_co_unit_for, (S.DISPATCHED, S.IN_PROGRESS)),
-    "resolve": Rule(is_lead_for, (S.IN_PROGRESS,), _while_suspended),
-    "extend": Rule(is_lead_for, (S.IN_PROGRESS,), _extension_open),
-    "approve_extension": Rule(is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.EXTENSION)),
-    "deny_extension": Rule(is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.EXTENSION)),
-    "suspend": Rule(is_lead_for, (S.IN_PROGRESS,), _suspension_open),
-    "approve_suspension": Rule(
-        is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.SUSPENSION)
-    ),
-    "deny_suspension": Rule(is_office_for, (S.IN_PROGRESS,), _no_pending(Request.Kind.SUSPENSION)),
-    "resume": Rule(_lead_or_office, (S.IN_PROGRESS,), _unless_suspended),
-    "approve": Rule(is_office_for, (S.PENDING_REVIEW,)),
-    "redo": Rule(is_office_for, (S.PENDING_REVIEW, S.PENDING_RATING)),
-    "rate": Rule(is_owner, (S.PENDING_RATING,), _already_rated),
-    "archive": Rule(is_office_for, (S.PENDING_RATING,)),
-    "attach": Rule(_case_party, OPEN),
-    "supervise": Rule(is_office_for, OPEN),
-    "escalate": Rule(is_office_for, OPEN),
-    # by hand, while a unit (or a district office) owes the next step
-    "urge": Rule(is_office_for, (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)),
-}
-
-
 def _check(appeal, user, name):
     """The one gate of every action: the actor's right (403), then the state (409)."""
-    rule = RULES[name]
+    rule = ACTIONS[name].rule
     _allow(rule.who(user, appeal))
     _require(appeal, *rule.states)
     reason = rule.blocked(appeal)
@@ -197,8 +166,10 @@ def available_actions(user, appeal):
     """The names of the actions ``user`` may take on ``appeal`` now, for the pages."""
     return [
         name
-        for name, rule in RULES.items()
-        if appeal.status in rule.states and rule.who(user, appeal) and not rule.blocked(appeal)
+        for name, action in ACTIONS.items()
+        if appeal.status in action.rule.states
+        and action.rule.who(user, appeal)
+        and not action.rule.blocked(appeal)
     ]
 
 
@@ -243,6 +214,7 @@ def _unit(code, field):
 
 
 def city_office():
+    """The city's service office, which every new appeal goes to first."""
     office = (
         Unit.objects.filter(kind=Unit.Kind.OFFICE, parent__isnull=True, is_active=True)
         .order_by("id")
@@ -271,6 +243,12 @@ def file_appeal(
 
     The same channel + external_id again returns the first appeal and creates
     nothing, also when two such requests race.
+
+    The number is taken last (``numbering.take_last``): the appeal, its event,
+    its index row and the office's messages are written with a placeholder
+    where the digits go, so the year's counter, which every filing must wait
+    for, is locked only for the one statement that fills them in and the
+    commit. A filing that fails gives its number back with the rollback.
     """
     at = at or clock.now()
     errors = {}
@@ -302,10 +280,12 @@ def file_appeal(
         existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
         if existing:
             return _repeat_of(existing, enterprise), False
+    year = at.astimezone(SHANGHAI).year
+    token = numbering.placeholder()
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(
-                number=yearly_number("QT", at.astimezone(SHANGHAI).year),
+                number=f"QT-{year}-{token}",
                 enterprise=enterprise,
                 title=title,
                 content=content,
@@ -319,14 +299,27 @@ def file_appeal(
                 created_at=at,
             )
             record(appeal, "submit", actor=acting_user, at=at, channel=channel)
-            TEXT_INDEX.add_many([(appeal.pk, appeal.searchable_text)])
-            notify_unit(
+            messages = notify_unit(
                 appeal.office,
                 appeal,
                 kind="submit",
                 subject=_("新诉求待受理：%(number)s") % {"number": appeal.number},
                 body=appeal.title,
             )
+            spots = [numbering.Spot(Appeal._meta.db_table, "number", (appeal.pk,))]
+            if messages:
+                table = messages[0]._meta.db_table
+                spots.append(numbering.Spot(table, "subject", tuple(m.pk for m in messages)))
+            # PostgreSQL's index row is written now and its placeholder term
+            # filled in with the rest; SQLite's FTS5 rows cannot be updated, and
+            # SQLite lets one writer in at a time anyway, so there it comes after.
+            index_now = transaction.get_connection().vendor == "postgresql"
+            if index_now:
+                TEXT_INDEX.add_many([(appeal.pk, appeal.searchable_text)])
+                spots.append(numbering.Spot(TEXT_INDEX.table, "terms", (appeal.pk,), "tsvector"))
+            appeal.number = numbering.take_last("QT", year, token, spots)
+            if not index_now:
+                TEXT_INDEX.add_many([(appeal.pk, appeal.searchable_text)])
     except IntegrityError:
         if not external_id:
             raise
@@ -409,7 +402,7 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
         _check_within_district(office, unit, "co_units")
 
     appeal.handling_mode, appeal.lead_unit, appeal.complex = mode, lead, complex
-    appeal.halved = appeal.enterprise.tier == Enterprise.Tier.KEY
+    appeal.halved = deadlines.halved_for(appeal.enterprise)
     appeal.limits = deadlines.limits_in_force()
     appeal.dispatched_at = at
     appeal.extension_days = appeal.suspended_days = Decimal(0)
@@ -449,7 +442,7 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
 
 
 def _hand_to_district(appeal, acting_user, at, district_office):
-    if not is_city_office(acting_user.unit) or is_city_office(district_office):
+    if not scope.is_city_office(acting_user.unit) or scope.is_city_office(district_office):
         raise ValidationError(
             {"lead_unit": [_("只有市服务企业办公室可以转交区县服务企业办公室。")]}
         )
@@ -478,11 +471,8 @@ def _hand_to_district(appeal, acting_user, at, district_office):
 
 
 def _check_within_district(office, unit, field):
-    """A district office dispatches within its district only."""
-    if is_city_office(office):
-        return
-    district_id = office.parent_id
-    if unit.pk != district_id and unit.parent_id != district_id:
+    """A district office dispatches within its district only (``scope.within``)."""
+    if not scope.within(office, unit):
         raise ValidationError({field: [_("%(unit)s 不属于本区县。") % {"unit": unit.name}]})
 
 
@@ -590,9 +580,14 @@ def _working_days(value):
         days = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationError({"working_days": [_("应为工作日数，如 5 或 2.5。")]}) from None
-    if not days.is_finite() or days <= 0 or days > 30 or (days * 2) % 1:
+    if not days.is_finite() or days <= 0 or days > EXTENSION_MAX_DAYS or (days * 2) % 1:
         raise ValidationError(
-            {"working_days": [_("应为 0.5 到 30 之间、以 0.5 为单位的工作日数。")]}
+            {
+                "working_days": [
+                    _("应为 0.5 到 %(max)s 之间、以 0.5 为单位的工作日数。")
+                    % {"max": EXTENSION_MAX_DAYS}
+                ]
+            }
         )
     return days
 
@@ -857,8 +852,6 @@ def attach(appeal, *, acting_user, at, upload):
     is removed again if the row or its event cannot be written. The new row is
     left on the returned appeal as ``added_attachment``.
     """
-    from qitong.appeals import uploads
-
     _check(appeal, acting_user, "attach")
     content_type = uploads.inspect(upload)
     name = uploads.display_name(upload.name)
@@ -892,16 +885,49 @@ def _close_supervisions(appeal, at, triggers=None):
 
 def open_supervision(appeal, trigger, *, at, reason, actor=None):
     """Open a supervision unless one of this trigger is open; returns it or None."""
+    opened = open_supervisions([appeal], trigger, at=at, reason=reason, actor=actor)
+    return opened[0] if opened else None
+
+
+def open_supervisions(appeals, trigger, *, at, reason, actor=None):
+    """Open a supervision of ``trigger`` on each case that has none open; returns the new ones.
+
+    One transaction for the whole list, with its ``supervise`` events. The cases
+    are locked first (on PostgreSQL; SQLite runs one writer at a time), so of two
+    sweeps at once only one opens a case's supervision; a case that an action
+    holds right now is left to the next sweep rather than waited for.
+    """
+    from qitong.appeals.models import Event
+
+    appeals = list(appeals)
+    if not appeals:
+        return []
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                supervision = Supervision.objects.create(
-                    appeal=appeal, trigger=trigger, reason=reason, opened_at=at
-                )
-        except IntegrityError:
-            return None
-        record(appeal, "supervise", actor=actor, at=at, note=reason, trigger=trigger)
-    return supervision
+        ids = [appeal.pk for appeal in appeals]
+        held = Appeal.objects.select_for_update(skip_locked=True).filter(pk__in=ids)
+        held = set(held.values_list("pk", flat=True))
+        taken = set(
+            Supervision.objects.filter(
+                appeal_id__in=held, trigger=trigger, closed_at__isnull=True
+            ).values_list("appeal_id", flat=True)
+        )
+        fresh = [appeal for appeal in appeals if appeal.pk in held and appeal.pk not in taken]
+        supervisions = Supervision.objects.bulk_create(
+            Supervision(appeal=appeal, trigger=trigger, reason=reason, opened_at=at)
+            for appeal in fresh
+        )
+        Event.objects.bulk_create(
+            Event(
+                appeal=appeal,
+                action="supervise",
+                actor=actor,
+                at=at,
+                note=reason,
+                data={"trigger": str(trigger)},
+            )
+            for appeal in fresh
+        )
+    return supervisions
 
 
 @transition
@@ -917,26 +943,54 @@ def supervise(appeal, *, acting_user, at, reason):
         raise Conflict(_("该诉求已有进行中的人工督办。"), appeal.status)
 
 
-def urge_responsible(appeal, *, at, note, cause, actor=None, **data):
-    """Urge whoever owes the next step: the lead unit while it handles the case, else the office.
+def urge_responsible(urges, *, at, actor=None):
+    """Urge whoever owes the next step of each case: its lead unit while handling, else its office.
 
-    Writes the ``urge`` event, counts the urge on the case's open supervisions
-    and messages the unit. The sweep's daily urge and the office's hand urge
+    ``urges`` are ``(appeal, note, cause, data)``, the appeal loaded with its
+    lead unit and office. Writes each ``urge`` event, counts the urge on the
+    case's open supervisions and messages the unit, a few statements for the
+    whole list. The sweep's daily urges (by the batch) and the office's hand urge
     both come here; the caller holds the transaction.
     """
-    today = clock.local(at).date()
-    appeal.supervisions.filter(closed_at__isnull=True).update(
-        last_urged_on=today, urge_count=F("urge_count") + 1
-    )
-    unit = appeal.lead_unit if appeal.status in Appeal.HANDLING_STATES else appeal.office
-    record(appeal, "urge", actor=actor, at=at, unit=unit, note=note, **data)
-    notify_unit(
-        unit,
-        appeal,
+    from django.urls import reverse
+
+    from qitong.appeals.models import Event
+    from qitong.notify import outbox
+
+    urges = list(urges)
+    if not urges:
+        return
+    Supervision.objects.filter(
+        appeal_id__in=[appeal.pk for appeal, *_rest in urges], closed_at__isnull=True
+    ).update(urge_count=F("urge_count") + 1)
+    events, letters = [], []
+    for appeal, note, cause, data in urges:
+        unit = appeal.lead_unit if appeal.status in Appeal.HANDLING_STATES else appeal.office
+        events.append(
+            Event(appeal=appeal, action="urge", actor=actor, at=at, unit=unit, note=note, data=data)
+        )
+        letters.append(
+            (
+                unit.pk,
+                _("催办：%(number)s") % {"number": appeal.number},
+                _("%(title)s（%(cause)s）") % {"title": appeal.title, "cause": cause},
+                reverse("appeal-detail", args=[appeal.pk]),
+            )
+        )
+    Event.objects.bulk_create(events)
+    members = _members({unit_id for unit_id, *_rest in letters})
+    outbox.enqueue_many(
+        ((members.get(unit_id, ()), subject, body, url) for unit_id, subject, body, url in letters),
         kind="urge",
-        subject=_("催办：%(number)s") % {"number": appeal.number},
-        body=_("%(title)s（%(cause)s）") % {"title": appeal.title, "cause": cause},
     )
+
+
+def _members(unit_ids):
+    """The active users of each unit, by unit id: whom a unit's messages go to."""
+    members = {}
+    for user in User.objects.filter(unit_id__in=unit_ids, is_active=True):
+        members.setdefault(user.unit_id, []).append(user)
+    return members
 
 
 @transition
@@ -946,7 +1000,7 @@ def urge(appeal, *, acting_user, at, note=""):
     note = _text(note, "note", required=False) or _("请抓紧办理。")
     appeal.last_urged_on = clock.local(at).date()
     appeal.save(update_fields=["last_urged_on"])
-    urge_responsible(appeal, at=at, note=note, cause=note, actor=acting_user, manual=True)
+    urge_responsible([(appeal, note, note, {"manual": True})], at=at, actor=acting_user)
 
 
 @transition
@@ -971,43 +1025,63 @@ def escalate(appeal, *, acting_user, at, level, reason):
 
 
 def ladder_top():
-    from qitong.appeals.models import EscalationStep
-
     return EscalationStep.objects.order_by("-level").values_list("level", flat=True).first() or 0
 
 
 def raise_level(appeal, level, *, at, reason, actor=None):
     """Move the case up the ladder to ``level``, one event per rung, notifying each holder."""
-    from qitong.appeals.models import EscalationStep
+    raise_levels([(appeal, level)], at=at, reason=reason, actor=actor)
 
+
+def raise_levels(rises, *, at, reason, actor=None):
+    """``raise_level`` for many ``(appeal, level)`` at once, a few statements for all of them.
+
+    The appeals come locked by the caller, with their category; the caller
+    holds the transaction.
+    """
+    from django.urls import reverse
+
+    from qitong.appeals.models import EscalationStep, Event
+    from qitong.notify import outbox
+
+    rises = [(appeal, level) for appeal, level in rises if level > appeal.escalation_level]
+    if not rises:
+        return
     steps = {step.level: step for step in EscalationStep.objects.select_related("unit")}
     top = max(steps, default=0)
-    for rung in range(appeal.escalation_level + 1, level + 1):
-        step = steps.get(rung)
-        note = reason
-        if rung == top and appeal.category_id and appeal.category.is_policy:
-            note = _("%(reason)s；政策性问题，提交市政府常务会议研究。") % {"reason": reason}
-        record(
-            appeal,
-            "escalate",
-            actor=actor,
-            at=at,
-            unit=step.unit if step else None,
-            note=note,
-            level=rung,
-            title=step.title if step else "",
-        )
-        if step and step.unit:
-            notify_unit(
-                step.unit,
-                appeal,
-                kind="escalate",
-                subject=_("诉求 %(number)s 升级至%(title)s")
-                % {"number": appeal.number, "title": step.title},
-                body=note,
+    events, letters = [], []
+    for appeal, level in rises:
+        for rung in range(appeal.escalation_level + 1, level + 1):
+            step = steps.get(rung)
+            note = reason
+            if rung == top and appeal.category_id and appeal.category.is_policy:
+                note = _("%(reason)s；政策性问题，提交市政府常务会议研究。") % {"reason": reason}
+            events.append(
+                Event(
+                    appeal=appeal,
+                    action="escalate",
+                    actor=actor,
+                    at=at,
+                    unit=step.unit if step else None,
+                    note=note,
+                    data={"level": rung, "title": step.title if step else ""},
+                )
             )
-    appeal.escalation_level = level
-    appeal.save(update_fields=["escalation_level"])
+            if step and step.unit:
+                subject = _("诉求 %(number)s 升级至%(title)s") % {
+                    "number": appeal.number,
+                    "title": step.title,
+                }
+                url = reverse("appeal-detail", args=[appeal.pk])
+                letters.append((step.unit_id, subject, note, url))
+        appeal.escalation_level = level
+    Event.objects.bulk_create(events)
+    members = _members({unit_id for unit_id, *_rest in letters})
+    outbox.enqueue_many(
+        ((members.get(unit_id, ()), subject, body, url) for unit_id, subject, body, url in letters),
+        kind="escalate",
+    )
+    Appeal.objects.bulk_update([appeal for appeal, _level in rises], ["escalation_level"])
 
 
 # --- calendar changes -----------------------------------------------------------------
@@ -1053,3 +1127,270 @@ def recompute_deadlines_for_years(years):
             )
             count += 1
     return count
+
+
+# --- the declared list of actions -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of an action's page form; the API body has a field of the same name."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text, days (working days), level (a rung of the ladder), rating, file
+    required: bool = True
+    limit: int = NOTE_MAX  # a text's maxlength
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action of the appeal loop, declared once.
+
+    ``function`` changes the appeal; ``rule`` is checked by it (``_check``) and
+    by ``available_actions``; ``body`` parses the request for the API and the
+    pages alike; ``form`` lays out its page form; ``route`` names its API route.
+    """
+
+    name: str
+    label: str  # its button, and its name in messages
+    function: Callable
+    rule: Rule
+    body: type
+    form: tuple = ()
+    screen: str = "case"  # where its form is: the case page, or the office's "triage" screen
+    on_triage: bool = False  # also offered on the triage screen
+    bulk: bool = (
+        False  # on the office's bulk toolbar; its first text field takes the toolbar's text
+    )
+    danger: bool = False  # a step back: shown as such
+    route: str = ""  # the API route's URL name; default ``api-appeal-<name>``
+
+    @property
+    def route_name(self):
+        return self.route or f"api-appeal-{self.name}"
+
+    @property
+    def text_field(self):
+        """The first text input, which the bulk toolbar's text fills."""
+        return next((field.name for field in self.form if field.kind == "text"), None)
+
+
+L = gettext_lazy
+REASON = Field("reason", L("理由"))
+OPTIONAL_REASON = Field("reason", L("理由（可选）"), required=False)
+OPTIONAL_NOTE = Field("note", L("说明（可选）"), required=False)
+OPEN = Appeal.OPEN_STATES
+HANDLED = (S.IN_PROGRESS,)
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action(
+            "accept",
+            L("受理"),
+            accept,
+            Rule(is_office_for, (S.SUBMITTED,)),
+            bodies.EmptyBody,
+            on_triage=True,
+            bulk=True,
+        ),
+        Action(
+            "reject",
+            L("不予受理"),
+            reject,
+            Rule(is_office_for, (S.SUBMITTED,)),
+            bodies.ReasonBody,
+            (REASON,),
+            on_triage=True,
+            danger=True,
+        ),
+        Action(
+            "dispatch",
+            L("派单"),
+            dispatch,
+            Rule(is_office_for, (S.ACCEPTED,)),
+            bodies.DispatchBody,
+            (
+                Field("mode", L("办理方式"), "mode"),
+                Field("lead_unit", L("牵头单位"), "unit", required=False),
+                Field("co_units", L("协办单位"), "units", required=False),
+                Field("complex", L("疑难复杂"), "flag", required=False),
+            ),
+            screen="triage",
+        ),
+        Action("sign", L("签收"), sign, Rule(is_lead_for, (S.DISPATCHED,)), bodies.EmptyBody),
+        Action(
+            "return",
+            L("退回"),
+            return_to_office,
+            Rule(_lead_not_direct, (S.DISPATCHED, S.IN_PROGRESS)),
+            bodies.ReasonBody,
+            (REASON,),
+            danger=True,
+        ),
+        Action(
+            "contact",
+            L("联系企业"),
+            contact,
+            Rule(is_lead_for, HANDLED),
+            bodies.NoteBody,
+            (Field("note", L("联系情况")),),
+        ),
+        Action(
+            "reply",
+            L("答复企业"),
+            reply,
+            Rule(is_lead_for, HANDLED),
+            bodies.NoteBody,
+            (Field("note", L("答复内容")),),
+        ),
+        Action(
+            "contribute",
+            L("提交协办意见"),
+            contribute,
+            Rule(is_co_unit_for, (S.DISPATCHED, S.IN_PROGRESS)),
+            bodies.NoteBody,
+            (Field("note", L("协办意见")),),
+        ),
+        Action(
+            "resolve",
+            L("办结"),
+            resolve,
+            Rule(is_lead_for, HANDLED, _while_suspended),
+            bodies.ResolveBody,
+            (Field("result", L("办理结果"), limit=CONTENT_MAX),),
+        ),
+        Action(
+            "extend",
+            L("申请延期"),
+            extend,
+            Rule(is_lead_for, HANDLED, _extension_open),
+            bodies.ExtendBody,
+            (Field("working_days", L("延期工作日数"), "days", limit=EXTENSION_MAX_DAYS), REASON),
+        ),
+        Action(
+            "approve_extension",
+            L("批准延期"),
+            approve_extension,
+            Rule(is_office_for, HANDLED, _no_pending(Request.Kind.EXTENSION)),
+            bodies.OptionalNoteBody,
+            (OPTIONAL_NOTE,),
+        ),
+        Action(
+            "deny_extension",
+            L("不批准延期"),
+            deny_extension,
+            Rule(is_office_for, HANDLED, _no_pending(Request.Kind.EXTENSION)),
+            bodies.OptionalReasonBody,
+            (OPTIONAL_REASON,),
+        ),
+        Action(
+            "suspend",
+            L("申请中止"),
+            suspend,
+            Rule(is_lead_for, HANDLED, _suspension_open),
+            bodies.ReasonBody,
+            (REASON,),
+        ),
+        Action(
+            "approve_suspension",
+            L("批准中止"),
+            approve_suspension,
+            Rule(is_office_for, HANDLED, _no_pending(Request.Kind.SUSPENSION)),
+            bodies.OptionalNoteBody,
+            (OPTIONAL_NOTE,),
+        ),
+        Action(
+            "deny_suspension",
+            L("不批准中止"),
+            deny_suspension,
+            Rule(is_office_for, HANDLED, _no_pending(Request.Kind.SUSPENSION)),
+            bodies.OptionalReasonBody,
+            (OPTIONAL_REASON,),
+        ),
+        Action(
+            "resume",
+            L("恢复办理"),
+            resume,
+            Rule(_lead_or_office, HANDLED, _unless_suspended),
+            bodies.OptionalNoteBody,
+            (OPTIONAL_NOTE,),
+        ),
+        Action(
+            "approve",
+            L("审核通过"),
+            approve,
+            Rule(is_office_for, (S.PENDING_REVIEW,)),
+            bodies.EmptyBody,
+            bulk=True,
+        ),
+        Action(
+            "redo",
+            L("退回重办"),
+            redo,
+            Rule(is_office_for, (S.PENDING_REVIEW, S.PENDING_RATING)),
+            bodies.ReasonBody,
+            (REASON,),
+            danger=True,
+        ),
+        Action(
+            "rate",
+            L("企业评价"),
+            rate,
+            Rule(is_owner, (S.PENDING_RATING,), _already_rated),
+            bodies.RateBody,
+            (
+                Field("process", L("对办理过程"), "rating"),
+                Field("result", L("对办理结果"), "rating"),
+                Field("comment", L("意见（可选）"), required=False),
+            ),
+        ),
+        Action(
+            "archive",
+            L("归档"),
+            archive,
+            Rule(is_office_for, (S.PENDING_RATING,)),
+            bodies.ReasonBody,
+            (REASON,),
+        ),
+        Action(
+            "attach",
+            L("上传附件"),
+            attach,
+            Rule(_case_party, OPEN),
+            bodies.AttachmentUploadSerializer,
+            (Field("file", L("上传附件（PDF、图片、Office 文档，20 MB 以内）"), "file"),),
+            route="api-appeal-attachments",
+        ),
+        Action(
+            "supervise",
+            L("督办"),
+            supervise,
+            Rule(is_office_for, OPEN),
+            bodies.ReasonBody,
+            (REASON,),
+            bulk=True,
+        ),
+        Action(
+            "escalate",
+            L("升级"),
+            escalate,
+            Rule(is_office_for, OPEN),
+            bodies.EscalateBody,
+            (Field("level", L("升级到"), "level"), REASON),
+        ),
+        # by hand, while a unit (or a district office) owes the next step
+        Action(
+            "urge",
+            L("催办"),
+            urge,
+            Rule(is_office_for, (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)),
+            bodies.OptionalNoteBody,
+            (OPTIONAL_NOTE,),
+            bulk=True,
+        ),
+    )
+}
+# The actions a route ``POST /api/v1/appeals/{id}/{name}`` takes (attach has its own upload route).
+ROUTED = tuple(name for name, action in ACTIONS.items() if not action.route)
+BULK = tuple(action for action in ACTIONS.values() if action.bulk)

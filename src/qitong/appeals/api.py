@@ -7,8 +7,8 @@ the contract's bodies in ``qitong.core.api.exception_handler``.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
@@ -21,45 +21,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qitong.appeals import actions, deadlines, figures, ledger, search
+from qitong.appeals import actions, figures, filters, ledger
 from qitong.appeals import serializers as s
 from qitong.appeals.access import access_appeal_for_user, visible_appeals
 from qitong.appeals.models import Assignment, Category, Event
-from qitong.core import clock
-from qitong.enterprises import uscc
-
-# action name in the URL → (the function in ``actions``, the body it takes)
-ACTIONS = {
-    "accept": (actions.accept, s.EmptyBody),
-    "reject": (actions.reject, s.ReasonBody),
-    "dispatch": (actions.dispatch, s.DispatchBody),
-    "sign": (actions.sign, s.EmptyBody),
-    "return": (actions.return_to_office, s.ReasonBody),
-    "contact": (actions.contact, s.NoteBody),
-    "reply": (actions.reply, s.NoteBody),
-    "extend": (actions.extend, s.ExtendBody),
-    "approve_extension": (actions.approve_extension, s.OptionalNoteBody),
-    "deny_extension": (actions.deny_extension, s.OptionalReasonBody),
-    "resolve": (actions.resolve, s.ResolveBody),
-    "approve": (actions.approve, s.EmptyBody),
-    "redo": (actions.redo, s.ReasonBody),
-    "rate": (actions.rate, s.RateBody),
-    "archive": (actions.archive, s.ReasonBody),
-    "escalate": (actions.escalate, s.EscalateBody),
-    "supervise": (actions.supervise, s.ReasonBody),
-    "suspend": (actions.suspend, s.ReasonBody),
-    "approve_suspension": (actions.approve_suspension, s.OptionalNoteBody),
-    "deny_suspension": (actions.deny_suspension, s.OptionalReasonBody),
-    "resume": (actions.resume, s.OptionalNoteBody),
-    "contribute": (actions.contribute, s.NoteBody),
-    "urge": (actions.urge, s.OptionalNoteBody),
-}
+from qitong.core import clock, jobs
+from qitong.core.views import JOB_SCHEMA
 
 DETAIL_PREFETCH = (
     Prefetch(
@@ -80,39 +53,36 @@ PAGE_PARAMETERS = [
 ]
 
 
-def render(appeal, *, code=status.HTTP_200_OK):
-    """The appeal as ``GET /api/v1/appeals/{id}`` shows it."""
+def render(appeal, *, code=status.HTTP_200_OK, just_filed=False):
+    """The appeal as ``GET /api/v1/appeals/{id}`` shows it.
+
+    A case ``just_filed`` has no parts, supervisions, requests or attachments
+    yet: those are set empty instead of read, which leaves only its one event
+    to fetch (``prefetch_related_objects`` skips what is already there).
+    """
+    if just_filed:
+        appeal.co_parts = []
+        appeal._prefetched_objects_cache = {
+            name: getattr(appeal, name).none()
+            for name in ("supervisions", "requests", "attachments")
+        }
     prefetch_related_objects([appeal], *DETAIL_PREFETCH)
     return Response(s.AppealSerializer(appeal, context={"at": clock.now()}).data, status=code)
 
 
 def filtered_appeals(request, at):
-    """The caller's visible appeals narrowed by the list's query parameters."""
-    params = s.AppealFilterSerializer(data=request.query_params.dict())
-    params.is_valid(raise_exception=True)
-    filters = params.validated_data
-    appeals = visible_appeals(request.user)
-    if "status" in filters:
-        appeals = appeals.filter(status=filters["status"])
-    if "unit" in filters:
-        # A unit's active lead part is the case's lead unit (indexed); its other
-        # active parts are few: one short list, not a lookup per case.
-        code = filters["unit"]
-        others = Assignment.objects.filter(unit__code=code, active=True).exclude(
-            role=Assignment.Role.LEAD
-        )
-        appeals = appeals.filter(Q(lead_unit__code=code) | Q(pk__in=others.values("appeal_id")))
-    if filters.get("overdue") is not None:
-        late = deadlines.overdue_q(at)
-        appeals = appeals.filter(late) if filters["overdue"] else appeals.exclude(late)
-    if "category" in filters:
-        code = filters["category"]
-        appeals = appeals.filter(Q(category__code=code) | Q(category__parent__code=code))
-    if "enterprise" in filters:
-        appeals = appeals.filter(enterprise__uscc=uscc.normalize(filters["enterprise"]))
-    return search.submitted_between(
-        appeals, filters.get("submitted_from"), filters.get("submitted_to")
-    )
+    """The caller's visible appeals narrowed by the list's query parameters (``filters``); 400 if bad."""
+    form = filters.AppealFilter(request.query_params, user=request.user, at=at)
+    if not form.is_valid():
+        raise ValidationError(form.error_dict())
+    return form.apply(visible_appeals(request.user))
+
+
+# The list's and the ledger's query parameters, documented from the one filter.
+FILTER_PARAMETERS = [
+    OpenApiParameter(name, str, description=str(field.help_text or field.label))
+    for name, field in filters.api_fields().items()
+]
 
 
 class AppealPagination(PageNumberPagination):
@@ -138,7 +108,7 @@ class AppealListView(APIView):
 
     @extend_schema(
         operation_id="appeals_list",
-        parameters=[s.AppealFilterSerializer, *PAGE_PARAMETERS],
+        parameters=[*FILTER_PARAMETERS, *PAGE_PARAMETERS],
         responses=inline_serializer(
             "AppealPage",
             {
@@ -172,7 +142,7 @@ class AppealListView(APIView):
         body.is_valid(raise_exception=True)
         appeal, created = actions.file_appeal(acting_user=request.user, **body.validated_data)
         if created:
-            return render(appeal, code=status.HTTP_201_CREATED)
+            return render(appeal, code=status.HTTP_201_CREATED, just_filed=True)
         # a repeat shows the first appeal only to whoever may see it
         return render(access_appeal_for_user(request.user, appeal.pk))
 
@@ -187,7 +157,7 @@ class AppealActionSchema(AutoSchema):
     """Each action's path documents its own body; all answer with the appeal."""
 
     def get_request_serializer(self):
-        return ACTIONS[self.view.operation][1]
+        return actions.ACTIONS[self.view.operation].body
 
     def get_response_serializers(self):
         return s.AppealSerializer
@@ -197,17 +167,17 @@ class AppealActionSchema(AutoSchema):
 
 
 class AppealActionView(APIView):
-    """``POST /api/v1/appeals/{id}/{action}``: one route per action of the contract's table."""
+    """``POST /api/v1/appeals/{id}/{action}``: one route per declared action (``actions.ACTIONS``)."""
 
     operation = None
     schema = AppealActionSchema()
 
     def post(self, request, pk):
         appeal = access_appeal_for_user(request.user, pk)
-        function, body_class = ACTIONS[self.operation]
-        body = body_class(data=request.data)
+        action = actions.ACTIONS[self.operation]
+        body = action.body(data=request.data)
         body.is_valid(raise_exception=True)
-        return render(function(appeal, acting_user=request.user, **body.validated_data))
+        return render(action.function(appeal, acting_user=request.user, **body.validated_data))
 
 
 class UnknownActionView(APIView):
@@ -262,21 +232,41 @@ class AttachmentDownloadView(FileDownloadMixin, APIView):
 
 
 class LedgerView(FileDownloadMixin, APIView):
-    """The ledger of the caller's visible appeals, with the list's filters."""
+    """The ledger of the caller's visible appeals, with the list's filters.
+
+    Up to ``exports.job_threshold()`` rows (100,000) the answer is the file itself. A
+    larger ledger is made by a background job: 202 with the job (poll its
+    ``url``; ``download`` appears once it is done), or, for a browser that
+    followed the workbench's export link (it asks for HTML), a redirect to the
+    job's page, which shows the progress and then the download.
+    """
 
     @extend_schema(
-        parameters=[s.AppealFilterSerializer],
-        responses={(200, ledger.CONTENT_TYPE): OpenApiTypes.BINARY},
+        parameters=FILTER_PARAMETERS,
+        responses={
+            (200, ledger.CONTENT_TYPE): OpenApiTypes.BINARY,
+            (202, "application/json"): JOB_SCHEMA,
+        },
     )
     def get(self, request):
         if not ledger.allowed(request.user):
             raise PermissionDenied
         at = clock.now()
         appeals = filtered_appeals(request, at)
-        stream = ledger.build(appeals, at=at)
-        filename = _("诉求台帐-%(date)s.xlsx") % {"date": f"{clock.local(at):%Y%m%d}"}
+        if ledger.needs_job(appeals):
+            job = ledger.start_export(request.user, request.query_params.urlencode(), at=at)
+            if "text/html" in request.headers.get("Accept", ""):
+                return HttpResponseRedirect(jobs.job_page_url(job), status=303)
+            return Response(
+                jobs.as_json(job),
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": jobs.job_api_url(job)},
+            )
         return FileResponse(
-            stream, as_attachment=True, filename=filename, content_type=ledger.CONTENT_TYPE
+            ledger.build(appeals, at=at),
+            as_attachment=True,
+            filename=ledger.filename(at),
+            content_type=ledger.CONTENT_TYPE,
         )
 
 
@@ -292,7 +282,11 @@ class CategoryListView(APIView):
 
 
 class FiguresView(APIView):
-    """A month's figures per unit (received, on time, returned, redo, satisfaction, "three 100%")."""
+    """A month's figures per unit (received, on time, returned, redo, satisfaction, "three 100%").
+
+    Read from the month's snapshot, which the refresh job keeps a few minutes
+    fresh; ``counted_at`` says when it was counted.
+    """
 
     @extend_schema(
         parameters=[OpenApiParameter("month", str, description=_("月份，如 2026-11；默认本月"))],
@@ -301,18 +295,21 @@ class FiguresView(APIView):
             {
                 "start": drf_serializers.DateTimeField(),
                 "end": drf_serializers.DateTimeField(),
+                "counted_at": drf_serializers.DateTimeField(),
                 "results": drf_serializers.ListField(child=drf_serializers.DictField()),
             },
         ),
     )
     def get(self, request):
         units = figures.units_for_user(request.user)
-        start, end = s.MonthSerializer.period(request.query_params, today=clock.local(clock.now()))
-        rows = figures.unit_figures(start, end, units=units, as_of=clock.now())
+        at = clock.now()
+        start, end = s.MonthSerializer.period(request.query_params, today=clock.local(at))
+        rows, counted_at = figures.month_for_api(start, end, units=units, at=at)
         return Response(
             {
                 "start": start.isoformat(),
                 "end": end.isoformat(),
+                "counted_at": clock.local(counted_at).isoformat(),
                 "results": [row.as_dict() for row in rows],
             }
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals.models import Appeal, TimeLimits
 from qitong.core.workdays import Deadline, WorkCalendar
@@ -52,12 +53,31 @@ def limits_of(appeal):
     return Limits.from_json(appeal.limits) if appeal.limits else current_limits()
 
 
-# Each deadline column and the milestone that meets it.
-MILESTONE_FIELDS = (
-    ("contact_due", "contacted_at"),
-    ("reply_due", "replied_at"),
-    ("resolve_due", "resolved_at"),
+@dataclass(frozen=True)
+class Step:
+    """One step of the clock: its deadline column, the milestone that meets it, its names."""
+
+    key: str
+    due: str
+    done: str
+    label: str  # on the case page
+    short: str  # in a list's "next step" column
+
+
+STEPS = (
+    Step("contact", "contact_due", "contacted_at", _("联系企业"), _("联系")),
+    Step("reply", "reply_due", "replied_at", _("答复企业"), _("答复")),
+    Step("resolve", "resolve_due", "resolved_at", _("办结"), _("办结")),
 )
+# Each deadline column and the milestone that meets it.
+MILESTONE_FIELDS = tuple((step.due, step.done) for step in STEPS)
+# The next step of a case in a list, by ``with_next_deadline``'s ``next_step`` (``co``: a co-unit's part).
+STEP_WORDS = {**{step.key: step.short for step in STEPS}, "co": _("协办")}
+
+
+def halved_for(enterprise):
+    """Whether a dispatch now halves the limits: key-tier enterprises (the fast lane) get half."""
+    return enterprise.is_key
 
 
 def _factor(halved, limits):
@@ -164,10 +184,7 @@ def with_next_deadline(appeals, *, running_only=True):
     running = (
         Q(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True) if running_only else Q()
     )
-    unmet = [
-        (Q(**{f"{done}__isnull": True}), due, step)
-        for (due, done), step in zip(MILESTONE_FIELDS, ("contact", "reply", "resolve"), strict=True)
-    ]
+    unmet = [(Q(**{f"{step.done}__isnull": True}), step.due, step.key) for step in STEPS]
     return appeals.annotate(
         next_due=Case(
             *(When(running & condition, then=F(due)) for condition, due, _step in unmet),

@@ -15,15 +15,14 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from qitong.appeals import deadlines
-from qitong.appeals.access import is_city_office
 from qitong.appeals.models import Appeal, Event, MonthFigures
 from qitong.core import clock
 from qitong.core.clock import SHANGHAI
-from qitong.orgs.models import Unit, User
+from qitong.orgs import scope
 
 GOOD = (Appeal.Rating.SATISFIED, Appeal.Rating.BASICALLY_SATISFIED)
 
@@ -67,7 +66,7 @@ def months_back(start, count):
 
 def counted_units():
     """The units that receive cases (leaders only receive escalations), by code."""
-    return list(Unit.objects.exclude(kind=Unit.Kind.LEADER).order_by("code"))
+    return list(scope.handling_units().order_by("code"))
 
 
 def _share(part, whole):
@@ -158,7 +157,7 @@ def unit_cases(start, end, *, units=None, as_of=None):
     these lists, so a figure and the cases listed behind it never disagree.
     """
     as_of = min(as_of or end, end)
-    units = list(units if units is not None else Unit.objects.exclude(kind=Unit.Kind.LEADER))
+    units = list(units if units is not None else scope.handling_units())
     by_code = {unit.code: UnitCases(unit=unit.code, name=unit.name) for unit in units}
     by_id = {unit.pk: by_code[unit.code] for unit in units}
 
@@ -269,22 +268,8 @@ def unit_figures(start, end, *, units=None, as_of=None):
 
 
 def units_for_user(user):
-    """The units whose figures ``user`` may read.
-
-    The city office, leaders and admins: every unit; a district office: the
-    units of its district; a unit: itself; an enterprise: none (403).
-    """
-    units = Unit.objects.exclude(kind=Unit.Kind.LEADER).order_by("code")
-    if user.role in (User.Role.LEADER, User.Role.ADMIN) or (
-        user.role == User.Role.OFFICE and is_city_office(user.unit)
-    ):
-        return units
-    if user.role == User.Role.OFFICE and user.unit_id:
-        district = user.unit.parent_id
-        return units.filter(pk=district) | units.filter(parent_id=district)
-    if user.role == User.Role.UNIT and user.unit_id:
-        return units.filter(pk=user.unit_id)
-    raise PermissionDenied
+    """The units whose figures ``user`` may read (``scope.units_in_scope``; 403 for enterprises)."""
+    return scope.units_in_scope(user)
 
 
 # --- snapshots of whole months ---------------------------------------------------------
@@ -358,3 +343,15 @@ def refresh_snapshots(at=None):
             count_month(start, end, at=at)
             counted.append(f"{start:%Y-%m}")
     return {"counted": counted}
+
+
+def month_for_api(start, end, *, units, at):
+    """``GET /api/v1/figures``: the month's rows for ``units`` and when they were counted.
+
+    Read from the month's snapshot (``month_snapshots``), so the answer costs
+    one small query at any volume; the snapshot is at most a few minutes old
+    while the refresh job runs, and counted now when it is missing or older.
+    """
+    ((rows, counted_at),) = month_snapshots([(start, end)], at=at, units=list(units))
+    return rows, counted_at
+

@@ -1,4 +1,4 @@
-"""The enterprise portal's forms: the list's filter and the filing form.
+"""The enterprise portal's filing form (its list's filter is ``filters.AppealFilter``).
 
 The filing form only parses the request; the rules on titles, contents and
 files stay in ``actions`` and ``uploads`` (the view maps their errors back onto
@@ -8,7 +8,6 @@ file stops the filing before anything is written.
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import uploads
@@ -17,43 +16,6 @@ from qitong.enterprises.models import phone_validator
 
 S = Appeal.Status
 MAX_FILES = 10
-
-# The list's stages in the enterprise's words: key → (label, which appeals).
-STAGES = {
-    "doing": (
-        _("办理中"),
-        Q(status__in=(S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_REVIEW))
-        | (Q(status=S.PENDING_RATING) & ~Q(rating_result="")),  # rated, the office closes it
-    ),
-    "rate": (_("待评价"), Q(status=S.PENDING_RATING, rating_result="")),
-    "done": (_("已办结"), Q(status=S.ARCHIVED)),
-    "rejected": (_("不予受理"), Q(status=S.REJECTED)),
-}
-
-
-class PortalFilter(forms.Form):
-    status = forms.ChoiceField(
-        label=_("状态"),
-        required=False,
-        choices=[("", _("全部")), *((key, label) for key, (label, _q) in STAGES.items())],
-    )
-    q = forms.CharField(
-        label=_("关键词"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("标题或编号")}),
-    )
-
-    def apply(self, appeals):
-        if not self.is_valid():
-            return appeals
-        stage, words = self.cleaned_data["status"], self.cleaned_data["q"].strip()
-        if stage:
-            appeals = appeals.filter(STAGES[stage][1])
-        if words:
-            appeals = appeals.filter(Q(title__icontains=words) | Q(number__icontains=words))
-        return appeals
-
 
 def category_choices():
     """Active top-level categories, in the order they were set up, grouping their active children.

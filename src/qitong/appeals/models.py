@@ -146,7 +146,12 @@ class Appeal(models.Model):
         Status.PENDING_REVIEW,
         Status.PENDING_RATING,
     )
+    # With a unit, on the clock (unless suspended).
     HANDLING_STATES = (Status.DISPATCHED, Status.IN_PROGRESS)
+    # The lead unit's work is done: the office reviews, the enterprise rates, or it is closed.
+    DONE_STATES = (Status.PENDING_REVIEW, Status.PENDING_RATING, Status.ARCHIVED)
+    # Deadlines are set and may move with the calendar.
+    TIMED_STATES = (Status.DISPATCHED, Status.IN_PROGRESS, Status.PENDING_REVIEW)
 
     class Channel(models.TextChoices):
         WEB = "web", _("网站")
@@ -232,6 +237,12 @@ class Appeal(models.Model):
     result = models.TextField(_("办理结果"), blank=True)
 
     escalation_level = models.PositiveSmallIntegerField(_("升级级别"), default=0)
+    # When the sweep must next look at the case for being overdue (its supervision,
+    # its rise up the ladder); None while nothing can fall due. Never later than the
+    # true instant: ``save`` lowers it to the earliest unmet deadline whenever the
+    # deadlines, milestones or status change, and the sweep sets the exact next
+    # rise after judging the case. So each minute's sweep reads only the due cases.
+    escalation_due = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     last_urged_on = models.DateField(_("最近催办日期"), null=True, blank=True)
     redo_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     rating_process = models.CharField(
@@ -263,10 +274,49 @@ class Appeal(models.Model):
             models.Index(fields=["created_at", "id"]),  # newest first
             models.Index(fields=["enterprise", "category", "created_at"]),
             models.Index(fields=["category", "created_at"]),
+            # The sweep's major cases: a few hundred of a million, found without a scan.
+            models.Index(
+                fields=["status"], condition=models.Q(major=True), name="appeal_major_status"
+            ),
         ]
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    # What ``earliest_unmet_due`` reads; a save that writes any of them refreshes
+    # ``escalation_due``.
+    SWEEP_FIELDS = frozenset(
+        (
+            "status",
+            "suspended_since",
+            "contact_due",
+            "reply_due",
+            "resolve_due",
+            "contacted_at",
+            "replied_at",
+            "resolved_at",
+        )
+    )
+
+    def save(self, *args, **kwargs):
+        """Save, keeping ``escalation_due`` no later than the case can next fall due."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or self.SWEEP_FIELDS.intersection(update_fields):
+            self.escalation_due = self.earliest_unmet_due()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "escalation_due"}
+        super().save(*args, **kwargs)
+
+    def earliest_unmet_due(self):
+        """The earliest deadline not yet met while the case runs (with a unit, not suspended)."""
+        if self.status not in self.HANDLING_STATES or self.suspended_since is not None:
+            return None
+        milestones = (
+            (self.contact_due, self.contacted_at),
+            (self.reply_due, self.replied_at),
+            (self.resolve_due, self.resolved_at),
+        )
+        return min((due for due, done in milestones if due is not None and done is None), default=None)
 
     @property
     def searchable_text(self):
@@ -330,7 +380,41 @@ class Assignment(models.Model):
 
 
 class Event(models.Model):
-    """One line of an appeal's timeline; append-only, the audit trail of the case."""
+    """One line of an appeal's timeline; append-only, the audit trail of the case.
+
+    ``action`` names what happened (``Kind``); ``data`` carries the facts the
+    figures read, declared per kind in ``qitong.appeals.events``, which is the
+    only writer of events.
+    """
+
+    class Kind(models.TextChoices):
+        # Labels are the timeline's words for each kind.
+        SUBMIT = "submit", _("提交诉求")
+        ACCEPT = "accept", _("受理")
+        REJECT = "reject", _("不予受理")
+        DISPATCH = "dispatch", _("派单")  # to a lead unit, or the city office to a district office
+        SIGN = "sign", _("签收")
+        RETURN = "return", _("退回服务企业办公室")
+        CONTACT = "contact", _("联系企业")
+        REPLY = "reply", _("答复企业")
+        CONTRIBUTE = "contribute", _("协办单位提交意见")
+        EXTEND = "extend", _("申请延期")
+        APPROVE_EXTENSION = "approve_extension", _("批准延期")
+        DENY_EXTENSION = "deny_extension", _("不批准延期")
+        SUSPEND = "suspend", _("申请中止")
+        APPROVE_SUSPENSION = "approve_suspension", _("批准中止，暂停计时")
+        DENY_SUSPENSION = "deny_suspension", _("不批准中止")
+        RESUME = "resume", _("恢复办理，继续计时")
+        RESOLVE = "resolve", _("办结")
+        APPROVE = "approve", _("审核通过，请企业评价")
+        REDO = "redo", _("退回重办")
+        RATE = "rate", _("企业评价")
+        ARCHIVE = "archive", _("归档")
+        ATTACH = "attach", _("上传附件")
+        SUPERVISE = "supervise", _("督办")  # by hand or by the sweep
+        URGE = "urge", _("催办")  # by hand or by the sweep
+        ESCALATE = "escalate", _("升级")  # one event per rung climbed
+        RECOMPUTE_DEADLINES = "recompute_deadlines", _("工作日历调整，重新计算期限")
 
     # Both foreign keys are led by the composite indexes of Meta.
     appeal = models.ForeignKey(
@@ -348,7 +432,7 @@ class Event(models.Model):
         help_text=_("动作涉及的单位"),
         db_index=False,
     )
-    action = models.CharField(max_length=30)
+    action = models.CharField(max_length=30, choices=Kind.choices)
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
@@ -382,7 +466,6 @@ class Supervision(models.Model):
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     urge_count = models.PositiveIntegerField(default=0)
-    last_urged_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["opened_at", "id"]
@@ -395,7 +478,6 @@ class Supervision(models.Model):
                 name="supervision_one_open_per_trigger",
             )
         ]
-        indexes = [models.Index(fields=["closed_at", "last_urged_on"])]
 
     def __str__(self):
         return f"{self.appeal_id} {self.get_trigger_display()}"

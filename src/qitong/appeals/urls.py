@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qitong.appeals import api
+from qitong.appeals import actions, api
 
 api_urlpatterns = [
     path("appeals", api.AppealListView.as_view(), name="api-appeals"),
@@ -22,7 +22,7 @@ api_urlpatterns = [
             api.AppealActionView.as_view(operation=name),
             name=f"api-appeal-{name}",
         )
-        for name in api.ACTIONS
+        for name in actions.ROUTED
     ),
     path(
         "appeals/<int:pk>/<str:operation>",

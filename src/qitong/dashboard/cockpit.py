@@ -17,9 +17,9 @@ from django.db.models import FilteredRelation, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import deadlines, figures
-from qitong.appeals.access import is_city_office
+from qitong.appeals.access import visible_appeals
 from qitong.appeals.models import Appeal, EscalationStep
-from qitong.orgs.models import User
+from qitong.orgs import scope
 
 TREND_MONTHS = 12
 ESCALATED_TO_ME_SHOWN = 5
@@ -71,10 +71,8 @@ KINDS = {**{key: kind.label for key, kind in PERIOD_KINDS.items()}, **CURRENT_KI
 
 
 def can_view(user):
-    """Leaders, admins and the city service office read the cockpit."""
-    return user.role in (User.Role.LEADER, User.Role.ADMIN) or (
-        user.role == User.Role.OFFICE and is_city_office(user.unit)
-    )
+    """The cockpit shows the whole city: for whoever sees all (``scope.sees_all``)."""
+    return scope.sees_all(user)
 
 
 def month_of(value, today):
@@ -101,26 +99,27 @@ def _counted(cases_by_code, kind, unit=None):
     return total
 
 
-def open_appeals():
-    return Appeal.objects.filter(status__in=Appeal.OPEN_STATES)
+def open_appeals(user):
+    return visible_appeals(user).filter(status__in=Appeal.OPEN_STATES)
 
 
-def overdue_now(at):
-    return Appeal.objects.filter(deadlines.overdue_q(at))
+def overdue_now(user, at):
+    return visible_appeals(user).filter(deadlines.overdue_q(at))
 
 
-def escalated():
-    return open_appeals().filter(escalation_level__gte=1)
+def escalated(user):
+    return open_appeals(user).filter(escalation_level__gte=1)
 
 
-def escalated_to(unit):
-    """Open cases escalated to ``unit``'s rung of the ladder, newest escalation first."""
+def escalated_to(user):
+    """Open cases escalated to the rung of the ladder held by ``user``'s unit, newest first."""
+    unit = user.unit
     if unit is None:
         return Appeal.objects.none()
     # One join with the unit's escalation events and their latest time per case,
     # not a lookup per case.
     return (
-        open_appeals()
+        open_appeals(user)
         .annotate(
             mine=FilteredRelation(
                 "events", condition=Q(events__action="escalate", events__unit=unit)
@@ -149,13 +148,13 @@ def cases(kind, *, user, start, end, at, unit=None, units=None):
         units = [u for u in units or figures.counted_units() if not unit or u.code == unit]
         counted = _counted(figures.unit_cases(start, end, units=units, as_of=at), kind, unit)
         # One month of a county's cases is a few thousand ids at most: fine for IN (...).
-        appeals = Appeal.objects.filter(pk__in=list(counted))
+        appeals = visible_appeals(user).filter(pk__in=list(counted))
         count, distinct = sum(counted.values()), len(counted)
     else:
         appeals = {
-            "overdue_now": lambda: overdue_now(at),
-            "escalated": escalated,
-            "escalated_to_me": lambda: escalated_to(user.unit),
+            "overdue_now": lambda: overdue_now(user, at),
+            "escalated": lambda: escalated(user),
+            "escalated_to_me": lambda: escalated_to(user),
         }[kind]()
         if unit:
             appeals = appeals.filter(lead_unit__code=unit)
@@ -322,7 +321,7 @@ def overview(user, start, end, at):
             _("评价"),
         ),
     ]
-    to_me = escalated_to(user.unit).select_related("enterprise", "lead_unit")
+    to_me = escalated_to(user).select_related("enterprise", "lead_unit")
     steps = {step.level: step.title for step in EscalationStep.objects.all()}
     shown = list(to_me[:ESCALATED_TO_ME_SHOWN])
     for appeal in shown:
@@ -334,12 +333,12 @@ def overview(user, start, end, at):
             {
                 "kind": "overdue_now",
                 "label": CURRENT_KINDS["overdue_now"],
-                "count": overdue_now(at).count(),
+                "count": overdue_now(user, at).count(),
             },
             {
                 "kind": "escalated",
                 "label": CURRENT_KINDS["escalated"],
-                "count": escalated().count(),
+                "count": escalated(user).count(),
             },
             {
                 "kind": "escalated_to_me",

@@ -9,31 +9,21 @@ from django.views.decorators.http import require_POST
 
 from qitong.appeals import actions, deadlines
 from qitong.appeals.access import access_appeal_for_user
-from qitong.appeals.api import ACTIONS
 from qitong.appeals.models import Appeal, Assignment, EscalationStep
-from qitong.appeals.templatetags.appeal_words import action_words
 from qitong.appeals.views.common import attempt, back, refusal
 from qitong.core import clock
 from qitong.core.workdays import WorkCalendar
-
-MILESTONES = [
-    ("contact", _("联系企业"), "contact_due", "contacted_at"),
-    ("reply", _("答复企业"), "reply_due", "replied_at"),
-    ("resolve", _("办结"), "resolve_due", "resolved_at"),
-]
-# Actions whose form lives on another screen (the office's triage screen).
-ELSEWHERE = {"dispatch"}
 
 
 def milestones(appeal, at, calendar):
     """Each deadline with when it was met, whether in time, and the working time left."""
     rows = []
-    for key, label, due_field, done_field in MILESTONES:
-        due, done = getattr(appeal, due_field), getattr(appeal, done_field)
+    for step in deadlines.STEPS:
+        due, done = getattr(appeal, step.due), getattr(appeal, step.done)
         rows.append(
             {
-                "key": key,
-                "label": label,
+                "key": step.key,
+                "label": step.label,
                 "due": due,
                 "done": done,
                 "on_time": deadlines.on_time(due, done, at),
@@ -49,7 +39,7 @@ def milestones(appeal, at, calendar):
 def detail(request, pk):
     appeal = access_appeal_for_user(request.user, pk)
     at = clock.now()
-    available = actions.available_actions(request.user, appeal)
+    available = [actions.ACTIONS[name] for name in actions.available_actions(request.user, appeal)]
     context = {
         "title": appeal.number,
         "appeal": appeal,
@@ -62,8 +52,8 @@ def detail(request, pk):
         ),
         "requests": appeal.requests.all(),
         "attachments": appeal.attachments.all(),
-        "forms": [name for name in available if name not in ELSEWHERE],
-        "can_dispatch": "dispatch" in available,
+        "forms": [action for action in available if action.screen == "case"],
+        "can_dispatch": any(action.name == "dispatch" for action in available),
         "ladder": EscalationStep.objects.filter(level__gt=appeal.escalation_level),
         "ratings": Appeal.Rating.choices,
     }
@@ -75,17 +65,17 @@ def detail(request, pk):
 def act(request, pk, name):
     """Take one action from a page form; the same parsing and rules as the API."""
     appeal = access_appeal_for_user(request.user, pk)
-    if name not in ACTIONS:
+    action = actions.ACTIONS.get(name)
+    if action is None or action.route:  # attach posts a file to ``upload``
         raise Http404
-    function, body_class = ACTIONS[name]
-    body = body_class(data=request.POST)
+    body = action.body(data=request.POST)
     if not body.is_valid():
         messages.error(request, refusal(body.errors))
     else:
         attempt(
             request,
-            lambda: function(appeal, acting_user=request.user, **body.validated_data),
-            _("已完成：%(action)s") % {"action": action_words(name)},
+            lambda: action.function(appeal, acting_user=request.user, **body.validated_data),
+            _("已完成：%(action)s") % {"action": action.label},
         )
     return back(request, "appeal-detail", pk=appeal.pk)
 

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -15,16 +15,18 @@ from django.utils.translation import gettext_lazy
 from qitong.appeals import actions
 from qitong.appeals.access import visible_appeals
 from qitong.appeals.deadlines import working_days_left
-from qitong.appeals.forms_portal import STAGES, FilingForm, PortalFilter
+from qitong.appeals.filters import STAGES, AppealFilter
+from qitong.appeals.forms_portal import FilingForm
 from qitong.appeals.models import Appeal
 from qitong.core import clock
-from qitong.core.pages import paginate
+from qitong.core.pages import SEARCH_COUNT_LIMIT, paginate
 from qitong.core.workdays import WorkCalendar
-from qitong.orgs.models import User
+from qitong.orgs import scope
 
 S = Appeal.Status
 CARD_COLOURS = {"doing": "", "rate": "warning", "done": "success"}
-STEP_WORDS = {
+# What the enterprise waits for next, by the case's status (while a unit handles it: see next_step).
+WAITING_WORDS = {
     S.SUBMITTED: gettext_lazy("等待受理"),
     S.ACCEPTED: gettext_lazy("已受理，等待派单"),
     S.REJECTED: gettext_lazy("不予受理，原因请查看详情"),
@@ -34,10 +36,8 @@ STEP_WORDS = {
 
 
 def _enterprise_user(request):
-    user = request.user
-    if user.role != User.Role.ENTERPRISE or user.enterprise_id is None:
-        raise PermissionDenied
-    return user
+    scope.require_role(request.user, scope.Role.ENTERPRISE)
+    return request.user
 
 
 def next_step(appeal, at, calendar):
@@ -47,7 +47,7 @@ def next_step(appeal, at, calendar):
     then for the result, so the deadline shown is the reply's until the unit
     has replied and the resolution's after that.
     """
-    step = {"appeal": appeal, "words": STEP_WORDS.get(appeal.status, ""), "left": None}
+    step = {"appeal": appeal, "words": WAITING_WORDS.get(appeal.status, ""), "left": None}
     if appeal.status in Appeal.HANDLING_STATES:
         unit = appeal.lead_unit.name if appeal.lead_unit else _("服务企业办公室")
         if appeal.suspended_since:
@@ -76,15 +76,19 @@ def home(request):
     user = _enterprise_user(request)
     mine = visible_appeals(user)
     counts = mine.aggregate(**{key: Count("pk", filter=q) for key, (_label, q) in STAGES.items()})
-    form = PortalFilter(request.GET or None)
-    context = paginate(request, form.apply(mine).select_related("lead_unit", "category"))
+    form = AppealFilter(request.GET or None, user=user, surface="portal")
+    context = paginate(
+        request,
+        form.apply(mine).select_related("lead_unit", "category"),
+        count_at_most=SEARCH_COUNT_LIMIT if form.searching else None,
+    )
     at, calendar = clock.now(), None
     rows = []
     for appeal in context["page"]:
         if appeal.status in Appeal.HANDLING_STATES and calendar is None:
             calendar = WorkCalendar()
         rows.append(next_step(appeal, at, calendar))
-    stage = form.cleaned_data.get("status") if form.is_valid() else ""
+    stage = form.value("stage")
     context.update(
         title=_("我的诉求"),
         form=form,

@@ -6,9 +6,7 @@ in the database so that ordering and pagination stay right on a large table;
 only the rows of the shown page get their working time left on the calendar.
 """
 
-from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import (
     CharField,
     DateTimeField,
@@ -21,22 +19,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals.access import appeals_led_by_unit, appeals_with_unit_part
-from qitong.appeals.deadlines import with_next_deadline, working_days_left
-from qitong.appeals.models import Appeal, Assignment, Category
+from qitong.appeals.deadlines import STEP_WORDS, with_next_deadline, working_days_left
+from qitong.appeals.filters import AppealFilter
+from qitong.appeals.models import Appeal, Assignment
 from qitong.core import clock
 from qitong.core.pages import SEARCH_COUNT_LIMIT, paginate
 from qitong.core.workdays import WorkCalendar
-from qitong.enterprises.models import Enterprise
-from qitong.orgs.models import User
+from qitong.orgs import scope
 
 S = Appeal.Status
-DONE_STATES = (S.PENDING_REVIEW, S.PENDING_RATING, S.ARCHIVED)
-STEP_WORDS = {
-    "contact": _("联系"),
-    "reply": _("答复"),
-    "resolve": _("办结"),
-    "co": _("协办"),
-}
 
 
 class Tab:
@@ -54,41 +45,6 @@ TABS = (
     Tab("returned", _("已退回"), "danger"),
 )
 TAB_KEYS = {tab.key for tab in TABS}
-
-
-class UnitFilter(forms.Form):
-    q = forms.CharField(
-        label=_("关键词"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={"placeholder": _("标题、编号或企业名称"), "type": "search", "size": 24}
-        ),
-    )
-    category = forms.ModelChoiceField(
-        label=_("分类"),
-        required=False,
-        queryset=Category.objects.filter(is_active=True),
-        empty_label=_("全部"),
-    )
-    status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部")), *S.choices]
-    )
-
-    def apply(self, appeals):
-        if not self.is_valid():
-            return appeals
-        words, category, status = (self.cleaned_data[key] for key in ("q", "category", "status"))
-        if words:
-            firms = Enterprise.objects.filter(name__icontains=words).values("pk")
-            appeals = appeals.filter(
-                Q(title__icontains=words) | Q(number__icontains=words) | Q(enterprise_id__in=firms)
-            )
-        if category:
-            appeals = appeals.filter(Q(category=category) | Q(category__parent=category))
-        if status:
-            appeals = appeals.filter(status=status)
-        return appeals
 
 
 def tab_queryset(key, user):
@@ -120,7 +76,7 @@ def tab_queryset(key, user):
             .annotate(next_due=F("my_part__due_at"), next_step=Value("co", CharField()))
         )
     if key == "done":
-        return led.filter(status__in=DONE_STATES).annotate(
+        return led.filter(status__in=Appeal.DONE_STATES).annotate(
             next_due=Value(None, DateTimeField()), next_step=Value("", CharField())
         )
     # Returned: led by the unit once (an inactive lead part), led by another unit or none now.
@@ -147,19 +103,19 @@ def _ordered(key, appeals):
 @login_required
 def workbench(request):
     """我的诉求: tabs with counts, filters, and the chosen tab's cases by next deadline."""
-    if request.user.role != User.Role.UNIT or request.user.unit_id is None:
-        raise PermissionDenied
+    scope.require_role(request.user, scope.Role.UNIT)
     key = request.GET.get("tab")
     if key not in TAB_KEYS:
         key = "sign"
     counts = {tab.key: tab_queryset(tab.key, request.user).count() for tab in TABS}
-    form = UnitFilter(request.GET or None)
-    appeals = form.apply(tab_queryset(key, request.user)).select_related("enterprise", "category")
-    searching = form.is_valid() and form.cleaned_data["q"]
-    context = paginate(
-        request, _ordered(key, appeals), count_at_most=SEARCH_COUNT_LIMIT if searching else None
-    )
     at, calendar = clock.now(), WorkCalendar()
+    form = AppealFilter(request.GET or None, user=request.user, surface="unit", at=at)
+    appeals = form.apply(tab_queryset(key, request.user)).select_related("enterprise", "category")
+    context = paginate(
+        request,
+        _ordered(key, appeals),
+        count_at_most=SEARCH_COUNT_LIMIT if form.searching else None,
+    )
     rows = []
     for appeal in context["page"]:
         suspended = appeal.suspended_since is not None and appeal.status in Appeal.HANDLING_STATES

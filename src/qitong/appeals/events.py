@@ -1,0 +1,72 @@
+"""The appeal's timeline: the one writer of ``Event`` rows, and what each kind carries.
+
+Every event kind (``Event.Kind``, with its label) declares here the facts it
+keeps in ``Event.data``; ``record`` refuses any other key, so the figures,
+the cockpit and the ledger can rely on what they read (``data_field``), and a
+newcomer finds in one table what each event says. Actions, the sweep and the
+calendar's recomputation all write through ``record`` (or ``build``, for
+bulk inserts).
+"""
+
+from qitong.appeals.models import Event
+from qitong.core import clock
+
+K = Event.Kind
+
+# The keys of ``Event.data`` each kind carries; a kind not listed carries none.
+PAYLOADS = {
+    K.SUBMIT: ("channel",),
+    # mode: a handling mode, or "district" when the city office hands the case to a
+    # district office; lead_unit: the unit's code (the district office's, then).
+    K.DISPATCH: ("mode", "lead_unit", "co_units", "complex"),
+    K.CONTACT: ("first",),  # whether this met the milestone (the first contact)
+    K.REPLY: ("first",),
+    K.EXTEND: ("working_days",),
+    K.APPROVE_EXTENSION: ("requested", "granted", "resolve_due"),
+    K.RESUME: ("suspended_working_days",),
+    # after_rating: sent back after the enterprise's rating, not at the office's review.
+    K.REDO: ("after_rating", "unsatisfied"),
+    K.RATE: ("process", "result"),
+    K.ATTACH: ("attachment",),
+    K.SUPERVISE: ("trigger",),
+    # manual: the office's hand urge; triggers: the open supervisions the sweep urged for.
+    K.URGE: ("manual", "triggers"),
+    K.ESCALATE: ("level", "title"),
+    K.RECOMPUTE_DEADLINES: ("years", "resolve_due", "provisional"),
+}
+
+
+def _checked(kind, data):
+    kind = K(kind)
+    unknown = set(data) - set(PAYLOADS.get(kind, ()))
+    if unknown:
+        raise TypeError(f"event {kind.value} carries no {', '.join(sorted(unknown))}")
+    return kind
+
+
+def build(appeal, kind, *, actor=None, note="", unit=None, at=None, **data):
+    """An unsaved event (for ``bulk_create``), its data checked against its kind."""
+    kind = _checked(kind, data)
+    return Event(
+        appeal=appeal,
+        action=kind,
+        actor=actor,
+        note=note,
+        unit=unit,
+        at=at or clock.now(),
+        data=data,
+    )
+
+
+def record(appeal, kind, **fields):
+    """Append one event to the appeal's timeline."""
+    event = build(appeal, kind, **fields)
+    event.save()
+    return event
+
+
+def data_field(kind, key):
+    """The lookup of one declared fact of ``kind`` for queries, e.g. ``data__lead_unit``."""
+    if key not in PAYLOADS.get(K(kind), ()):
+        raise KeyError(f"event {kind} carries no {key}")
+    return f"data__{key}"
