@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qitong.appeals import deadlines, uploads
+from qitong.appeals import deadlines, events, uploads
 from qitong.appeals import serializers as bodies
 from qitong.appeals.access import (
     is_co_unit_for,
@@ -458,7 +458,7 @@ def _hand_to_district(appeal, acting_user, at, district_office):
         at=at,
         unit=district_office,
         note=district_office.name,
-        mode="district",
+        mode=events.TO_DISTRICT,
         lead_unit=district_office.code,
     )
     notify_unit(

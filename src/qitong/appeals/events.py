@@ -36,6 +36,10 @@ PAYLOADS = {
 }
 
 
+# ``mode`` of a dispatch by which the city office hands a case to a district office.
+TO_DISTRICT = "district"
+
+
 def _checked(kind, data):
     kind = K(kind)
     unknown = set(data) - set(PAYLOADS.get(kind, ()))

@@ -18,13 +18,14 @@ from dataclasses import asdict, dataclass, field
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from qitong.appeals import deadlines
+from qitong.appeals import deadlines, events
 from qitong.appeals.models import Appeal, Event, MonthFigures
 from qitong.core import clock
 from qitong.core.clock import SHANGHAI
 from qitong.orgs import scope
 
 GOOD = (Appeal.Rating.SATISFIED, Appeal.Rating.BASICALLY_SATISFIED)
+K = Event.Kind
 
 
 # The months whose figures can be asked for, as 'YYYY-MM'. Cases are of this
@@ -163,12 +164,12 @@ def unit_cases(start, end, *, units=None, as_of=None):
 
     # Plain rows, not model instances: a province's month is tens of thousands of events.
     dispatches = (
-        Event.objects.filter(action="dispatch", at__gte=start, at__lt=end)
+        Event.objects.filter(action=K.DISPATCH, at__gte=start, at__lt=end)
         .order_by()
         .values_list(
             "appeal_id",
-            "data__lead_unit",
-            "data__mode",
+            events.data_field(K.DISPATCH, "lead_unit"),
+            events.data_field(K.DISPATCH, "mode"),
             "appeal__lead_unit_id",
             "appeal__signed_at",
             "appeal__replied_at",
@@ -195,7 +196,7 @@ def unit_cases(start, end, *, units=None, as_of=None):
             resolved,
         ) = row
         cases = by_code.get(code)
-        if cases is None or mode == "district" or (appeal_id, code) in seen:
+        if cases is None or mode == events.TO_DISTRICT or (appeal_id, code) in seen:
             continue
         seen.add((appeal_id, code))
         cases.add("received", appeal_id)
@@ -217,9 +218,9 @@ def unit_cases(start, end, *, units=None, as_of=None):
         cases.add("resolved_on_time", appeal_id, met[2] is True)
         cases.add("overdue", appeal_id, False in met)
 
-    events = (
+    counted_events = (
         Event.objects.filter(
-            action__in=["return", "redo", "approve_suspension", "approve_extension", "rate"],
+            action__in=[K.RETURN, K.REDO, K.APPROVE_SUSPENSION, K.APPROVE_EXTENSION, K.RATE],
             at__gte=start,
             at__lt=end,
         )
@@ -229,26 +230,32 @@ def unit_cases(start, end, *, units=None, as_of=None):
             "action",
             "unit_id",
             "appeal__lead_unit_id",
-            "data__after_rating",
-            "data__process",
-            "data__result",
+            events.data_field(K.REDO, "after_rating"),
+            events.data_field(K.RATE, "process"),
+            events.data_field(K.RATE, "result"),
         )
     )
-    for appeal_id, action, event_unit, lead_id, after_rating, process, result in events.iterator(
-        chunk_size=5000
-    ):
-        cases = by_id.get(event_unit if action in ("return", "redo") else lead_id)
+    for (
+        appeal_id,
+        action,
+        event_unit,
+        lead_id,
+        after_rating,
+        process,
+        result,
+    ) in counted_events.iterator(chunk_size=5000):
+        cases = by_id.get(event_unit if action in (K.RETURN, K.REDO) else lead_id)
         if cases is None:
             continue
-        if action == "return":
+        if action == K.RETURN:
             cases.add("returned", appeal_id)
-        elif action == "redo":
+        elif action == K.REDO:
             cases.add("redo_after_rating" if after_rating else "redo_by_office", appeal_id)
-        elif action == "approve_suspension":
+        elif action == K.APPROVE_SUSPENSION:
             cases.add("suspended", appeal_id)
-        elif action == "approve_extension":
+        elif action == K.APPROVE_EXTENSION:
             cases.add("extensions", appeal_id)
-        elif action == "rate":
+        elif action == K.RATE:
             cases.add("rated", appeal_id)
             cases.add("process_satisfied", appeal_id, process in GOOD)
             cases.add("result_satisfied", appeal_id, result in GOOD)
@@ -354,4 +361,3 @@ def month_for_api(start, end, *, units, at):
     """
     ((rows, counted_at),) = month_snapshots([(start, end)], at=at, units=list(units))
     return rows, counted_at
-

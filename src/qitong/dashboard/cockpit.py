@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import deadlines, figures
 from qitong.appeals.access import visible_appeals
-from qitong.appeals.models import Appeal, EscalationStep
+from qitong.appeals.models import Appeal, EscalationStep, Event
 from qitong.orgs import scope
 
 TREND_MONTHS = 12
@@ -122,7 +122,7 @@ def escalated_to(user):
         open_appeals(user)
         .annotate(
             mine=FilteredRelation(
-                "events", condition=Q(events__action="escalate", events__unit=unit)
+                "events", condition=Q(events__action=Event.Kind.ESCALATE, events__unit=unit)
             )
         )
         .filter(mine__isnull=False)
