@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the session, the query or the form: refuses NUL characters.
+    "qitong.core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -150,6 +152,12 @@ EMAIL_PORT = env.integer("QITONG_EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.string("QITONG_EMAIL_FROM", default="qitong@localhost")
 
 REST_FRAMEWORK = {
+    # DRF's parsers, refusing bodies nested too deep and text holding NUL.
+    "DEFAULT_PARSER_CLASSES": [
+        "qitong.core.parsers.JSONParser",
+        "qitong.core.parsers.FormParser",
+        "qitong.core.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "qitong.core.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

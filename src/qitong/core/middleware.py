@@ -1,0 +1,56 @@
+"""Requests refused before any view sees them: text holding a NUL character.
+
+PostgreSQL cannot store a NUL in a text column; a query or a write carrying
+one fails with a server error deep in whichever view got it (a filter, a form,
+the admin's search, a session cookie). No legitimate value holds one, so it is
+refused here, once for every road: the path, the query string, the cookies
+and a POSTed form's fields and file names. /api/ answers with the contract's
+error body; pages with a plain Chinese error page. Both name the field. JSON
+bodies, and forms sent with other methods, are the API parsers' to check
+(``core.parsers``).
+"""
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from qitong.core.parsers import NUL, fields_with_nul, nul_message
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _nul_fields(request):
+    fields = {}
+    if NUL in request.path:
+        fields["path"] = [nul_message()]
+    fields.update(fields_with_nul(_pairs(request.GET)))
+    fields.update(fields_with_nul(request.COOKIES.items()))
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        fields.update(fields_with_nul(_pairs(request.POST)))
+        files = [
+            (name, upload.name) for name, uploads in request.FILES.lists() for upload in uploads
+        ]
+        fields.update(fields_with_nul(files))
+    return fields
+
+
+def _pairs(data):
+    return [(name, value) for name, values in data.lists() for value in values]
+
+
+class RefuseNulMiddleware:
+    """Answer 400 to a request whose path, query, cookies or form holds a NUL character."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = _nul_fields(request)
+        if not fields:
+            return self.get_response(request)
+        message = _("请求中含有空字符（NUL），已拒绝。")
+        if request.path.startswith("/api/"):
+            body = {"error": "invalid", "message": message, "fields": fields}
+            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        page = render_to_string("400.html", {"message": message, "fields": fields})
+        return HttpResponseBadRequest(page)
