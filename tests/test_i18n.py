@@ -7,6 +7,7 @@ so a string added without its English fails here (top up with
 ``scripts/translations.sh``).
 """
 
+import ast
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ LOCALE = SOURCE / "locale"
 CATALOGUES = {
     "en": LOCALE / "en" / "LC_MESSAGES" / "django.po",
     "zh_Hans": LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po",
+    "zh_Hans-js": LOCALE / "zh_Hans" / "LC_MESSAGES" / "djangojs.po",
 }
 ENGLISH_TOO = [("zh-hans", "简体中文"), ("en", "English")]
 
@@ -117,6 +119,70 @@ def test_no_english_translation_is_left_in_chinese():
     assert not left, "\n".join(left)
 
 
+# --- strings makemessages cannot see ----------------------------------------------------
+
+# The names xgettext is told to look for (its Python defaults and Django's additions).
+XGETTEXT_KEYWORDS = {
+    "_",
+    "gettext",
+    "ngettext",
+    "dgettext",
+    "dngettext",
+    "gettext_noop",
+    "gettext_lazy",
+    "ngettext_lazy",
+    "pgettext",
+    "npgettext",
+    "pgettext_lazy",
+    "npgettext_lazy",
+}
+GETTEXT_FUNCTIONS = XGETTEXT_KEYWORDS - {"_", "dgettext", "dngettext"}
+
+
+def _aliases(tree):
+    """Names a module binds to a gettext function other than the names xgettext knows."""
+    aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            aliases.update(
+                alias.asname
+                for alias in node.names
+                if alias.name in GETTEXT_FUNCTIONS
+                and alias.asname not in (None, *XGETTEXT_KEYWORDS)
+            )
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in GETTEXT_FUNCTIONS
+        ):
+            aliases.update(
+                target.id
+                for target in node.targets
+                if isinstance(target, ast.Name) and target.id not in XGETTEXT_KEYWORDS
+            )
+    return aliases
+
+
+def test_no_string_is_marked_through_a_name_makemessages_does_not_know():
+    # ``L = gettext_lazy; L("受理")`` translates at run time, but xgettext only
+    # looks for the names above, so the string never reaches the catalogue.
+    hidden = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = _aliases(tree)
+        hidden.extend(
+            f"{path.relative_to(SOURCE)}:{node.lineno}: {node.func.id}(...)"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in aliases
+        )
+    assert not hidden, (
+        "call gettext_lazy (or import it as _) so makemessages finds these strings:\n"
+        + "\n".join(hidden)
+    )
+
+
 # --- placeholders ----------------------------------------------------------------------
 
 PLACEHOLDER = re.compile(
@@ -172,8 +238,9 @@ def test_the_committed_mo_is_the_compiled_po(language, tmp_path):
 # --- Chinese for third-party strings ------------------------------------------------------
 
 
-def _in_chinese_catalogue(entry):
-    catalog = trans_real.translation("zh-hans")._catalog
+def _in_chinese_catalogue(entry, catalog=None):
+    if catalog is None:
+        catalog = trans_real.translation("zh-hans")._catalog
     msgid = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
     return (msgid, 0) in catalog if entry.msgid_plural else msgid in catalog
 
@@ -201,6 +268,24 @@ def test_django_and_drf_strings_in_use_have_chinese():
         if entry.msgid and not entry.obsolete and not _in_chinese_catalogue(entry)
     ]
     assert not missing, "add them to locale/zh_Hans/LC_MESSAGES/django.po:\n" + "\n".join(missing)
+
+
+def test_the_admins_javascript_strings_have_chinese():
+    # What the admin's /admin/jsi18n/ serves: Django's catalogue of the admin's
+    # JavaScript, with ours (LOCALE_PATHS) merged over it.
+    import django.contrib.admin
+
+    admin_dir = Path(django.contrib.admin.__file__).parent
+    catalog = trans_real.DjangoTranslation(
+        "zh-hans", domain="djangojs", localedirs=[admin_dir / "locale"]
+    )._catalog
+    english = polib.pofile(str(admin_dir / "locale" / "en" / "LC_MESSAGES" / "djangojs.po"))
+    missing = [
+        entry.msgid
+        for entry in english
+        if entry.msgid and not entry.obsolete and not _in_chinese_catalogue(entry, catalog)
+    ]
+    assert not missing, "add them to locale/zh_Hans/LC_MESSAGES/djangojs.po:\n" + "\n".join(missing)
 
 
 @needs_gettext
