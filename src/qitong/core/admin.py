@@ -7,8 +7,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from qitong.core import workdays
-from qitong.core.models import CalendarDay, CalendarYear, OfficeHours
+from qitong.core import jobs, workdays
+from qitong.core.models import CalendarDay, CalendarYear, Job, OfficeHours
 
 MAX_SCHEDULE_FILE = 256 * 1024
 
@@ -92,7 +92,10 @@ class CalendarYearAdmin(admin.ModelAdmin):
             workdays.load_official_schedule(year, days, note=form.cleaned_data["note"])
             self.message_user(
                 request,
-                gettext("已载入 %(year)d 年安排，共 %(count)d 天；该年份不再是暂定。")
+                gettext(
+                    "已载入 %(year)d 年安排，共 %(count)d 天；该年份不再是暂定。"
+                    "在办诉求的期限正在后台重新计算，进度见“后台任务”。"
+                )
                 % {"year": year, "count": len(days)},
                 messages.SUCCESS,
             )
@@ -109,3 +112,33 @@ class CalendarYearAdmin(admin.ModelAdmin):
 @admin.register(OfficeHours)
 class OfficeHoursAdmin(admin.ModelAdmin):
     list_display = ["start", "end"]
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Background jobs, read-only: what runs, how far it got, and why one failed."""
+
+    list_display = ["id", "what", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Job._meta.fields]
+
+    @admin.display(description=_("任务"))
+    def what(self, job):
+        return jobs.label(job)
+
+    @admin.display(description=_("进度"))
+    def progress(self, job):
+        if job.total is None:
+            return f"{job.done}"
+        return f"{job.done} / {job.total}（{job.percent}%）"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

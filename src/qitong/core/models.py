@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from qitong.core import clock
 
 
 class CalendarDay(models.Model):
@@ -98,3 +101,74 @@ class Counter(models.Model):
 
     def __str__(self):
         return f"{self.name}={self.value}"
+
+
+def job_result_path(job, filename):
+    return f"jobs/{job.created_at:%Y/%m}/{job.pk}-{filename}"
+
+
+class Job(models.Model):
+    """A long piece of work run in the background: an export, a recount, a recompute.
+
+    ``qitong.core.jobs`` starts, claims and runs it: ``kind`` is the dotted path
+    of the function that does the work (it lives in the app that owns the work),
+    ``params`` its JSON arguments. A worker claims a queued row with a
+    conditional update and holds it for a lease, which its progress reports
+    extend; a row whose worker died is claimed again once its lease has run out.
+    Only ``created_by`` may see the job and download its ``result``.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = (
+            "queued",
+            _("排队中"),
+        )  # waiting for a worker (or for a dead worker's lease to run out)
+        RUNNING = "running", _("进行中")  # claimed by a worker until ``lease_until``
+        DONE = "done", _("已完成")  # finished; ``result`` holds the file, if the kind makes one
+        FAILED = "failed", _("失败")  # gave up; ``error`` says why
+
+    kind = models.CharField(_("类型"), max_length=200)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    done = models.PositiveBigIntegerField(_("已完成"), default=0)
+    total = models.PositiveBigIntegerField(_("总数"), null=True, blank=True)  # None: not known yet
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,  # a system job (e.g. recomputing deadlines) has no one to tell
+        related_name="jobs",
+    )
+    result = models.FileField(_("结果文件"), upload_to=job_result_path, max_length=300, blank=True)
+    result_name = models.CharField(_("下载文件名"), max_length=200, blank=True)
+    result_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)  # also the claim's token
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("租约到期"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        indexes = [
+            # jobs.run_queued: queued rows, and running rows whose lease has run out.
+            models.Index(fields=["status", "lease_until"], name="core_job_claimable"),
+        ]
+
+    def __str__(self):
+        return f"{self.pk} {self.kind} {self.status}"
+
+    @property
+    def percent(self):
+        """Progress in whole percent, or None while the total is not known."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return None
+        return min(100, self.done * 100 // self.total)

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.contrib.sessions.models import Session
 
-from qitong.core import clock
+from qitong.core import clock, jobs
 
 
 @shared_task(name="qitong.core.tasks.clear_expired_sessions")
@@ -11,3 +11,15 @@ def clear_expired_sessions():
     """Delete expired login sessions; returns how many were removed."""
     removed, _detail = Session.objects.filter(expire_date__lt=clock.now()).delete()
     return removed
+
+
+@shared_task(name="qitong.core.tasks.run_job")
+def run_job(job_id):
+    """Run one background job, sent when it is started (production); returns its final status."""
+    return jobs.run(job_id)
+
+
+@shared_task(name="qitong.core.tasks.run_queued_jobs")
+def run_queued_jobs():
+    """The periodic pick-up: queued jobs, and jobs whose worker died; returns the ids run."""
+    return jobs.run_queued()

@@ -1,0 +1,222 @@
+"""Background jobs: claimed once, progress kept, a dead worker's job picked up, the file for its creator only."""
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.test import Client
+
+from qitong.core import jobs
+from qitong.core.models import Job
+from qitong.core.schedule import JOBS
+from qitong.core.scheduler import Scheduler
+from qitong.notify.models import Message
+from qitong.notify.outbox import enqueue
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+COUNT = "tests.core.test_jobs.count_to"
+DIES = "tests.core.test_jobs.dies_once"
+BREAKS = "tests.core.test_jobs.breaks"
+LOSES = "tests.core.test_jobs.loses_its_claim"
+DIED = []
+
+
+@jobs.job_kind("数到 N")
+def count_to(job, progress):
+    """Counts to ``params["n"]``, reporting each number, and stores the numbers as a file."""
+    n = job.params["n"]
+    for done in range(1, n + 1):
+        progress(done, n)
+    body = "\n".join(str(number) for number in range(1, n + 1)).encode()
+    return jobs.Outcome(
+        file=io.BytesIO(body), name="numbers.txt", content_type="text/plain", on_done=tell
+    )
+
+
+def tell(job):
+    enqueue([job.created_by], kind="job_done", subject="完成", body="", url=jobs.job_page_url(job))
+
+
+@jobs.job_kind("第一次中途死掉")
+def dies_once(job, progress):
+    progress(1, 2)
+    if job.attempts == 1:
+        DIED.append(job.pk)
+        raise KeyboardInterrupt  # like a worker killed mid-run: nothing is caught, nothing finished
+    progress(2, 2)
+
+
+@jobs.job_kind("出错")
+def breaks(job, progress):
+    raise ValueError("数据有误")
+
+
+@jobs.job_kind("被接管")
+def loses_its_claim(job, progress):
+    # Another worker took the job over meanwhile (as after a lease ran out).
+    Job.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+    progress(1, 1)
+
+
+def not_a_kind(job, progress):
+    return None
+
+
+def test_a_job_runs_once_with_its_progress_and_tells_its_creator(office_user):
+    job = jobs.start(COUNT, params={"n": 3}, created_by=office_user)
+    assert job.status == Job.Status.QUEUED
+
+    assert jobs.run(job.pk) == Job.Status.DONE
+    assert jobs.run(job.pk) is None  # done: nothing to claim
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.attempts) == ("done", 3, 3, 1)
+    assert job.result.read() == b"1\n2\n3"
+    assert job.result_name == "numbers.txt"
+    message = Message.objects.get(recipient=office_user, kind="job_done")
+    assert message.url == f"/jobs/{job.pk}/"
+
+
+def test_only_a_marked_function_can_be_a_kind(office_user):
+    with pytest.raises(ValueError):
+        jobs.start("tests.core.test_jobs.not_a_kind", created_by=office_user)
+    with pytest.raises(ValueError):
+        jobs.start("os.system", created_by=office_user)
+    # A row written by other means is refused when run, not executed.
+    job = Job.objects.create(kind="tests.core.test_jobs.not_a_kind", created_by=office_user)
+    assert jobs.run(job.pk) == Job.Status.FAILED
+
+
+def test_a_job_whose_worker_died_is_picked_up_again_after_its_lease(office_user):
+    with time_machine.travel(START, tick=False):
+        job = jobs.start(DIES, created_by=office_user)
+        with pytest.raises(KeyboardInterrupt):
+            jobs.run_queued()
+        job.refresh_from_db()
+        assert (job.status, job.done, job.attempts) == ("running", 1, 1)
+        assert jobs.run_queued() == []  # its lease still holds: no second worker takes it
+    with time_machine.travel(START + jobs.LEASE + dt.timedelta(seconds=1), tick=False):
+        assert jobs.run_queued() == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.attempts) == ("done", 2, 2, 2)
+    assert DIED.count(job.pk) == 1
+
+
+def test_a_job_that_keeps_dying_is_given_up(office_user):
+    job = jobs.start(DIES, created_by=office_user)
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, attempts=jobs.MAX_ATTEMPTS, lease_until=START
+    )
+    with time_machine.travel(START + dt.timedelta(seconds=1), tick=False):
+        assert jobs.run(job.pk) == Job.Status.FAILED
+    job.refresh_from_db()
+    assert job.status == "failed" and job.error
+
+
+def test_an_error_fails_the_job_once_and_keeps_why(office_user):
+    job = jobs.start(BREAKS, created_by=office_user)
+    assert jobs.run_queued() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "数据有误" in job.error
+    assert jobs.run_queued() == []  # not retried
+
+
+def test_a_worker_that_lost_its_claim_stops_and_stores_nothing(office_user):
+    job = jobs.start(LOSES, created_by=office_user)
+    assert jobs.run(job.pk) is None
+    job.refresh_from_db()
+    assert (job.status, job.done, job.attempts) == ("running", 0, 2)  # the other worker's
+
+
+def test_two_workers_racing_for_one_job_run_it_once(office_user):
+    job = jobs.start(COUNT, params={"n": 1}, created_by=office_user)
+    seen = Job.objects.get(pk=job.pk).attempts
+    # The first worker claims it between the second's read and its update.
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, attempts=seen + 1, lease_until=START.replace(year=2100)
+    )
+    assert jobs.run(job.pk) is None
+
+
+def test_the_embedded_scheduler_runs_queued_jobs(office_user):
+    (entry,) = [job for job in JOBS if job.task == "qitong.core.tasks.run_queued_jobs"]
+    assert entry.every <= dt.timedelta(seconds=10)
+    job = jobs.start(COUNT, params={"n": 2}, created_by=office_user)
+    assert Scheduler([entry], clock=lambda: 0).run_due() == [entry.name]
+    job.refresh_from_db()
+    assert job.status == "done"
+
+
+def test_production_sends_the_job_to_a_worker_on_commit(
+    office_user, settings, django_capture_on_commit_callbacks
+):
+    from qitong.celery import app
+
+    settings.EMBEDDED = False
+    app.conf.task_always_eager = True  # the worker runs in this process: same task, same code
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            job = jobs.start(COUNT, params={"n": 2}, created_by=office_user)
+        assert Job.objects.get(pk=job.pk).status == "queued"  # nothing sent before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        app.conf.task_always_eager = False
+    assert Job.objects.get(pk=job.pk).status == "done"
+
+
+def test_only_the_creator_sees_the_job_and_downloads_its_file(office_user, unit_user):
+    job = jobs.start(COUNT, params={"n": 2}, created_by=office_user)
+    mine, theirs = client_for(office_user), client_for(unit_user)
+
+    body = mine.get(f"/api/v1/jobs/{job.pk}").json()
+    assert body["status"] == "queued" and body["download"] is None
+    assert body["url"] == f"/api/v1/jobs/{job.pk}"
+    assert mine.get(f"/api/v1/jobs/{job.pk}/download").status_code == 404  # not done yet
+
+    jobs.run(job.pk)
+    body = mine.get(f"/api/v1/jobs/{job.pk}").json()
+    assert body["status"] == "done"
+    assert body["progress"] == {"done": 2, "total": 2, "percent": 100}
+    response = mine.get(body["download"])
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"1\n2"
+    assert "numbers.txt" in response["Content-Disposition"]
+
+    assert theirs.get(f"/api/v1/jobs/{job.pk}").status_code == 404
+    assert theirs.get(f"/api/v1/jobs/{job.pk}/download").status_code == 404
+    assert Client().get(f"/api/v1/jobs/{job.pk}").status_code in (401, 403)
+
+
+def test_the_job_page_refreshes_while_running_and_offers_the_file_once_done(office_user, unit_user):
+    job = jobs.start(COUNT, params={"n": 2}, created_by=office_user)
+    browser = Client()
+    browser.force_login(office_user)
+    page = browser.get(f"/jobs/{job.pk}/").content.decode()
+    assert 'hx-trigger="every 2s"' in page and "数到 N" in page
+
+    jobs.run(job.pk)
+    page = browser.get(f"/jobs/{job.pk}/").content.decode()
+    assert "hx-trigger" not in page
+    assert f'href="/api/v1/jobs/{job.pk}/download"' in page
+
+    other = Client()
+    other.force_login(unit_user)
+    assert other.get(f"/jobs/{job.pk}/").status_code == 404
+
+
+def test_the_admin_lists_jobs_with_their_progress_read_only(admin_user, office_user):
+    job = Job.objects.create(kind=COUNT, created_by=office_user, done=5, total=10)
+    job.result.save("x.txt", ContentFile(b"x"), save=True)
+    browser = Client()
+    browser.force_login(admin_user)
+    page = browser.get("/admin/core/job/").content.decode()
+    assert "5 / 10（50%）" in page and "数到 N" in page
+    assert browser.get("/admin/core/job/add/").status_code == 403
+    assert settings.MEDIA_ROOT  # results live in the default storage, not in a public folder
