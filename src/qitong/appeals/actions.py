@@ -1176,10 +1176,9 @@ class Action:
         return next((field.name for field in self.form if field.kind == "text"), None)
 
 
-L = gettext_lazy
-REASON = Field("reason", L("理由"))
-OPTIONAL_REASON = Field("reason", L("理由（可选）"), required=False)
-OPTIONAL_NOTE = Field("note", L("说明（可选）"), required=False)
+REASON = Field("reason", gettext_lazy("理由"))
+OPTIONAL_REASON = Field("reason", gettext_lazy("理由（可选）"), required=False)
+OPTIONAL_NOTE = Field("note", gettext_lazy("说明（可选）"), required=False)
 OPEN = Appeal.OPEN_STATES
 HANDLED = (S.IN_PROGRESS,)
 ACTIONS = {
@@ -1187,7 +1186,7 @@ ACTIONS = {
     for action in (
         Action(
             "accept",
-            L("受理"),
+            gettext_lazy("受理"),
             accept,
             Rule(is_office_for, (S.SUBMITTED,)),
             bodies.EmptyBody,
@@ -1196,7 +1195,7 @@ ACTIONS = {
         ),
         Action(
             "reject",
-            L("不予受理"),
+            gettext_lazy("不予受理"),
             reject,
             Rule(is_office_for, (S.SUBMITTED,)),
             bodies.ReasonBody,
@@ -1206,22 +1205,24 @@ ACTIONS = {
         ),
         Action(
             "dispatch",
-            L("派单"),
+            gettext_lazy("派单"),
             dispatch,
             Rule(is_office_for, (S.ACCEPTED,)),
             bodies.DispatchBody,
             (
-                Field("mode", L("办理方式"), "mode"),
-                Field("lead_unit", L("牵头单位"), "unit", required=False),
-                Field("co_units", L("协办单位"), "units", required=False),
-                Field("complex", L("疑难复杂"), "flag", required=False),
+                Field("mode", gettext_lazy("办理方式"), "mode"),
+                Field("lead_unit", gettext_lazy("牵头单位"), "unit", required=False),
+                Field("co_units", gettext_lazy("协办单位"), "units", required=False),
+                Field("complex", gettext_lazy("疑难复杂"), "flag", required=False),
             ),
             screen="triage",
         ),
-        Action("sign", L("签收"), sign, Rule(is_lead_for, (S.DISPATCHED,)), bodies.EmptyBody),
+        Action(
+            "sign", gettext_lazy("签收"), sign, Rule(is_lead_for, (S.DISPATCHED,)), bodies.EmptyBody
+        ),
         Action(
             "return",
-            L("退回"),
+            gettext_lazy("退回"),
             return_to_office,
             Rule(_lead_not_direct, (S.DISPATCHED, S.IN_PROGRESS)),
             bodies.ReasonBody,
@@ -1230,47 +1231,52 @@ ACTIONS = {
         ),
         Action(
             "contact",
-            L("联系企业"),
+            gettext_lazy("联系企业"),
             contact,
             Rule(is_lead_for, HANDLED),
             bodies.NoteBody,
-            (Field("note", L("联系情况")),),
+            (Field("note", gettext_lazy("联系情况")),),
         ),
         Action(
             "reply",
-            L("答复企业"),
+            gettext_lazy("答复企业"),
             reply,
             Rule(is_lead_for, HANDLED),
             bodies.NoteBody,
-            (Field("note", L("答复内容")),),
+            (Field("note", gettext_lazy("答复内容")),),
         ),
         Action(
             "contribute",
-            L("提交协办意见"),
+            gettext_lazy("提交协办意见"),
             contribute,
             Rule(is_co_unit_for, (S.DISPATCHED, S.IN_PROGRESS)),
             bodies.NoteBody,
-            (Field("note", L("协办意见")),),
+            (Field("note", gettext_lazy("协办意见")),),
         ),
         Action(
             "resolve",
-            L("办结"),
+            gettext_lazy("办结"),
             resolve,
             Rule(is_lead_for, HANDLED, _while_suspended),
             bodies.ResolveBody,
-            (Field("result", L("办理结果"), limit=CONTENT_MAX),),
+            (Field("result", gettext_lazy("办理结果"), limit=CONTENT_MAX),),
         ),
         Action(
             "extend",
-            L("申请延期"),
+            gettext_lazy("申请延期"),
             extend,
             Rule(is_lead_for, HANDLED, _extension_open),
             bodies.ExtendBody,
-            (Field("working_days", L("延期工作日数"), "days", limit=EXTENSION_MAX_DAYS), REASON),
+            (
+                Field(
+                    "working_days", gettext_lazy("延期工作日数"), "days", limit=EXTENSION_MAX_DAYS
+                ),
+                REASON,
+            ),
         ),
         Action(
             "approve_extension",
-            L("批准延期"),
+            gettext_lazy("批准延期"),
             approve_extension,
             Rule(is_office_for, HANDLED, _no_pending(Request.Kind.EXTENSION)),
             bodies.OptionalNoteBody,
@@ -1278,7 +1284,7 @@ ACTIONS = {
         ),
         Action(
             "deny_extension",
-            L("不批准延期"),
+            gettext_lazy("不批准延期"),
             deny_extension,
             Rule(is_office_for, HANDLED, _no_pending(Request.Kind.EXTENSION)),
             bodies.OptionalReasonBody,
@@ -1286,7 +1292,7 @@ ACTIONS = {
         ),
         Action(
             "suspend",
-            L("申请中止"),
+            gettext_lazy("申请中止"),
             suspend,
             Rule(is_lead_for, HANDLED, _suspension_open),
             bodies.ReasonBody,
@@ -1294,7 +1300,7 @@ ACTIONS = {
         ),
         Action(
             "approve_suspension",
-            L("批准中止"),
+            gettext_lazy("批准中止"),
             approve_suspension,
             Rule(is_office_for, HANDLED, _no_pending(Request.Kind.SUSPENSION)),
             bodies.OptionalNoteBody,
@@ -1302,7 +1308,7 @@ ACTIONS = {
         ),
         Action(
             "deny_suspension",
-            L("不批准中止"),
+            gettext_lazy("不批准中止"),
             deny_suspension,
             Rule(is_office_for, HANDLED, _no_pending(Request.Kind.SUSPENSION)),
             bodies.OptionalReasonBody,
@@ -1310,7 +1316,7 @@ ACTIONS = {
         ),
         Action(
             "resume",
-            L("恢复办理"),
+            gettext_lazy("恢复办理"),
             resume,
             Rule(_lead_or_office, HANDLED, _unless_suspended),
             bodies.OptionalNoteBody,
@@ -1318,7 +1324,7 @@ ACTIONS = {
         ),
         Action(
             "approve",
-            L("审核通过"),
+            gettext_lazy("审核通过"),
             approve,
             Rule(is_office_for, (S.PENDING_REVIEW,)),
             bodies.EmptyBody,
@@ -1326,7 +1332,7 @@ ACTIONS = {
         ),
         Action(
             "redo",
-            L("退回重办"),
+            gettext_lazy("退回重办"),
             redo,
             Rule(is_office_for, (S.PENDING_REVIEW, S.PENDING_RATING)),
             bodies.ReasonBody,
@@ -1335,19 +1341,19 @@ ACTIONS = {
         ),
         Action(
             "rate",
-            L("企业评价"),
+            gettext_lazy("企业评价"),
             rate,
             Rule(is_owner, (S.PENDING_RATING,), _already_rated),
             bodies.RateBody,
             (
-                Field("process", L("对办理过程"), "rating"),
-                Field("result", L("对办理结果"), "rating"),
-                Field("comment", L("意见（可选）"), required=False),
+                Field("process", gettext_lazy("对办理过程"), "rating"),
+                Field("result", gettext_lazy("对办理结果"), "rating"),
+                Field("comment", gettext_lazy("意见（可选）"), required=False),
             ),
         ),
         Action(
             "archive",
-            L("归档"),
+            gettext_lazy("归档"),
             archive,
             Rule(is_office_for, (S.PENDING_RATING,)),
             bodies.ReasonBody,
@@ -1355,16 +1361,20 @@ ACTIONS = {
         ),
         Action(
             "attach",
-            L("上传附件"),
+            gettext_lazy("上传附件"),
             attach,
             Rule(_case_party, OPEN),
             bodies.AttachmentUploadSerializer,
-            (Field("file", L("上传附件（PDF、图片、Office 文档，20 MB 以内）"), "file"),),
+            (
+                Field(
+                    "file", gettext_lazy("上传附件（PDF、图片、Office 文档，20 MB 以内）"), "file"
+                ),
+            ),
             route="api-appeal-attachments",
         ),
         Action(
             "supervise",
-            L("督办"),
+            gettext_lazy("督办"),
             supervise,
             Rule(is_office_for, OPEN),
             bodies.ReasonBody,
@@ -1373,16 +1383,16 @@ ACTIONS = {
         ),
         Action(
             "escalate",
-            L("升级"),
+            gettext_lazy("升级"),
             escalate,
             Rule(is_office_for, OPEN),
             bodies.EscalateBody,
-            (Field("level", L("升级到"), "level"), REASON),
+            (Field("level", gettext_lazy("升级到"), "level"), REASON),
         ),
         # by hand, while a unit (or a district office) owes the next step
         Action(
             "urge",
-            L("催办"),
+            gettext_lazy("催办"),
             urge,
             Rule(is_office_for, (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)),
             bodies.OptionalNoteBody,
