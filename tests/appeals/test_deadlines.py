@@ -8,7 +8,10 @@ from django.core.exceptions import ValidationError
 
 from qitong.appeals import actions
 from qitong.appeals.models import Assignment
+from qitong.appeals.tasks import RECOMPUTE_DEADLINES
+from qitong.core import jobs
 from qitong.core.errors import Conflict
+from qitong.core.models import Job
 from qitong.core.workdays import add_workdays, load_official_schedule, parse_schedule
 from tests.appeals.conftest import at
 
@@ -134,6 +137,14 @@ def test_a_span_into_an_unpublished_year_is_provisional_until_the_year_is_loaded
         load_official_schedule(
             2027, parse_schedule("2027-01-01,holiday,元旦\n2027-01-04,holiday,调整", 2027)
         )
+    # The recomputation is a background job: queued by the change, run by a worker.
+    job = Job.objects.get(kind=RECOMPUTE_DEADLINES)
+    assert job.status == Job.Status.QUEUED and job.params == {"years": [2027]}
+    appeal.refresh_from_db()
+    assert appeal.provisional
+    assert jobs.run_queued() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.done == job.total == 1
     appeal.refresh_from_db()
     assert not appeal.provisional
     assert appeal.reply_due == at("2027-01-06 10:00")
@@ -147,6 +158,7 @@ def test_a_calendar_change_elsewhere_leaves_deadlines_alone(
     appeal = city.dispatched(when=MONDAY)
     with django_capture_on_commit_callbacks(execute=True):
         load_official_schedule(2030, parse_schedule("2030-01-01,holiday,元旦", 2030))
+    jobs.run_queued()
     assert not appeal.events.filter(action="recompute_deadlines").exists()
     assert appeal.resolve_due - MONDAY < dt.timedelta(days=30)
 

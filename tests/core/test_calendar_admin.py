@@ -85,7 +85,10 @@ def test_loading_tells_the_admin_how_many_days_were_loaded(admin_client):
     )
 
     messages = [str(message) for message in response.context["messages"]]
-    assert messages == ["已载入 2027 年安排，共 3 天；该年份不再是暂定。"]
+    assert messages == [
+        "已载入 2027 年安排，共 3 天；该年份不再是暂定。"
+        "在办诉求的期限正在后台重新计算，进度见“后台任务”。"
+    ]
 
 
 @pytest.mark.django_db
@@ -195,3 +198,25 @@ def test_a_year_out_of_range_is_refused_on_its_field(admin_client, year):
     assert response.status_code == 200
     assert "year" in form_errors(response)[1]
     assert not CalendarYear.objects.exists()
+
+
+@pytest.mark.django_db
+def test_loading_a_year_recomputes_open_deadlines_in_a_background_job_the_admin_can_follow(
+    admin_client, django_capture_on_commit_callbacks
+):
+    from qitong.appeals.tasks import RECOMPUTE_DEADLINES
+    from qitong.core import jobs
+    from qitong.core.models import Job
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(admin_client, text=SCHEDULE_2027)
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "正在后台重新计算" in page
+    job = Job.objects.get(kind=RECOMPUTE_DEADLINES)
+    assert job.params == {"years": [2027]} and job.status == Job.Status.QUEUED
+    jobs.run_queued()
+    listing = admin_client.get("/admin/core/job/").content.decode()
+    assert "工作日历变更后重新计算办理期限" in listing
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE

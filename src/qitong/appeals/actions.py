@@ -43,6 +43,7 @@ from qitong.appeals.models import (
     Attachment,
     Category,
     EscalationStep,
+    Event,
     Request,
     Supervision,
 )
@@ -1087,30 +1088,30 @@ def raise_levels(rises, *, at, reason, actor=None):
 # --- calendar changes -----------------------------------------------------------------
 
 
-def recompute_deadlines_for_years(years):
-    """Recompute open dispatched appeals whose deadlines touch ``years``; returns the count."""
+def recompute_deadlines_for_years(years, *, progress=None):
+    """Recompute open dispatched appeals whose deadlines touch ``years``; returns the count changed.
+
+    Each case is recomputed in its own transaction on its locked row, with an
+    event when a deadline moved. ``progress(done, total)`` hears how far it
+    got (the background job's progress), every ``PROGRESS_EVERY`` cases.
+    """
     years = set(years)
     calendar = WorkCalendar()
     count = 0
-    candidates = Appeal.objects.filter(
-        status__in=[S.DISPATCHED, S.IN_PROGRESS, S.PENDING_REVIEW], dispatched_at__isnull=False
-    )
-    for appeal in candidates.iterator():
-        touched = {
-            instant.astimezone(SHANGHAI).year
-            for instant in (
-                appeal.dispatched_at,
-                appeal.contact_due,
-                appeal.reply_due,
-                appeal.resolve_due,
-            )
-            if instant
-        }
+    candidates = Appeal.objects.filter(status__in=Appeal.TIMED_STATES, dispatched_at__isnull=False)
+    total = candidates.count()
+    if progress:
+        progress(0, total)
+    fields = ("pk", "dispatched_at", "contact_due", "reply_due", "resolve_due")
+    for done, row in enumerate(candidates.values_list(*fields).iterator(), start=1):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+        touched = {instant.astimezone(SHANGHAI).year for instant in row[1:] if instant}
         span = set(range(min(touched), max(touched) + 1)) if touched else set()
         if not span & years:
             continue
         with transaction.atomic():
-            locked = Appeal.objects.select_for_update(of=("self",)).get(pk=appeal.pk)
+            locked = Appeal.objects.select_for_update(of=("self",)).get(pk=row[0])
             before = (locked.contact_due, locked.reply_due, locked.resolve_due, locked.provisional)
             deadlines.apply(locked, calendar)
             after = (locked.contact_due, locked.reply_due, locked.resolve_due, locked.provisional)
@@ -1119,14 +1120,19 @@ def recompute_deadlines_for_years(years):
             locked.save()
             record(
                 locked,
-                "recompute_deadlines",
+                Event.Kind.RECOMPUTE_DEADLINES,
                 note=_("工作日历变更，期限已重新计算。"),
                 years=sorted(years),
                 resolve_due=locked.resolve_due.isoformat(),
                 provisional=locked.provisional,
             )
             count += 1
+    if progress:
+        progress(total, total)
     return count
+
+
+PROGRESS_EVERY = 500
 
 
 # --- the declared list of actions -----------------------------------------------------

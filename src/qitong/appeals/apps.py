@@ -8,7 +8,8 @@ class AppealsConfig(AppConfig):
     verbose_name = _("诉求")
 
     def ready(self):
-        from qitong.appeals import deadlines
+        # Imported here: the app registry must be ready before models are imported.
+        from qitong.appeals import tasks
         from qitong.core.workdays import calendar_changed
 
-        calendar_changed.connect(deadlines.on_calendar_changed, dispatch_uid="appeals-recompute")
+        calendar_changed.connect(tasks.on_calendar_changed, dispatch_uid="appeals-recompute")

@@ -8,7 +8,6 @@ appeal's indexed columns; it runs at dispatch, after an extension, after a resum
 the calendar of a year changes.
 """
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,8 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals.models import Appeal, TimeLimits
 from qitong.core.workdays import Deadline, WorkCalendar
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -225,14 +222,6 @@ def suspended_working_days(appeal, until, calendar=None):
     spent, _provisional = calendar.between(appeal.suspended_since, until)
     days = Decimal(spent.total_seconds()) / Decimal(calendar.day_length.total_seconds())
     return days.quantize(Decimal("0.001"))
-
-
-def on_calendar_changed(sender, years, **kwargs):
-    """Recompute the open deadlines that fall in the changed years, with an event each."""
-    from qitong.appeals import actions
-
-    recomputed = actions.recompute_deadlines_for_years(years)
-    log.info("calendar of %s changed: %d appeals recomputed", years, recomputed)
 
 
 def is_overdue(appeal, at):

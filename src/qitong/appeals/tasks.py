@@ -1,9 +1,14 @@
-"""Background tasks of the appeal loop: thin wrappers over the sweep and the month figures."""
+"""Background work of the appeal loop: thin wrappers over the sweep, the month figures and
+the recomputation of deadlines after a calendar change (a job with its progress kept)."""
 
 from celery import shared_task
+from django.utils.translation import gettext_lazy as _
 
-from qitong.appeals import figures
+from qitong.appeals import actions, figures
 from qitong.appeals import sweep as sweep_module
+from qitong.core import jobs
+
+RECOMPUTE_DEADLINES = "qitong.appeals.tasks.recompute_deadlines"
 
 
 @shared_task(name="qitong.appeals.tasks.sweep")
@@ -16,3 +21,18 @@ def sweep():
 def refresh_figures():
     """Recount the months the cockpit shows (``figures.refresh_snapshots``); returns which."""
     return figures.refresh_snapshots()
+
+
+def on_calendar_changed(sender, years, **kwargs):
+    """A year's calendar changed (after commit): recompute the open deadlines in a background job.
+
+    At a province's volume that is tens of thousands of cases, too long for
+    the admin's request; the job's progress shows in the admin (后台任务).
+    """
+    jobs.start(RECOMPUTE_DEADLINES, params={"years": sorted(years)})
+
+
+@jobs.job_kind(_("工作日历变更后重新计算办理期限"))
+def recompute_deadlines(job, progress):
+    """The job: ``actions.recompute_deadlines_for_years``, reporting how far it got."""
+    actions.recompute_deadlines_for_years(job.params["years"], progress=progress)

@@ -1,34 +1,22 @@
+"""The appeal loop's pages: the shared case page, the enterprise portal, the office's and the unit's workbenches."""
+
 from django.urls import path
 
-from qitong.appeals import actions, api
+from qitong.appeals.views import detail, office, portal, unit
 
-api_urlpatterns = [
-    path("appeals", api.AppealListView.as_view(), name="api-appeals"),
-    path("appeals/ledger.xlsx", api.LedgerView.as_view(), name="api-appeals-ledger"),
-    path("appeals/<int:pk>", api.AppealDetailView.as_view(), name="api-appeal"),
+urlpatterns = [
+    path("appeals/<int:pk>/", detail.detail, name="appeal-detail"),
+    path("appeals/<int:pk>/act/<str:name>/", detail.act, name="appeal-act"),
+    path("appeals/<int:pk>/upload/", detail.upload, name="appeal-upload"),
+    path("portal/", portal.home, name="portal-home"),
+    path("portal/new/", portal.file, name="portal-file"),
+    path("office/queues/", office.workbench, name="office-workbench"),
+    path("office/queues/act/", office.bulk_act, name="office-bulk-act"),
+    path("office/appeals/<int:pk>/triage/", office.triage, name="office-triage"),
     path(
-        "appeals/<int:pk>/attachments",
-        api.AttachmentListView.as_view(),
-        name="api-appeal-attachments",
+        "office/appeals/<int:pk>/triage/preview/",
+        office.dispatch_preview,
+        name="office-dispatch-preview",
     ),
-    path(
-        "appeals/<int:pk>/attachments/<int:attachment_id>",
-        api.AttachmentDownloadView.as_view(),
-        name="api-appeal-attachment",
-    ),
-    *(
-        path(
-            f"appeals/<int:pk>/{name}",
-            api.AppealActionView.as_view(operation=name),
-            name=f"api-appeal-{name}",
-        )
-        for name in actions.ROUTED
-    ),
-    path(
-        "appeals/<int:pk>/<str:operation>",
-        api.UnknownActionView.as_view(),
-        name="api-appeal-unknown-action",
-    ),
-    path("categories", api.CategoryListView.as_view(), name="api-categories"),
-    path("figures", api.FiguresView.as_view(), name="api-figures"),
+    path("unit/cases/", unit.workbench, name="unit-workbench"),
 ]

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -65,6 +66,9 @@ from qitong.core import clock
 from qitong.core.models import Job
 
 log = logging.getLogger(__name__)
+
+# The Celery task that runs one job (``qitong.core.tasks.run_job``).
+RUN_TASK = "qitong.core.tasks.run_job"
 
 # How long a claim holds without news from its worker; progress reports renew it.
 LEASE = timedelta(minutes=5)
@@ -118,9 +122,8 @@ def start(kind, *, params=None, created_by=None, total=None):
 def _wake(job_id):
     if settings.EMBEDDED:
         return  # the in-process scheduler picks it up within ten seconds
-    from qitong.core.tasks import run_job
-
-    run_job.delay(job_id)
+    # By name, from Celery's registry: the task module imports this one.
+    current_app.tasks[RUN_TASK].delay(job_id)
 
 
 def _kind_function(kind):

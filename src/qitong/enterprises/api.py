@@ -1,6 +1,5 @@
 """Enterprises over HTTP: an admin registers one."""
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -19,7 +18,3 @@ class EnterpriseListView(APIView):
         body.is_valid(raise_exception=True)
         return Response(EnterpriseSerializer(body.save()).data, status=status.HTTP_201_CREATED)
 
-
-api_urlpatterns = [
-    path("enterprises", EnterpriseListView.as_view(), name="api-enterprises"),
-]

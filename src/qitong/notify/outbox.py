@@ -9,6 +9,7 @@ its next attempt, backing off up to an hour.
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -17,6 +18,9 @@ from qitong.core import clock
 from qitong.notify.models import Message
 
 log = logging.getLogger(__name__)
+
+# The Celery task that sends what is due (``qitong.notify.tasks.deliver_email``).
+DELIVER_TASK = "qitong.notify.tasks.deliver_email"
 
 # How long a claimed row is held by the worker sending it. A worker that dies
 # mid-send leaves the row to be picked up again once the lease has run out.
@@ -55,6 +59,32 @@ def enqueue(recipients, *, kind, subject, body, url="", email=True):
     return created
 
 
+def enqueue_many(letters, *, kind, email=True):
+    """``enqueue`` for many letters at once: one insert for all of them; returns the messages.
+
+    ``letters`` are ``(recipients, subject, body, url)``: the sweep's batch of
+    urges, each case with its own subject, written with the batch's other rows.
+    """
+    now = clock.now()
+    messages = [
+        Message(
+            recipient=user,
+            kind=kind,
+            subject=subject,
+            body=body,
+            url=url,
+            created_at=now,
+            **(_pending(now) if email and user.email else {}),
+        )
+        for recipients, subject, body, url in letters
+        for user in {user.pk: user for user in recipients}.values()
+    ]
+    created = Message.objects.bulk_create(messages, batch_size=1000)
+    if any(message.email_status == Message.EmailStatus.PENDING for message in created):
+        transaction.on_commit(_wake_delivery, robust=True)
+    return created
+
+
 def _pending(now):
     return {"email_status": Message.EmailStatus.PENDING, "email_next_attempt_at": now}
 
@@ -62,9 +92,9 @@ def _pending(now):
 def _wake_delivery():
     if settings.EMBEDDED:
         return
-    from qitong.notify.tasks import deliver_email
-
-    deliver_email.delay()
+    # By name, from Celery's registry: the task module imports this one. Nobody reads the wake's result:
+    # without ignore_result every wake would also subscribe to a result channel in Redis.
+    current_app.tasks[DELIVER_TASK].apply_async(ignore_result=True)
 
 
 def deliver_due(now=None, limit=100):

@@ -1,3 +1,5 @@
+"""notify's pages: the inbox."""
+
 from django.urls import path
 
 from qitong.notify import views
@@ -5,8 +7,4 @@ from qitong.notify import views
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", views.mark_read, name="inbox-read"),
-]
-
-api_urlpatterns = [
-    path("inbox", views.InboxView.as_view(), name="api-inbox"),
 ]

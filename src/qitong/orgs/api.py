@@ -1,6 +1,5 @@
 """Administration over HTTP: units and users (admin token); the unit list for everyone."""
 
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, status
@@ -51,9 +50,3 @@ class UserListView(APIView):
         body = UserCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(UserCreateSerializer(body.save()).data, status=status.HTTP_201_CREATED)
-
-
-api_urlpatterns = [
-    path("units", UnitListView.as_view(), name="api-units"),
-    path("users", UserListView.as_view(), name="api-users"),
-]

@@ -1,31 +1,8 @@
-"""The left menu, by role: each role's workbench first."""
+"""Every page's left menu: the menu of the user's role (``menus.MENUS``)."""
 
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
-from qitong.orgs.models import User
-
-MENUS = {
-    User.Role.OFFICE: [
-        (_("诉求工作台"), "office-workbench"),
-        (_("领导驾驶舱"), "cockpit"),
-        (_("站内消息"), "inbox"),
-    ],
-    User.Role.UNIT: [(_("我的诉求"), "unit-workbench"), (_("站内消息"), "inbox")],
-    User.Role.ENTERPRISE: [
-        (_("我的诉求"), "portal-home"),
-        (_("提交诉求"), "portal-file"),
-        (_("站内消息"), "inbox"),
-    ],
-    User.Role.LEADER: [(_("领导驾驶舱"), "cockpit"), (_("站内消息"), "inbox")],
-    User.Role.ADMIN: [
-        (_("系统管理"), "admin:index"),
-        (_("领导驾驶舱"), "cockpit"),
-        (_("站内消息"), "inbox"),
-    ],
-}
-# Where each role lands after login (the first entry of its menu).
-HOMES = {role: items[0][1] for role, items in MENUS.items()}
+from qitong.orgs.menus import MENUS
 
 
 def navigation(request):

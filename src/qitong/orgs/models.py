@@ -256,10 +256,3 @@ class User(AbstractUser):
             raise ValidationError({"unit": _("企业用户不能属于单位。")})
         if self.role != self.Role.ENTERPRISE and self.enterprise_id is not None:
             raise ValidationError({"enterprise": _("只有企业用户可以属于企业。")})
-
-    @property
-    def home_url_name(self):
-        """Where this user lands after login: the workbench of the role."""
-        from qitong.orgs.context_processors import HOMES
-
-        return HOMES[self.role]

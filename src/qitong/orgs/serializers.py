@@ -5,9 +5,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from qitong.enterprises.models import Enterprise
-from qitong.enterprises.uscc import normalize
 from qitong.orgs.models import Unit, User
+
+# Enterprises sit above orgs (each has a region); a user names one by the
+# relation the model declares, not by importing the app above.
+Enterprise = User._meta.get_field("enterprise").related_model
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -48,10 +50,14 @@ def _password_message(error):
 
 
 class UsccRelatedField(serializers.SlugRelatedField):
-    """An enterprise by its code, written in any case and with stray spaces."""
+    """An enterprise by its code, written in any case and with stray spaces.
+
+    The code is compared as GB 32100 writes it, upper case and trimmed, as
+    ``Enterprise.save`` stores it.
+    """
 
     def to_internal_value(self, data):
-        return super().to_internal_value(normalize(data) if isinstance(data, str) else data)
+        return super().to_internal_value(data.strip().upper() if isinstance(data, str) else data)
 
 
 class UserCreateSerializer(serializers.ModelSerializer):

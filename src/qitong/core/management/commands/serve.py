@@ -13,9 +13,12 @@ import socket
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
+
+from qitong.core.scheduler import Scheduler
 
 
 def ensure_port_free(host, port):
@@ -40,8 +43,6 @@ def ensure_port_free(host, port):
 
 
 def _start_scheduler(worker):
-    from qitong.core.scheduler import Scheduler
-
     Scheduler().start()
 
 
@@ -56,9 +57,7 @@ class _Server(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from qitong.wsgi import application
-
-        return application
+        return get_wsgi_application()
 
 
 class Command(BaseCommand):
