@@ -28,11 +28,11 @@ from qitong.core import exports, jobs
 from qitong.core.clock import local
 from qitong.core.models import Job
 from qitong.notify import outbox
-from qitong.orgs.models import Unit, User
+from qitong.orgs import scope
+from qitong.orgs.models import Unit
 
 CONTENT_TYPE = exports.CONTENT_TYPE
 CHUNK = 2000
-ROLES = (User.Role.OFFICE, User.Role.UNIT, User.Role.LEADER, User.Role.ADMIN)
 # The columns read per appeal; ``_cells`` turns them into the row of ``headers``.
 FIELDS = (
     "id",
@@ -64,7 +64,7 @@ WIDTHS = [16, 28, 20, 36, 8, 14, 10, 10, 22, 22] + [16] * 11 + [8, 8, 10, 10]
 
 def allowed(user):
     """The officials' record: the service offices, units, leaders and admins, each within their scope."""
-    return user.role in ROLES
+    return scope.is_officer(user)
 
 
 def headers():

@@ -11,8 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from qitong.appeals import deadlines, figures, search
-from qitong.appeals.models import Appeal, Assignment, Category
+from qitong.appeals import deadlines, figures
+from qitong.appeals.models import Assignment, Category
 from qitong.core import clock
 from qitong.enterprises import uscc
 from qitong.enterprises.models import Enterprise
@@ -137,22 +137,6 @@ class EscalateBody(serializers.Serializer):
 
 class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-
-
-class AppealFilterSerializer(serializers.Serializer):
-    """The list's and the ledger's query parameters."""
-
-    status = serializers.ChoiceField(choices=Appeal.Status.choices, required=False)
-    unit = serializers.CharField(required=False, help_text=_("单位代码：现由该单位牵头或协办"))
-    overdue = serializers.BooleanField(required=False, allow_null=True)
-    category = serializers.CharField(required=False, help_text=_("分类代码，含其下级分类"))
-    enterprise = serializers.CharField(required=False, help_text=_("统一社会信用代码"))
-    submitted_from = serializers.DateField(required=False, help_text=_("提交日期不早于（含）"))
-    submitted_to = serializers.DateField(required=False, help_text=_("提交日期不晚于（含）"))
-
-    def validate(self, attrs):
-        search.check_filing_days(attrs.get("submitted_from"), attrs.get("submitted_to"))
-        return attrs
 
 
 # --- output ---------------------------------------------------------------------------
