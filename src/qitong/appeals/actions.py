@@ -272,10 +272,10 @@ def file_appeal(
         errors["category"] = [_("分类不存在。")]
     if errors:
         raise ValidationError(errors)
-    if acting_user.role == User.Role.ENTERPRISE:
+    if scope.has_role(acting_user, scope.Role.ENTERPRISE):
         _allow(acting_user.enterprise_id == enterprise.pk)
     else:
-        _allow(acting_user.role in (User.Role.OFFICE, User.Role.ADMIN))
+        _allow(scope.has_role(acting_user, scope.Role.OFFICE, scope.Role.ADMIN))
 
     if external_id:
         existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()

@@ -6,7 +6,8 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qitong.orgs.models import Unit, User
+from qitong.orgs import scope
+from qitong.orgs.models import Unit
 from qitong.orgs.serializers import UnitSerializer, UserCreateSerializer
 
 
@@ -18,7 +19,7 @@ class IsAdminRole(permissions.BasePermission):
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS and getattr(view, "open_reads", False):
             return True
-        return request.user.role == User.Role.ADMIN
+        return scope.has_role(request.user, scope.Role.ADMIN)
 
 
 ADMIN_ONLY = [permissions.IsAuthenticated, IsAdminRole]
