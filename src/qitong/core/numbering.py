@@ -1,27 +1,126 @@
-"""Gap-free yearly numbers such as ``QT-2026-000123``."""
+"""Gap-free yearly numbers such as ``QT-2026-000123``, taken as late as possible.
 
-from django.db import IntegrityError, models, transaction
+A gap-free number can only come from a counter row that each filing updates
+and that stays locked until the filing commits: a second filing waits for the
+first's commit, and a filing that rolls back gives its number back with it.
+So the number is taken last. The caller writes its rows first with a
+placeholder where the digits will go (``placeholder()``, unique and never
+committed), then ``take_last`` bumps the counter and puts the digits in place
+of the placeholder in the columns that hold it, just before the commit. On
+PostgreSQL that is one statement, so the counter's lock spans that statement
+and the commit, not the filing's other writes; SQLite lets one writer in at a
+time anyway, so there it is a statement per column.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
 
 from qitong.core.models import Counter
+
+DIGITS = 6
 
 
 def next_value(name):
     """The next value of the named counter; call inside the caller's transaction.
 
-    The row lock serialises concurrent callers on PostgreSQL; SQLite's
-    immediate transactions do the same for the embedded deployment.
+    The counter stays locked until that transaction ends: take it last.
     """
-    with transaction.atomic():
-        updated = Counter.objects.filter(name=name).update(value=models.F("value") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    Counter.objects.create(name=name, value=1)
-                    return 1
-            except IntegrityError:
-                Counter.objects.filter(name=name).update(value=models.F("value") + 1)
-        return Counter.objects.get(name=name).value
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_UPSERT.format(table=_counter_table()), [name])
+        return cursor.fetchone()[0]
 
 
 def yearly_number(prefix, year):
-    return f"{prefix}-{year}-{next_value(f'{prefix}-{year}'):06d}"
+    """The next number of ``prefix`` for ``year``, e.g. ``QT-2026-000123``."""
+    return f"{prefix}-{year}-{next_value(f'{prefix}-{year}'):0{DIGITS}d}"
+
+
+def placeholder():
+    """A unique stand-in for the digits of a number not taken yet.
+
+    Twelve lowercase letters and digits starting with a letter: it fits where
+    the digits go (``QT-2026-`` + 12 < 20 characters), it is one term of the
+    full-text index as the digits are, and two filings never draw the same.
+    """
+    return "n" + secrets.token_hex(6)[:11]
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a placeholder was written: a text column of some rows of a table.
+
+    ``cast`` names the column's type when it is not text (PostgreSQL's
+    ``tsvector``): its text form holds the placeholder as one term, replaced
+    the same way and read back into that type.
+    """
+
+    table: str
+    column: str
+    ids: tuple
+    cast: str = ""
+
+
+def take_last(prefix, year, token, spots):
+    """Take the next number of ``prefix`` for ``year`` and write it where ``token`` stands.
+
+    Call last in the caller's transaction, right before it commits: from here
+    to the commit every other filing of the year waits. Returns the number.
+    """
+    connection = transaction.get_connection()
+    name = f"{prefix}-{year}"
+    spots = [spot for spot in spots if spot.ids]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            digits = _take_in_one_statement(cursor, name, token, spots)
+        else:
+            digits = f"{next_value(name):0{DIGITS}d}"
+            for spot in spots:
+                cursor.execute(_replace(connection, spot, "%s"), [token, digits, *spot.ids])
+    return f"{prefix}-{year}-{digits}"
+
+
+# A year's first number inserts the row at 1; the others add 1. Either way the
+# row stays locked until the transaction ends, and RETURNING saves a read.
+_UPSERT = (
+    "INSERT INTO {table} (name, value) VALUES (%s, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1 RETURNING value"
+)
+
+
+def _counter_table():
+    return transaction.get_connection().ops.quote_name(Counter._meta.db_table)
+
+
+def _replace(connection, spot, digits, *, source=""):
+    """``UPDATE`` of one spot: ``digits`` (SQL) in place of the token (the first parameter)."""
+    table, column = (connection.ops.quote_name(spot.table), connection.ops.quote_name(spot.column))
+    value = (
+        f"replace({column}::text, %s, {digits})::{spot.cast}"
+        if spot.cast
+        else (f"replace({column}, %s, {digits})")
+    )
+    ids = ", ".join(["%s"] * len(spot.ids))
+    return f"UPDATE {table} SET {column} = {value}{source} WHERE {table}.id IN ({ids})"
+
+
+def _take_in_one_statement(cursor, name, token, spots):
+    """PostgreSQL: bump the counter and fill every spot in one statement.
+
+    Each data-modifying ``WITH`` part runs exactly once, whether or not the
+    final ``SELECT`` reads it; the digits are padded as ``DIGITS`` says.
+    """
+    connection = transaction.get_connection()
+    upsert = _UPSERT.format(table=_counter_table()).removesuffix("value")
+    parts = [
+        f"taken AS ({upsert}lpad(value::text, greatest({DIGITS}, length(value::text)), '0') AS digits)"
+    ]
+    params = [name]
+    for index, spot in enumerate(spots):
+        parts.append(
+            f"spot{index} AS ({_replace(connection, spot, 'taken.digits', source=' FROM taken')})"
+        )
+        params += [token, *spot.ids]
+    cursor.execute(f"WITH {', '.join(parts)} SELECT digits FROM taken", params)
+    return cursor.fetchone()[0]
