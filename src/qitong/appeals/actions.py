@@ -58,7 +58,9 @@ from qitong.orgs.models import Unit, User
 
 S = Appeal.Status
 # The longest text each kind of input may hold (the forms take them as their maxlength).
-TITLE_MAX, CONTENT_MAX, NOTE_MAX = 200, 5000, 2000
+TITLE_MAX = Appeal._meta.get_field("title").max_length
+CONTENT_MAX = Appeal._meta.get_field("content").max_length
+NOTE_MAX = 2000
 # The most working days one extension request may ask for (the cap from dispatch still applies).
 EXTENSION_MAX_DAYS = Decimal(30)
 

@@ -11,11 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import uploads
+from qitong.appeals.actions import CONTENT_MAX, TITLE_MAX
 from qitong.appeals.models import Appeal, Category
 from qitong.enterprises.models import phone_validator
 
 S = Appeal.Status
 MAX_FILES = 10
+
 
 def category_choices():
     """Active top-level categories, in the order they were set up, grouping their active children.
@@ -76,7 +78,7 @@ class FilingForm(forms.Form):
     )
     title = forms.CharField(
         label=_("标题"),
-        max_length=200,
+        max_length=TITLE_MAX,
         error_messages={"required": _("请填写标题。")},
         widget=forms.TextInput(
             attrs={"placeholder": _("一句话说明遇到的问题"), "style": "width: 100%"}
@@ -84,7 +86,7 @@ class FilingForm(forms.Form):
     )
     content = forms.CharField(
         label=_("具体内容"),
-        max_length=5000,
+        max_length=CONTENT_MAX,
         error_messages={"required": _("请填写具体内容。")},
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("请写明事情经过、涉及的部门或项目、希望得到的帮助。"),

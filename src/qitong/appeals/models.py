@@ -146,6 +146,8 @@ class Appeal(models.Model):
         Status.PENDING_REVIEW,
         Status.PENDING_RATING,
     )
+    # With the service office, before dispatch: its triage screen applies.
+    TRIAGE_STATES = (Status.SUBMITTED, Status.ACCEPTED)
     # With a unit, on the clock (unless suspended).
     HANDLING_STATES = (Status.DISPATCHED, Status.IN_PROGRESS)
     # The lead unit's work is done: the office reviews, the enterprise rates, or it is closed.
@@ -316,12 +318,18 @@ class Appeal(models.Model):
             (self.reply_due, self.replied_at),
             (self.resolve_due, self.resolved_at),
         )
-        return min((due for due, done in milestones if due is not None and done is None), default=None)
+        return min(
+            (due for due, done in milestones if due is not None and done is None), default=None
+        )
 
     @property
     def searchable_text(self):
         """What ``TEXT_INDEX`` finds the case by: its number, title and content."""
         return f"{self.number} {self.title} {self.content}"
+
+    @property
+    def in_triage(self):
+        return self.status in self.TRIAGE_STATES
 
     @property
     def is_open(self):

@@ -1,4 +1,4 @@
-"""Small pieces every page shares: status tags, working time left, query strings."""
+"""Small pieces every page shares: coloured tags, working time left, query strings."""
 
 import math
 
@@ -7,25 +7,11 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
-# appeal status → tag colour (RuoYi-style: default, primary, success, warning, danger, info)
-STATUS_COLOURS = {
-    "submitted": "info",
-    "accepted": "primary",
-    "rejected": "default",
-    "dispatched": "primary",
-    "in_progress": "warning",
-    "pending_review": "info",
-    "pending_rating": "info",
-    "archived": "success",
-}
-
 
 @register.inclusion_tag("includes/status_tag.html")
-def status_tag(appeal):
-    return {
-        "label": appeal.get_status_display(),
-        "colour": STATUS_COLOURS.get(appeal.status, "default"),
-    }
+def tag(label, colour=""):
+    """A coloured tag (RuoYi-style colours: default, primary, success, warning, danger, info)."""
+    return {"label": label, "colour": colour or "default"}
 
 
 @register.simple_tag(takes_context=True)
