@@ -11,6 +11,12 @@ from tests.appeals.conftest import at
 pytestmark = pytest.mark.django_db
 S = Appeal.Status
 WHEN = at("2026-11-02 10:00")
+FORBIDDEN = "您无权对该诉求执行此操作。"
+
+
+def in_state(label):
+    """The 409 message of an action not allowed in the state labelled ``label``."""
+    return f"诉求当前状态为“{label}”，不能执行此操作。"
 
 
 def test_it_rejects_an_appeal_with_a_reason_shown_to_the_enterprise(city):
@@ -27,12 +33,14 @@ def test_it_refuses_to_accept_twice_with_the_current_state(city):
     with pytest.raises(Conflict) as caught:
         actions.accept(appeal, acting_user=city.office_user, at=WHEN)
     assert caught.value.status == S.ACCEPTED
+    assert caught.value.message == in_state("已受理")
 
 
 def test_a_unit_may_not_accept(city):
     appeal = city.file(when=WHEN)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         actions.accept(appeal, acting_user=city.fgw_user, at=WHEN)
+    assert caught.value.args == (FORBIDDEN,)
     assert Appeal.objects.get(pk=appeal.pk).status == S.SUBMITTED
 
 
@@ -61,18 +69,21 @@ def test_it_returns_a_misrouted_appeal_to_the_office(city):
 
 def test_only_the_lead_unit_signs(city):
     appeal = city.dispatched(when=WHEN)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         actions.sign(appeal, acting_user=city.gxj_user, at=WHEN)
+    assert caught.value.args == (FORBIDDEN,)
     appeal = actions.sign(appeal, acting_user=city.fgw_user, at=WHEN)
     assert appeal.status == S.IN_PROGRESS
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.sign(appeal, acting_user=city.fgw_user, at=WHEN)
+    assert (caught.value.status, caught.value.message) == (S.IN_PROGRESS, in_state("办理中"))
 
 
 def test_contact_and_reply_record_only_the_first_time(city):
     appeal = city.dispatched(when=WHEN)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.contact(appeal, acting_user=city.fgw_user, at=WHEN, note="未签收不能联系")
+    assert (caught.value.status, caught.value.message) == (S.DISPATCHED, in_state("已派单"))
     actions.sign(appeal, acting_user=city.fgw_user, at=WHEN)
     first, later = at("2026-11-02 11:00"), at("2026-11-03 11:00")
     actions.contact(appeal, acting_user=city.fgw_user, at=first, note="电话")
@@ -88,7 +99,7 @@ def test_a_coordinated_case_needs_co_units_and_each_contributes(city):
         actions.dispatch(
             appeal, acting_user=city.office_user, at=WHEN, mode="coordinated", lead_unit="fgw"
         )
-    assert "co_units" in caught.value.message_dict
+    assert caught.value.message_dict == {"co_units": ["协调办理至少需要一个协办单位。"]}
     appeal = actions.dispatch(
         appeal,
         acting_user=city.office_user,
@@ -97,8 +108,9 @@ def test_a_coordinated_case_needs_co_units_and_each_contributes(city):
         lead_unit="fgw",
         co_units=["gxj", "zjj"],
     )
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         actions.contribute(appeal, acting_user=city.town_user, at=WHEN, note="无关单位")
+    assert caught.value.args == (FORBIDDEN,)
     actions.contribute(
         appeal, acting_user=city.gxj_user, at=at("2026-11-04 10:00"), note="工信局意见"
     )
@@ -110,15 +122,21 @@ def test_a_coordinated_case_needs_co_units_and_each_contributes(city):
 def test_dispatch_refuses_unknown_units_and_a_lead_among_co_units(city):
     appeal = city.file(when=WHEN)
     actions.accept(appeal, acting_user=city.office_user, at=WHEN)
-    for kwargs, field in [
-        ({"mode": "transfer", "lead_unit": "nope"}, "lead_unit"),
-        ({"mode": "coordinated", "lead_unit": "fgw", "co_units": ["fgw"]}, "co_units"),
-        ({"mode": "sideways", "lead_unit": "fgw"}, "mode"),
-        ({"mode": "transfer", "lead_unit": "vice-mayor"}, "lead_unit"),
+    for kwargs, errors in [
+        ({"mode": "transfer", "lead_unit": "nope"}, {"lead_unit": ["单位 nope 不存在。"]}),
+        (
+            {"mode": "coordinated", "lead_unit": "fgw", "co_units": ["fgw"]},
+            {"co_units": ["协办单位不能与牵头单位相同。"]},
+        ),
+        ({"mode": "sideways", "lead_unit": "fgw"}, {"mode": ["办理方式 sideways 无效。"]}),
+        (
+            {"mode": "transfer", "lead_unit": "vice-mayor"},
+            {"lead_unit": ["不能派给领导，请使用升级。"]},
+        ),
     ]:
         with pytest.raises(ValidationError) as caught:
             actions.dispatch(appeal, acting_user=city.office_user, at=WHEN, **kwargs)
-        assert field in caught.value.message_dict
+        assert caught.value.message_dict == errors
     assert Appeal.objects.get(pk=appeal.pk).status == S.ACCEPTED
     assert not Assignment.objects.filter(appeal=appeal).exists()
 
@@ -140,19 +158,25 @@ def test_the_office_sends_a_result_back_to_be_redone(city):
 
 def test_an_unsatisfied_rating_keeps_the_case_open_and_flags_it(city):
     appeal = actions.approve(_resolved(city), acting_user=city.office_user, at=WHEN)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         actions.rate(
             appeal, acting_user=city.other_user, at=WHEN, process="satisfied", result="satisfied"
         )
+    assert caught.value.args == (FORBIDDEN,)
     appeal = actions.rate(
         appeal, acting_user=city.ent_user, at=WHEN, process="satisfied", result="unsatisfied"
     )
     assert appeal.status == S.PENDING_RATING
     assert appeal.unsatisfied
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.rate(
             appeal, acting_user=city.ent_user, at=WHEN, process="satisfied", result="satisfied"
         )
+    # Still pending rating, so it is the "already rated" rule that refuses, not the state.
+    assert (caught.value.status, caught.value.message) == (
+        S.PENDING_RATING,
+        "本轮办理已评价，等待服务企业办公室处理。",
+    )
     appeal = actions.redo(appeal, acting_user=city.office_user, at=WHEN, reason="企业不满意，重办")
     assert appeal.events.last().data == {"after_rating": True, "unsatisfied": True}
 
@@ -186,7 +210,9 @@ def test_rating_values_are_validated(city):
         actions.rate(
             appeal, acting_user=city.ent_user, at=WHEN, process="great", result="satisfied"
         )
-    assert list(caught.value.message_dict) == ["process"]
+    assert caught.value.message_dict == {
+        "process": ["应为 satisfied、basically_satisfied 或 unsatisfied。"]
+    }
 
 
 def test_escalate_raises_the_level_and_refuses_going_down(city):
@@ -200,10 +226,13 @@ def test_escalate_raises_the_level_and_refuses_going_down(city):
         2,
         3,
     ]
-    with pytest.raises(ValidationError):
+    refusal = {"level": ["升级级别应大于当前级别 3，且不超过 4。"]}
+    with pytest.raises(ValidationError) as caught:
         actions.escalate(appeal, acting_user=city.office_user, at=WHEN, level=2, reason="降级")
-    with pytest.raises(ValidationError):
+    assert caught.value.message_dict == refusal
+    with pytest.raises(ValidationError) as caught:
         actions.escalate(appeal, acting_user=city.office_user, at=WHEN, level=9, reason="超出阶梯")
+    assert caught.value.message_dict == refusal
 
 
 def test_a_policy_question_at_the_top_goes_to_the_executive_meeting(city):
@@ -217,33 +246,38 @@ def test_a_policy_question_at_the_top_goes_to_the_executive_meeting(city):
 def test_the_office_supervises_by_hand_once_at_a_time(city):
     appeal = city.dispatched(when=WHEN)
     actions.supervise(appeal, acting_user=city.office_user, at=WHEN, reason="领导批示")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.supervise(appeal, acting_user=city.office_user, at=WHEN, reason="再次督办")
+    assert (caught.value.status, caught.value.message) == (
+        S.DISPATCHED,
+        "该诉求已有进行中的人工督办。",
+    )
     assert appeal.supervisions.get().trigger == "manual"
 
 
 def test_a_refused_action_leaves_no_event(city):
     appeal = city.dispatched(when=WHEN)
     before = Event.objects.count()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         actions.return_to_office(appeal, acting_user=city.fgw_user, at=WHEN, reason="   ")
+    assert caught.value.message_dict == {"reason": ["不能为空。"]}
     assert Event.objects.count() == before
 
 
 def test_filing_refuses_empty_and_oversized_text_and_writes_nothing(city):
-    for fields, field in [
-        ({"title": ""}, "title"),
-        ({"content": "x" * 5001}, "content"),
-        ({"channel": "fax"}, "channel"),
+    for fields, errors in [
+        ({"title": ""}, {"title": ["不能为空。"]}),
+        ({"content": "x" * 5001}, {"content": ["不能超过 5000 个字符。"]}),
+        ({"channel": "fax"}, {"channel": ["渠道 fax 无效。"]}),
     ]:
         with pytest.raises(ValidationError) as caught:
             city.file(when=WHEN, **fields)
-        assert field in caught.value.message_dict
+        assert caught.value.message_dict == errors
     assert not Appeal.objects.exists()
 
 
 def test_an_enterprise_files_only_for_itself(city):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         actions.file_appeal(
             acting_user=city.ent_user,
             enterprise=city.other_company,
@@ -251,6 +285,8 @@ def test_an_enterprise_files_only_for_itself(city):
             content="内容",
             channel="web",
         )
+    assert caught.value.args == (FORBIDDEN,)
+    assert not Appeal.objects.exists()
 
 
 def test_the_same_channel_and_external_id_returns_the_first_appeal(city):

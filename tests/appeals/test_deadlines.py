@@ -57,10 +57,11 @@ def test_an_approved_extension_moves_the_resolve_deadline(city):
     actions.extend(
         appeal, acting_user=city.fgw_user, at=MONDAY, working_days=5, reason="需要现场勘验"
     )
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.extend(
             appeal, acting_user=city.fgw_user, at=MONDAY, working_days=5, reason="再申请"
         )
+    assert (caught.value.status, caught.value.message) == ("in_progress", "已有待审批的申请。")
     appeal = actions.approve_extension(appeal, acting_user=city.office_user, at=MONDAY)
     assert appeal.extension_days == Decimal(5)
     assert appeal.resolve_due == at("2026-11-30 10:00")
@@ -74,10 +75,13 @@ def test_extensions_are_capped_at_30_working_days_from_dispatch(city):
     appeal = actions.approve_extension(appeal, acting_user=city.office_user, at=MONDAY)
     assert appeal.extension_days == Decimal(15)
     assert appeal.resolve_due == add_workdays(MONDAY, 30).at
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         actions.extend(
             appeal, acting_user=city.fgw_user, at=MONDAY, working_days=1, reason="还要延期"
         )
+    assert caught.value.message_dict == {
+        "working_days": ["已达到自派单起的最长办理时限，不能再延期。"]
+    }
 
 
 def test_a_key_enterprises_cap_is_15_working_days(city):
@@ -102,24 +106,38 @@ def test_a_denied_extension_changes_nothing(city):
 
 def test_extension_days_are_validated(city):
     appeal = _signed(city)
-    for bad in (0, -1, 31, "many", 1.3):
-        with pytest.raises(ValidationError):
+    out_of_range = ["应为 0.5 到 30 之间、以 0.5 为单位的工作日数。"]
+    for bad, messages in [
+        (0, out_of_range),
+        (-1, out_of_range),
+        (31, out_of_range),
+        ("many", ["应为工作日数，如 5 或 2.5。"]),
+        (1.3, out_of_range),
+    ]:
+        with pytest.raises(ValidationError) as caught:
             actions.extend(
                 appeal, acting_user=city.fgw_user, at=MONDAY, working_days=bad, reason="理由"
             )
+        assert caught.value.message_dict == {"working_days": messages}, bad
+    assert not appeal.requests.exists()
 
 
 def test_suspension_stops_the_clock(city):
     appeal = _signed(city)
     before = (appeal.contact_due, appeal.resolve_due)
     actions.suspend(appeal, acting_user=city.fgw_user, at=MONDAY, reason="等待企业补充材料")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.resume(appeal, acting_user=city.fgw_user, at=MONDAY)
+    assert (caught.value.status, caught.value.message) == ("in_progress", "诉求未处于中止状态。")
     actions.approve_suspension(appeal, acting_user=city.office_user, at=at("2026-11-03 10:00"))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.resolve(
             appeal, acting_user=city.fgw_user, at=at("2026-11-04 10:00"), result="中止中不能办结"
         )
+    assert (caught.value.status, caught.value.message) == (
+        "in_progress",
+        "诉求处于中止状态，请先恢复办理。",
+    )
     # Tuesday 10:00 to Thursday 10:00 is two working days.
     appeal = actions.resume(appeal, acting_user=city.fgw_user, at=at("2026-11-05 10:00"))
     assert appeal.suspended_days == Decimal(2)
@@ -196,8 +214,11 @@ def test_time_limits_must_be_in_order(db):
 
     limits = TimeLimits.load()
     limits.reply_days = Decimal(20)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         limits.full_clean()
+    assert caught.value.message_dict == {
+        "__all__": ["时限应为正数，且 联系 ≤ 答复 ≤ 办结 ≤ 疑难复杂 ≤ 含延期最长。"]
+    }
 
 
 def test_near_deadline_is_less_than_one_working_day_on_the_calendar(city):

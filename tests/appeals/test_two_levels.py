@@ -34,7 +34,7 @@ def test_the_district_office_dispatches_within_its_district_only(city):
         actions.dispatch(
             appeal, acting_user=city.district_user, at=WHEN, mode="transfer", lead_unit="fgw"
         )
-    assert "lead_unit" in caught.value.message_dict
+    assert caught.value.message_dict == {"lead_unit": ["市发展和改革委员会 不属于本区县。"]}
     appeal = actions.dispatch(
         appeal, acting_user=city.district_user, at=WHEN, mode="transfer", lead_unit="lixia-town1"
     )
@@ -54,8 +54,9 @@ def test_a_district_office_sees_only_its_district_and_the_city_sees_all(city):
 
 def test_a_district_office_may_not_act_on_a_city_case_but_the_city_supervises_district_cases(city):
     at_city = city.file(when=WHEN)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as caught:
         actions.accept(at_city, acting_user=city.district_user, at=WHEN)
+    assert caught.value.args == ("您无权对该诉求执行此操作。",)
     at_district = _at_district(city)
     actions.supervise(at_district, acting_user=city.office_user, at=WHEN, reason="市里督办")
     assert at_district.supervisions.count() == 1
@@ -63,10 +64,15 @@ def test_a_district_office_may_not_act_on_a_city_case_but_the_city_supervises_di
 
 def test_only_the_city_office_hands_cases_to_districts(city):
     appeal = _at_district(city)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         actions.dispatch(
             appeal, acting_user=city.district_user, at=WHEN, mode="transfer", lead_unit="office"
         )
+    assert caught.value.message_dict == {
+        "lead_unit": ["只有市服务企业办公室可以转交区县服务企业办公室。"]
+    }
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.office) == (Appeal.Status.ACCEPTED, city.district_office)
 
 
 def test_a_district_office_keeps_the_cases_it_was_given_through_returns(city):
