@@ -31,6 +31,7 @@ system-deps:
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 check: venv
 	$(TEST_ENV) $(BIN)/qitong check --fail-level WARNING

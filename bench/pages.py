@@ -65,7 +65,7 @@ def run(args, command):
     from django.db import connection
 
     from qitong.appeals.models import Appeal
-    from qitong.democity import load_demo_city
+    from qitong.demo.city import load_demo_city
 
     call_command("migrate", verbosity=0)
     load_demo_city()

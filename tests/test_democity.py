@@ -1,7 +1,7 @@
 import pytest
 
 from qitong.appeals.models import EscalationStep
-from qitong.democity import ACCOUNTS, load_demo_city
+from qitong.demo.city import ACCOUNTS, load_demo_city
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import validate_uscc
 from qitong.orgs.models import Region, Unit, User

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "qitong.appeals",
     "qitong.notify",
     "qitong.dashboard",
+    "qitong.demo",
 ]
 
 MIDDLEWARE = [
@@ -100,12 +101,37 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account and address out after five failed logins for 30 minutes.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failed logins are counted per username and address, per address and per
+# username, each with its own limit and window (qitong.orgs.lockout.RULES, where
+# the trade-offs are explained); axes locks when any rule does ("failures" there
+# are the number of rules whose limit is reached, hence the limit of 1).
+AXES_HANDLER = "qitong.orgs.lockout.LoginGuard"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_FAILURE_LIMIT = 1
+AXES_COOLOFF_TIME = 0.25  # hours: the longest window; older failures are deleted
 AXES_RESET_ON_SUCCESS = True
+# A refused attempt is not counted: hammering a lock neither prolongs it nor
+# feeds the other rules.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "qitong.orgs.lockout.lockout_response"
 AXES_VERBOSE = False
+# Log lines name the username and the client's address (never the password).
+AXES_SENSITIVE_PARAMETERS = []
+# The client's address: REMOTE_ADDR, unless the operator declares how many
+# reverse proxies stand in front (QITONG_TRUSTED_PROXIES). Each proxy appends
+# the address it received the request from to X-Forwarded-For, so the client
+# is the N-th address from the right; ipware counts the proxies listed before
+# it (N - 1), and must not be strict, or a client sending its own
+# X-Forwarded-For would be taken for the proxy and lock everyone out with it.
+TRUSTED_PROXIES = env.proxy_count("QITONG_TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES - 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR",)
+else:
+    AXES_IPWARE_PROXY_COUNT = None
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+IPWARE_STRICT = False
 
 # Chinese is the source language of every string and the default; English is
 # offered (by the browser's Accept-Language) only when QITONG_LANGUAGES lists it,

@@ -13,7 +13,7 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from qitong.democity import DEMO_PASSWORD, load_demo_city
+from qitong.demo.city import DEMO_PASSWORD, load_demo_city
 
 pytestmark = [
     pytest.mark.browser,

@@ -1,6 +1,6 @@
 import pytest
 
-from qitong.democity import DEMO_PASSWORD, load_demo_city
+from qitong.demo.city import DEMO_PASSWORD, load_demo_city
 
 pytestmark = [
     pytest.mark.browser,

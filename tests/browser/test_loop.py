@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from qitong.appeals import actions, figures, sweep
 from qitong.appeals.models import Appeal
 from qitong.core import clock
-from qitong.democity import DEMO_PASSWORD, load_demo_city
+from qitong.demo.city import DEMO_PASSWORD, load_demo_city
 from qitong.enterprises.models import Enterprise
 from qitong.orgs.models import User
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from qitong.core.management.commands.serve import ensure_port_free
-from qitong.democity import DEMO_PASSWORD, load_demo_city
+from qitong.demo.city import DEMO_PASSWORD, load_demo_city
 
 DEMO_APPEALS = 60
 
