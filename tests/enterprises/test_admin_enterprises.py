@@ -42,3 +42,18 @@ def test_the_enterprise_list_filters_only_by_regions_in_use(client, admin_user, 
     page = response.content.decode()
     assert "历下区（370102）" in page
     assert "东城区（110101）" not in page  # not thousands of divisions in the sidebar
+
+
+def test_the_region_picker_offers_only_divisions_in_use(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "章丘",
+            "app_label": "enterprises",
+            "model_name": "enterprise",
+            "field_name": "region",
+        },
+    )
+    assert response.status_code == 200
+    assert [item["text"] for item in response.json()["results"]] == ["章丘区（370114）"]

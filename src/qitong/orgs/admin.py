@@ -20,6 +20,14 @@ class RegionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_search_results(self, request, queryset, search_term):
+        """Pickers elsewhere (an enterprise's or unit's region) offer only divisions in use;
+        a record already pointing at an abolished one keeps it, shown as it is."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.endswith("/autocomplete/"):
+            queryset = queryset.filter(is_active=True)
+        return queryset, may_have_duplicates
+
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
