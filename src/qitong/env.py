@@ -135,6 +135,23 @@ def language_list(name, *, known, required):
     return [required] + [code for code in dict.fromkeys(codes) if code != required]
 
 
+def proxy_count(name, *, maximum=5):
+    """How many reverse proxies the operator runs in front of the app: 0 (none, the default) … ``maximum``.
+
+    Only with a count does the app read the client's address from
+    X-Forwarded-For; without one that header is the client's own claim.
+    """
+    value = _raw(name)
+    if not value:
+        return 0
+    if not value.isdigit() or int(value) > maximum:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 的值 {value!r} 无效：应为应用前面的受信任反向代理层数，"
+            f"0 到 {maximum} 的整数（例如只有一层 nginx 时为 1）。"
+        )
+    return int(value)
+
+
 def redis_url(name):
     value = _raw(name)
     if not value:
