@@ -30,6 +30,9 @@ CONTRACT_FIELDS = {
 }
 
 
+NOT_FOUND = {"error": "not_found", "message": "未找到，或您无权查看。"}
+
+
 def act(user, appeal_id, action, body=None):
     return client_for(user).post(f"/api/v1/appeals/{appeal_id}/{action}", body or {}, format="json")
 
@@ -204,10 +207,11 @@ def test_a_refused_transition_answers_409_with_the_current_status(city):
     events = Event.objects.count()
     response = act(city.office_user, appeal.pk, "approve")
     assert response.status_code == 409
-    body = response.json()
-    assert body["error"] == "conflict"
-    assert body["status"] == "submitted"
-    assert "待受理" in body["message"]
+    assert response.json() == {
+        "error": "conflict",
+        "message": "诉求当前状态为“待受理”，不能执行此操作。",
+        "status": "submitted",
+    }
     assert Event.objects.count() == events
 
 
@@ -215,7 +219,7 @@ def test_a_unit_trying_an_office_action_on_a_case_it_sees_gets_403(city):
     appeal = city.dispatched(when=at("2026-11-02 10:00"))
     response = act(city.fgw_user, appeal.pk, "supervise", {"reason": "自己督办自己"})
     assert response.status_code == 403
-    assert response.json()["error"] == "forbidden"
+    assert response.json() == {"error": "forbidden", "message": "您无权执行此操作。"}
     assert not appeal.supervisions.exists()
 
 
@@ -224,8 +228,10 @@ def test_a_unit_gets_404_for_a_case_never_dispatched_to_it(city):
     for action, body in [("sign", {}), ("contact", {"note": "x"}), ("contribute", {"note": "x"})]:
         response = act(city.gxj_user, appeal.pk, action, body)
         assert response.status_code == 404
-        assert response.json()["error"] == "not_found"
-    assert client_for(city.gxj_user).get(f"/api/v1/appeals/{appeal.pk}").status_code == 404
+        assert response.json() == NOT_FOUND
+    response = client_for(city.gxj_user).get(f"/api/v1/appeals/{appeal.pk}")
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
     assert Appeal.objects.get(pk=appeal.pk).status == "dispatched"
 
 
@@ -233,7 +239,7 @@ def test_an_unknown_action_is_404(city):
     appeal = city.file()
     response = act(city.office_user, appeal.pk, "teleport")
     assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
+    assert response.json() == {"error": "not_found", "message": "没有这个操作。"}
 
 
 def test_an_unknown_unit_in_dispatch_is_400_and_writes_nothing(city):
@@ -244,9 +250,11 @@ def test_an_unknown_unit_in_dispatch_is_400_and_writes_nothing(city):
         city.office_user, appeal.pk, "dispatch", {"mode": "transfer", "lead_unit": "nosuchunit"}
     )
     assert response.status_code == 400
-    body = response.json()
-    assert body["error"] == "invalid"
-    assert body["fields"]["lead_unit"] == ["单位 nosuchunit 不存在。"]
+    assert response.json() == {
+        "error": "invalid",
+        "message": "请求内容有误，请检查后重试。",
+        "fields": {"lead_unit": ["单位 nosuchunit 不存在。"]},
+    }
     assert Event.objects.count() == events
     assert Appeal.objects.get(pk=appeal.pk).status == "accepted"
 
@@ -255,7 +263,11 @@ def test_a_missing_reason_is_400_on_that_field(city):
     appeal = city.file()
     response = act(city.office_user, appeal.pk, "reject", {})
     assert response.status_code == 400
-    assert response.json()["fields"] == {"reason": ["不能为空。"]}
+    assert response.json() == {
+        "error": "invalid",
+        "message": "请求内容有误，请检查后重试。",
+        "fields": {"reason": ["不能为空。"]},
+    }
     assert Appeal.objects.get(pk=appeal.pk).status == "submitted"
 
 
@@ -266,6 +278,10 @@ def test_malformed_json_on_an_action_is_400_and_writes_nothing(city):
         f"/api/v1/appeals/{appeal.pk}/accept", data="{not json", content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid"
+    assert response.json() == {
+        "error": "invalid",
+        "message": "请求内容不是有效的 JSON。",
+        "fields": {},
+    }
     assert Event.objects.count() == events
     assert Appeal.objects.get(pk=appeal.pk).status == "submitted"

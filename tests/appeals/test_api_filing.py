@@ -25,6 +25,11 @@ def body(city, **fields):
     return data
 
 
+FORBIDDEN = {"error": "forbidden", "message": "您无权执行此操作。"}
+UNAUTHORIZED = {"error": "unauthorized", "message": "未登录或令牌无效。"}
+INVALID = "请求内容有误，请检查后重试。"
+
+
 def counts():
     return Appeal.objects.count(), Event.objects.count(), Attachment.objects.count()
 
@@ -87,7 +92,11 @@ def test_another_enterprise_cannot_learn_a_case_through_its_external_id(city):
         format="json",
     )
     assert response.status_code == 400
-    assert list(response.json()["fields"]) == ["external_id"]
+    assert response.json() == {
+        "error": "invalid",
+        "message": INVALID,
+        "fields": {"external_id": ["该渠道的外部编号已被使用。"]},
+    }
     assert "用电增容" not in response.content.decode()
     assert counts() == before
 
@@ -98,6 +107,7 @@ def test_an_enterprise_cannot_file_for_another_enterprise(city):
         "/api/v1/appeals", body(city, enterprise=city.other_company.uscc), format="json"
     )
     assert response.status_code == 403
+    assert response.json() == FORBIDDEN
     assert counts() == before
 
 
@@ -107,13 +117,20 @@ def test_an_unknown_enterprise_is_400_on_enterprise(city):
         "/api/v1/appeals", body(city, enterprise="91370102MA3C99999X"), format="json"
     )
     assert response.status_code == 400
-    assert response.json()["fields"] == {"enterprise": ["企业不存在。"]}
+    assert response.json() == {
+        "error": "invalid",
+        "message": INVALID,
+        "fields": {"enterprise": ["企业不存在。"]},
+    }
     assert counts() == before
 
 
 def test_a_unit_may_not_file(city):
+    before = counts()
     response = client_for(city.fgw_user).post("/api/v1/appeals", body(city), format="json")
     assert response.status_code == 403
+    assert response.json() == FORBIDDEN
+    assert counts() == before
 
 
 @pytest.mark.parametrize(
@@ -136,9 +153,7 @@ def test_a_bad_body_is_400_with_a_chinese_field_message_and_writes_nothing(
         "/api/v1/appeals", body(city, **fields), format="json"
     )
     assert response.status_code == 400
-    answer = response.json()
-    assert answer["error"] == "invalid"
-    assert answer["fields"] == {field: [message]}
+    assert response.json() == {"error": "invalid", "message": INVALID, "fields": {field: [message]}}
     assert counts() == before
 
 
@@ -147,7 +162,15 @@ def test_every_mistake_of_a_body_is_reported_at_once(city):
         "/api/v1/appeals", body(city, title="", content="", category="nope"), format="json"
     )
     assert response.status_code == 400
-    assert set(response.json()["fields"]) == {"title", "content", "category"}
+    assert response.json() == {
+        "error": "invalid",
+        "message": INVALID,
+        "fields": {
+            "title": ["不能为空。"],
+            "content": ["不能为空。"],
+            "category": ["分类不存在。"],
+        },
+    }
 
 
 def test_malformed_json_is_400_and_writes_nothing(city):
@@ -156,8 +179,11 @@ def test_malformed_json_is_400_and_writes_nothing(city):
         "/api/v1/appeals", data='{"title": "半截', content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid"
-    assert response.json()["message"] == "请求内容不是有效的 JSON。"
+    assert response.json() == {
+        "error": "invalid",
+        "message": "请求内容不是有效的 JSON。",
+        "fields": {},
+    }
     assert counts() == before
 
 
@@ -175,12 +201,15 @@ def test_a_token_is_sent_as_bearer_and_nothing_works_without_it(city):
         anonymous.get("/api/v1/units"),
     ]:
         assert response.status_code == 401
-        assert response.json()["error"] == "unauthorized"
+        assert response.json() == UNAUTHORIZED
+        assert response["WWW-Authenticate"] == "Bearer"
     assert counts() == before
 
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
-    assert wrong.get("/api/v1/appeals").status_code == 401
+    response = wrong.get("/api/v1/appeals")
+    assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
     old_keyword = APIClient()
     old_keyword.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert old_keyword.get("/api/v1/appeals").status_code == 401
+    response = old_keyword.get("/api/v1/appeals")
+    assert (response.status_code, response.json()) == (401, UNAUTHORIZED)

@@ -39,6 +39,8 @@ def snapshot():
 
 def assert_hidden(response, appeal):
     assert response.status_code == 404, (response.status_code, response.content[:200])
+    # the access function's answer, the same as for a case that does not exist
+    assert response.json() == {"error": "not_found", "message": "未找到，或您无权查看。"}
     text = response.content.decode()
     assert appeal.title not in text
     assert appeal.number not in text
@@ -89,6 +91,8 @@ def test_the_other_enterprise_finds_nothing_in_lists_filters_or_the_ledger(city,
         assert response.json() == {"count": 0, "results": []}
     ledger = client.get("/api/v1/appeals/ledger.xlsx")
     assert ledger.status_code == 403
+    assert ledger.json() == {"error": "forbidden", "message": "您无权执行此操作。"}
+
     assert appeal.title not in ledger.content.decode()
 
 

@@ -85,7 +85,11 @@ def city_category(code):
 def test_an_unknown_status_is_400(city):
     response = client_for(city.office_user).get("/api/v1/appeals", {"status": "lost"})
     assert response.status_code == 400
-    assert "status" in response.json()["fields"]
+    assert response.json() == {
+        "error": "invalid",
+        "message": "请求内容有误，请检查后重试。",
+        "fields": {"status": ["选择一个有效的选项。 lost 不在可用的选项中。"]},
+    }
 
 
 def test_overdue_is_judged_now_and_filters_the_list(city):
@@ -129,7 +133,9 @@ def test_it_pages_by_20_and_by_the_requested_size_up_to_100(city):
     assert len(client.get("/api/v1/appeals", {"page": 2}).json()["results"]) == 3
     assert len(client.get("/api/v1/appeals", {"page_size": 5}).json()["results"]) == 5
     assert len(client.get("/api/v1/appeals", {"page_size": 500}).json()["results"]) == 23
-    assert client.get("/api/v1/appeals", {"page": 9}).status_code == 404
+    beyond = client.get("/api/v1/appeals", {"page": 9})
+    assert beyond.status_code == 404
+    assert beyond.json() == {"error": "not_found", "message": "无效页面。"}
 
 
 def test_the_list_and_the_detail_take_a_bounded_number_of_queries(
@@ -145,8 +151,9 @@ def test_the_list_and_the_detail_take_a_bounded_number_of_queries(
         )
         actions.supervise(appeal, acting_user=city.office_user, reason=f"督办 {n}")
     client = client_for(city.fgw_user)
-    # the token, the count, the page: however many rows
-    with django_assert_max_num_queries(3):
+    # the token, the count, the page's keys from each of the unit's parts, the page's rows:
+    # however many rows
+    with django_assert_max_num_queries(5):
         response = client.get("/api/v1/appeals")
     assert response.json()["count"] == 12
     # the token, the appeal, then one each for co-units, supervisions, events, requests, attachments
@@ -171,5 +178,50 @@ def test_it_filters_by_the_filing_date_in_local_time(city):
         "/api/v1/appeals", {"submitted_from": "2026-11-04", "submitted_to": "2026-11-03"}
     )
     assert backwards.status_code == 400
-    assert backwards.json()["fields"]["submitted_to"] == ["提交日期的结束日不能早于开始日。"]
-    assert office.get("/api/v1/appeals", {"submitted_from": "11/03"}).status_code == 400
+    assert backwards.json() == {
+        "error": "invalid",
+        "message": "请求内容有误，请检查后重试。",
+        "fields": {"submitted_to": ["提交日期的结束日不能早于开始日。"]},
+    }
+    garbled = office.get("/api/v1/appeals", {"submitted_from": "11/03"})
+    assert garbled.status_code == 400
+    assert garbled.json() == {
+        "error": "invalid",
+        "message": "请求内容有误，请检查后重试。",
+        "fields": {"submitted_from": ["输入一个有效的日期。"]},
+    }
+
+
+def test_a_units_unfiltered_list_is_its_visible_cases_newest_first_page_by_page(
+    city, monkeypatch, django_assert_max_num_queries
+):
+    from qitong.appeals.access import visible_appeals
+    from qitong.appeals.api import UnitCaseList
+
+    led = [city.dispatched(when=at(f"2026-11-0{day} 10:00"), lead="fgw") for day in (2, 3, 4)]
+    co = city.dispatched(when=at("2026-11-03 12:00"), mode="coordinated", lead="gxj", co=["fgw"])
+    returned = city.dispatched(when=at("2026-11-04 09:00"), lead="fgw")
+    actions.return_to_office(
+        returned, acting_user=city.fgw_user, at=at("2026-11-04 10:00"), reason="不属于本单位职责"
+    )
+    city.dispatched(when=at("2026-11-05 10:00"), lead="gxj")  # not fgw's
+    same_instant = [city.dispatched(when=at("2026-11-06 10:00"), lead="fgw") for _ in range(2)]
+    expected = list(visible_appeals(city.fgw_user).values_list("number", flat=True))
+    assert len(expected) == 7 and set(expected) >= {co.number, returned.number}
+    assert {appeal.number for appeal in led + same_instant} <= set(expected)
+
+    client = client_for(city.fgw_user)
+
+    def pages(size):
+        listed = []
+        for page in range(1, -(-7 // size) + 1):
+            body = client.get(f"/api/v1/appeals?page_size={size}&page={page}").json()
+            assert body["count"] == 7
+            listed += [row["number"] for row in body.get("results", [])]
+        return listed
+
+    assert pages(3) == expected  # merged across its parts, in the list's order (-created_at, -id)
+    monkeypatch.setattr(UnitCaseList, "ALONG_INDEX", 1)  # deep pages sort the unit's own cases
+    assert pages(2) == expected
+    with django_assert_max_num_queries(5):
+        client.get("/api/v1/appeals")
