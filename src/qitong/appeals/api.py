@@ -7,7 +7,7 @@ the contract's bodies in ``qitong.core.api.exception_handler``.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -29,10 +29,16 @@ from rest_framework.views import APIView
 
 from qitong.appeals import actions, figures, filters, ledger
 from qitong.appeals import serializers as s
-from qitong.appeals.access import access_appeal_for_user, visible_appeals
-from qitong.appeals.models import Assignment, Category, Event
+from qitong.appeals.access import (
+    access_appeal_for_user,
+    appeals_led_by_unit,
+    appeals_with_unit_part,
+    visible_appeals,
+)
+from qitong.appeals.models import Appeal, Assignment, Category, Event
 from qitong.core import clock, jobs
 from qitong.core.views import JOB_SCHEMA
+from qitong.orgs.models import User
 
 DETAIL_PREFETCH = (
     Prefetch(
@@ -103,6 +109,51 @@ class FileDownloadMixin:
         return super().perform_content_negotiation(request, force=True)
 
 
+class UnitCaseList:
+    """A unit's cases, newest first, for its unfiltered list: what Django's paginator pages.
+
+    ``visible_appeals`` says "the unit leads it, or had another part in it"; an
+    OR that makes both databases read and sort all of a unit's cases (48,000
+    at a million) for every page and its count. The same cases are those it
+    leads (``access.appeals_led_by_unit``) and, apart from those, the few it
+    had another part in (co-unit, or lead before a return:
+    ``access.appeals_with_unit_part``). Each part is counted from an index and
+    read newest first only as far as the page asks; the two are merged here.
+    """
+
+    # Up to this far into the list, the newest led cases are read along the
+    # filing-time index, skipping other units' (a unit leads some 5% of all
+    # cases); deeper pages sort the unit's own cases instead.
+    ALONG_INDEX = 2000
+    NEWEST = ("-created_at", "-id")
+
+    def __init__(self, user, related):
+        self.unit_id, self.related = user.unit_id, related
+        self.led = appeals_led_by_unit(user)
+        self.others = (
+            appeals_with_unit_part(user, role=Assignment.Role.CO)
+            | appeals_with_unit_part(user, role=Assignment.Role.LEAD, active=False)
+        ).exclude(lead_unit_id=user.unit_id)
+
+    def count(self):
+        led, others = (part.order_by().values("id") for part in (self.led, self.others))
+        return led.union(others, all=True).count()
+
+    def __getitem__(self, window):
+        stop = window.stop
+        led = self.led
+        if stop <= self.ALONG_INDEX and not led.query.is_empty():
+            # "+ 0" keeps the lead unit's index out of the plan, so the filing-time one is used.
+            led = Appeal.objects.alias(lead=F("lead_unit_id") + 0).filter(lead=self.unit_id)
+        keys = [
+            *led.order_by(*self.NEWEST).values_list("created_at", "id")[:stop],
+            *self.others.order_by(*self.NEWEST).values_list("created_at", "id")[:stop],
+        ]
+        ids = [pk for _at, pk in sorted(keys, reverse=True)[window]]
+        found = Appeal.objects.select_related(*self.related).in_bulk(ids)
+        return [found[pk] for pk in ids]
+
+
 class AppealListView(APIView):
     """File an appeal, or list the appeals the caller may see."""
 
@@ -119,9 +170,16 @@ class AppealListView(APIView):
     )
     def get(self, request):
         at = clock.now()
-        appeals = filtered_appeals(request, at).select_related(
-            "enterprise", "category", "lead_unit"
-        )
+        related = ("enterprise", "category", "lead_unit")
+        user = request.user
+        if (
+            user.role == User.Role.UNIT
+            and user.unit_id
+            and set(request.query_params) <= {"page", "page_size"}
+        ):
+            appeals = UnitCaseList(user, related)  # the same cases, read from the unit's parts
+        else:
+            appeals = filtered_appeals(request, at).select_related(*related)
         paginator = AppealPagination()
         page = paginator.paginate_queryset(appeals, request, view=self)
         data = s.AppealListItemSerializer(page, many=True, context={"at": at}).data
