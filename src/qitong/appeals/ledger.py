@@ -143,7 +143,7 @@ def _co_units(appeal_ids, unit_names):
     names = {}
     for appeal_id, unit_id in parts:
         names.setdefault(appeal_id, []).append(unit_names[unit_id])
-    return {appeal_id: "、".join(units) for appeal_id, units in names.items()}
+    return {appeal_id: _("、").join(units) for appeal_id, units in names.items()}
 
 
 def _cells(record, co_units, at, words):

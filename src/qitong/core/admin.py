@@ -132,7 +132,11 @@ class JobAdmin(admin.ModelAdmin):
     def progress(self, job):
         if job.total is None:
             return f"{job.done}"
-        return f"{job.done} / {job.total}（{job.percent}%）"
+        return gettext("%(done)s / %(total)s（%(percent)s%%）") % {
+            "done": job.done,
+            "total": job.total,
+            "percent": job.percent,
+        }
 
     def has_add_permission(self, request):
         return False

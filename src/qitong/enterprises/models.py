@@ -133,4 +133,4 @@ class Contact(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.enterprise}）"
+        return _("%(name)s（%(enterprise)s）") % {"name": self.name, "enterprise": self.enterprise}

@@ -36,7 +36,7 @@ def validate_uscc(value):
         raise ValidationError(
             _("统一社会信用代码含有不允许的字符：%(chars)s（代码不使用 I、O、S、V、Z）。"),
             code="uscc_charset",
-            params={"chars": "、".join(forbidden)},
+            params={"chars": _("、").join(forbidden)},
         )
     expected = check_character(code[:17])
     if code[17] != expected:

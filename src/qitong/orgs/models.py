@@ -87,7 +87,7 @@ class Region(models.Model):
         verbose_name_plural = _("行政区划")
 
     def __str__(self):
-        return f"{self.name}（{self.code}）"
+        return _("%(name)s（%(code)s）") % {"name": self.name, "code": self.code}
 
     def save(self, *args, **kwargs):
         self.level = self.Level.of(self.code)

@@ -188,7 +188,7 @@ def _row(number, cells):
         elif allowed and parent_code not in allowed:
             problems.append(
                 _("上级代码“%(parent)s”与代码 %(code)s 不相符：应为 %(allowed)s。")
-                % {"parent": parent_code, "code": code, "allowed": " 或 ".join(sorted(allowed))}
+                % {"parent": parent_code, "code": code, "allowed": _(" 或 ").join(sorted(allowed))}
             )
     if successor and successor != NO_HEIR:
         if not CODE.match(successor):

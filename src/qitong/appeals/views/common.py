@@ -16,11 +16,11 @@ def refusal(exc):
     if isinstance(exc, PermissionDenied):
         return _("您无权对该诉求执行此操作。")
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        return "；".join(message for field in exc.message_dict.values() for message in field)
+        return _("；").join(message for field in exc.message_dict.values() for message in field)
     if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
+        return _("；").join(exc.messages)
     # DRF serializer errors: {field: [messages]}
-    return "；".join(str(message) for field in exc.values() for message in field)
+    return _("；").join(str(message) for field in exc.values() for message in field)
 
 
 def back(request, fallback, *args, **kwargs):

@@ -167,7 +167,10 @@ def bulk_act(request):
         try:
             action.function(appeal, acting_user=request.user, **body.validated_data)
         except (ValidationError, Conflict, PermissionDenied) as exc:
-            failed.append(f"{appeal.number}（{refusal(exc).rstrip('。')}）")
+            failed.append(
+                _("%(number)s（%(reason)s）")
+                % {"number": appeal.number, "reason": refusal(exc).rstrip("。.")}
+            )
         else:
             done += 1
     missing = len(set(ids)) - done - len(failed)
@@ -179,7 +182,11 @@ def bulk_act(request):
         report(
             request,
             _("%(action)s：%(done)d 件成功，%(failed)d 件未能办理：%(list)s")
-            % {**words, "failed": len(failed) - bool(missing) + missing, "list": "；".join(failed)},
+            % {
+                **words,
+                "failed": len(failed) - bool(missing) + missing,
+                "list": _("；").join(failed),
+            },
         )
     else:
         messages.success(request, _("%(action)s：%(done)d 件成功。") % words)

@@ -61,7 +61,7 @@ def next_step(appeal, at, calendar):
         step["words"] = _("%(unit)s办理中，%(label)s %(due)s") % {
             "unit": unit,
             "label": label,
-            "due": format_date(timezone.localtime(due), "n月j日 H:i"),
+            "due": format_date(timezone.localtime(due), _("n月j日 H:i")),
         }
         step["left"] = working_days_left(due, at, calendar)
     elif appeal.status == S.PENDING_RATING:
