@@ -262,3 +262,10 @@ def test_new_codes_naming_each_other_as_successors_still_load(tmp_path):
     assert Region.objects.get(code="370199").successor.code == "370198"
     assert Region.objects.get(code="370197").successor.code == "370198"
     assert Region.objects.current("370197") is None
+
+
+def test_the_database_refuses_a_successor_for_a_division_in_use(region):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Region.objects.filter(pk=region.pk).update(successor=Region.objects.get(code="370103"))

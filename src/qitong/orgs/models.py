@@ -85,6 +85,13 @@ class Region(models.Model):
         ordering = ["code"]
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
+        constraints = [
+            # Only an abolished division hands its area on.
+            models.CheckConstraint(
+                condition=models.Q(is_active=False) | models.Q(successor__isnull=True),
+                name="region_successor_only_when_abolished",
+            )
+        ]
 
     def __str__(self):
         return _("%(name)s（%(code)s）") % {"name": self.name, "code": self.code}
