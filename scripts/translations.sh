@@ -21,7 +21,8 @@ export QITONG_REDIS_URL="${QITONG_REDIS_URL:-}"
 
 if [[ "${1:-}" != "--check" ]]; then
     cd "$ROOT/src/qitong"
-    "$BIN/qitong" makemessages -l en --no-obsolete
+    # Locations by file only: line numbers would churn the catalogue at every edit.
+    "$BIN/qitong" makemessages -l en --no-obsolete --add-location=file
     "$BIN/qitong" compilemessages -l en -l zh_Hans
 fi
 
