@@ -110,7 +110,9 @@ def test_the_contracts_example_works_on_a_fresh_database(admin_user):
     assert response.json()["region"] == "370102"
 
 
-@pytest.mark.parametrize("omitted", [{}, {"region": None}], ids=["absent", "null"])
+@pytest.mark.parametrize(
+    "omitted", [{}, {"region": None}, {"region": ""}], ids=["absent", "null", "empty"]
+)
 def test_an_omitted_region_is_read_from_the_credit_code(admin_user, omitted):
     data = {key: value for key, value in body(**omitted).items() if key != "region" or omitted}
     response = client_for(admin_user).post("/api/v1/enterprises", data, format="json")

@@ -139,6 +139,10 @@ def test_load_adds_renames_and_deactivates_with_a_successor(tmp_path, region):
     assert (region.is_active, region.successor.code, region.name) == (False, "370103", "历下区")
     company.refresh_from_db()
     assert company.region == region  # old enterprises keep the division they had
+    company.full_clean()
+    company.save()
+    company.refresh_from_db()
+    assert company.region == region  # even when edited later
     assert Region.objects.get(code="370103").name == "市中新区"
     street = Region.objects.get(code="370199001")
     assert (street.level, street.parent.code, street.parent.level) == (
