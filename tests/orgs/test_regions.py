@@ -273,3 +273,9 @@ def test_the_database_refuses_a_successor_for_a_division_in_use(region):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Region.objects.filter(pk=region.pk).update(successor=Region.objects.get(code="370103"))
+
+
+def test_a_runaway_quote_is_a_line_error_not_a_traceback(tmp_path):
+    out, err, error = run_load(tmp_path, '370102001,"解放路街道,370102\n' + "x" * 200_000 + "\n")
+    assert error is not None
+    assert "无法按 CSV 解析：字段过长或引号不成对。" in err

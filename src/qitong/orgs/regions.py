@@ -122,8 +122,9 @@ def _parse(data):
             cells = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            errors.append((reader.line_num, _("无法解析：%(error)s") % {"error": exc}))
+        except csv.Error:
+            # In practice a field over the csv module's size limit: a runaway quote.
+            errors.append((reader.line_num, _("无法按 CSV 解析：字段过长或引号不成对。")))
             continue
         number = reader.line_num
         if not cells or all(not cell.strip() for cell in cells) or cells[0].startswith("#"):
