@@ -5,20 +5,29 @@ raises overdue cases up the escalation ladder, and urges the responsible unit
 of every open supervision once per working day, in office hours only.
 
 Run by ``qitong sweep``, every minute by ``qitong serve`` (embedded) or by
-Celery beat (production). Safe to run twice for one instant and on two
-workers at once: a supervision is claimed by its conditional unique
-constraint, an urge by a conditional UPDATE of ``last_urged_on``, an
-escalation under the appeal's row lock.
+Celery beat (production). Its cost follows the cases that are due, not the
+open ones: each step asks the database for just the cases that need it (the
+triggers leave out cases already supervised; overdue and escalation come from
+the indexed ``Appeal.escalation_due``; the urge from the cases under
+supervision not urged today) and handles them ``BATCH`` at a time, one
+transaction per batch with a few set-based statements. A sweep killed midway
+leaves whole batches behind it and the rest for the next run.
+
+Safe to run twice for one instant and on two workers at once: each batch locks
+its cases first (``SKIP LOCKED`` on PostgreSQL: the other worker takes other
+cases; SQLite runs one writer at a time) and judges them again under the lock;
+an urge is claimed by the conditional UPDATE of ``Appeal.last_urged_on``.
 """
 
 import math
+from collections import defaultdict
 from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from qitong.appeals import actions, deadlines
@@ -29,6 +38,10 @@ from qitong.core.workdays import WorkCalendar
 
 S = Appeal.Status
 T = Supervision.Trigger
+# Cases per transaction: big enough that a day's 20,000 urges take a few dozen
+# commits, small enough that a batch holds its rows (and SQLite's writer lock)
+# for a fraction of a second.
+BATCH = 500
 
 
 class _DryRun(Exception):
@@ -47,7 +60,7 @@ def run(at=None, *, dry_run=False):
     }
     calendar = WorkCalendar()
     # A dry run does everything in one transaction and rolls it back; a real
-    # run commits case by case, so web requests are never held up for long.
+    # run commits batch by batch, so web requests are never held up for long.
     try:
         with transaction.atomic() if dry_run else nullcontext():
             _open(summary, T.MAJOR, major_cases(), at, _("重大紧急事项，必须督办。"))
@@ -61,9 +74,7 @@ def run(at=None, *, dry_run=False):
                 at,
                 _("临近办结期限，必须督办。"),
             )
-            overdue = overdue_cases(at)
-            _open(summary, T.OVERDUE, overdue, at, _("已超过办理期限，必须督办。"))
-            summary["escalated"] = _escalate(overdue, at, calendar)
+            summary["escalated"] = _overdue(summary, at, calendar)
             summary["urged"] = _urge(at, calendar)
             if dry_run:
                 raise _DryRun
@@ -72,18 +83,24 @@ def run(at=None, *, dry_run=False):
     return summary
 
 
+def batches(ids):
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
 def _open(summary, trigger, appeals, at, reason):
-    """Open a supervision of ``trigger`` on each case that has none open yet."""
-    already = set(
-        Supervision.objects.filter(trigger=trigger, closed_at__isnull=True).values_list(
-            "appeal_id", flat=True
-        )
+    """Open a supervision of ``trigger`` on each of ``appeals`` (a query) that has none open.
+
+    The cases that have one are left out by the query itself, so from the
+    second sweep on this reads nothing but the new cases.
+    """
+    supervised = Supervision.objects.filter(
+        appeal=OuterRef("pk"), trigger=trigger, closed_at__isnull=True
     )
-    for appeal in appeals:
-        if appeal.pk in already:
-            continue  # the common case from the second sweep on: no insert, no rollback
-        if actions.open_supervision(appeal, trigger, at=at, reason=reason) is not None:
-            summary["opened"][trigger] += 1
+    pending = appeals.filter(~Exists(supervised)).order_by("pk").only("pk")
+    for chunk in batches(list(pending)):
+        opened = actions.open_supervisions(chunk, trigger, at=at, reason=reason)
+        summary["opened"][trigger] += len(opened)
 
 
 def major_cases():
@@ -122,7 +139,7 @@ def repeated_cases(at):
         .values_list("category_id", flat=True)
     )
     if not pairs and not crowded:
-        return []
+        return Appeal.objects.none()
     many_since = at - timedelta(days=by_many["days"])
     candidates = window(max(by_one["days"], by_many["days"])).filter(status__in=Appeal.OPEN_STATES)
     candidates = candidates.values_list("pk", "enterprise_id", "category_id", "created_at")
@@ -147,7 +164,7 @@ def under_supervision_q():
 
 def near_deadline_cases(at, calendar):
     """Less than one working day before the resolve deadline."""
-    return list(Appeal.objects.filter(deadlines.near_deadline_q(at, calendar)))
+    return Appeal.objects.filter(deadlines.near_deadline_q(at, calendar))
 
 
 def overdue_cases(at):
@@ -164,26 +181,57 @@ def target_level(appeal, at, calendar, top):
     return min(top, 1 + math.floor(days))
 
 
-def _escalate(overdue, at, calendar):
+def next_look(appeal, at, calendar, top):
+    """When the sweep must look at the case again, judged as of ``at``: ``escalation_due``.
+
+    A case on time falls due just after its earliest unmet deadline; an overdue
+    one rises to level ``n + 1`` once ``n`` full working days have passed since
+    the deadline it missed (``target_level``); at the top, or off the clock,
+    nothing is due until an action changes the case (``Appeal.save``).
+    """
+    since = appeal.earliest_unmet_due()
+    if since is None:
+        return None
+    if since >= at:
+        return since
+    if appeal.escalation_level >= top:
+        return None
+    return calendar.add(since, appeal.escalation_level).at
+
+
+def _overdue(summary, at, calendar):
+    """Supervise the cases that fell overdue and raise those whose next level is due.
+
+    Reads only the cases whose ``escalation_due`` has come; judges each under
+    its lock, then stores when it is next due. Returns the levels climbed.
+    """
     top = actions.ladder_top()
+    due = Appeal.objects.filter(escalation_due__lte=at).order_by("pk")
     raised = 0
-    for appeal in overdue:
-        # Judge on the row as read; lock only the few that must rise, and judge again.
-        if (
-            appeal.escalation_level >= top
-            or target_level(appeal, at, calendar, top) <= appeal.escalation_level
-        ):
-            continue
+    for chunk in batches(list(due.values_list("pk", flat=True))):
         with transaction.atomic():
-            locked = (
-                Appeal.objects.select_for_update(of=("self",))
+            appeals = list(
+                Appeal.objects.select_for_update(of=("self",), skip_locked=True)
                 .select_related("category")
-                .get(pk=appeal.pk)
+                .filter(pk__in=chunk, escalation_due__lte=at)
+                .order_by("pk")
             )
-            level = target_level(locked, at, calendar, top)
-            if level > locked.escalation_level:
-                raised += level - locked.escalation_level
-                actions.raise_level(locked, level, at=at, reason=_("超期未办结，自动升级。"))
+            overdue = [
+                appeal
+                for appeal in appeals
+                if (since := appeal.earliest_unmet_due()) is not None and since < at
+            ]
+            opened = actions.open_supervisions(
+                overdue, T.OVERDUE, at=at, reason=_("已超过办理期限，必须督办。")
+            )
+            summary["opened"][T.OVERDUE] += len(opened)
+            rises = [(appeal, target_level(appeal, at, calendar, top)) for appeal in overdue]
+            rises = [(appeal, level) for appeal, level in rises if level > appeal.escalation_level]
+            raised += sum(level - appeal.escalation_level for appeal, level in rises)
+            actions.raise_levels(rises, at=at, reason=_("超期未办结，自动升级。"))
+            for appeal in appeals:
+                appeal.escalation_due = next_look(appeal, at, calendar, top)
+            Appeal.objects.bulk_update(appeals, ["escalation_due"])
     return raised
 
 
@@ -195,25 +243,34 @@ def _urge(at, calendar):
     not_urged_today = Q(last_urged_on__isnull=True) | Q(last_urged_on__lt=today)
     supervised = Appeal.objects.filter(not_urged_today, under_supervision_q())
     urged = 0
-    for appeal_id in supervised.order_by("pk").values_list("pk", flat=True):
+    for chunk in batches(list(supervised.order_by("pk").values_list("pk", flat=True))):
         with transaction.atomic():
-            # The conditional UPDATE is the claim: a second worker finds nothing left.
-            if not Appeal.objects.filter(not_urged_today, pk=appeal_id).update(last_urged_on=today):
-                continue
-            triggers = sorted(
-                set(
-                    Supervision.objects.filter(
-                        appeal_id=appeal_id, closed_at__isnull=True
-                    ).values_list("trigger", flat=True)
-                )
+            # Locked and judged again: a case another worker urged meanwhile drops out.
+            appeals = list(
+                Appeal.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("lead_unit", "office")
+                .filter(not_urged_today, pk__in=chunk, status__in=Appeal.OPEN_STATES)
+                .order_by("pk")
             )
-            labels = "、".join(str(T(trigger).label) for trigger in triggers)
-            actions.urge_responsible(
-                Appeal.objects.select_related("lead_unit", "office").get(pk=appeal_id),
-                at=at,
-                note=_("%(triggers)s：请抓紧办理。") % {"triggers": labels},
-                cause=labels,
-                triggers=triggers,
+            triggers = defaultdict(set)
+            open_ones = Supervision.objects.filter(
+                appeal_id__in=[appeal.pk for appeal in appeals], closed_at__isnull=True
             )
-            urged += 1
+            for appeal_id, trigger in open_ones.values_list("appeal_id", "trigger"):
+                triggers[appeal_id].add(trigger)
+            appeals = [appeal for appeal in appeals if triggers[appeal.pk]]
+            # The conditional UPDATE is the claim: what it does not match is not urged.
+            claimed = Appeal.objects.filter(
+                not_urged_today, pk__in=[appeal.pk for appeal in appeals]
+            ).update(last_urged_on=today)
+            if claimed != len(appeals):
+                raise RuntimeError("a case claimed under lock was urged by another worker")
+            urges = []
+            for appeal in appeals:
+                names = sorted(triggers[appeal.pk])
+                labels = "、".join(str(T(name).label) for name in names)
+                note = _("%(triggers)s：请抓紧办理。") % {"triggers": labels}
+                urges.append((appeal, note, labels, {"triggers": names}))
+            actions.urge_responsible(urges, at=at)
+            urged += len(appeals)
     return urged
