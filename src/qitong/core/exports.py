@@ -201,17 +201,30 @@ class RowSheet(Worksheet):
 
 
 def _text_cell(ref, text):
+    inner = _inline_cache.get(text)
+    if inner is None:
+        inner = _inline(text)
+        if len(text) <= 64:  # labels, names and codes repeat from row to row
+            if len(_inline_cache) >= 4096:
+                _inline_cache.clear()
+            _inline_cache[text] = inner
+    return f'<c r="{ref}" t="inlineStr">{inner}</c>'
+
+
+def _inline(text):
+    """``<is><t>text</t></is>``, escaped as Excel reads it back."""
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
     if _SPECIAL.search(text) is None:
-        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+        return f"<is><t>{text}</t></is>"
     text = _ESCAPE_LIKE.sub(r"_x005F\1", text)
     text = _CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     preserve = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
+    return f"<is><t{preserve}>{text}</t></is>"
 
 
+_inline_cache = {}
 _COLUMNS = [xl_col_to_name(column) for column in range(16384)]
 
 
