@@ -26,6 +26,12 @@ WHEN = at("2026-11-02 10:00")  # a Monday; office hours 9:00–17:00
 LATER = at("2026-11-04 10:00")  # contact deadline (Tue 10:00) passed, reply not yet
 
 
+def _flash(text, level="error"):
+    """A message at the top of the page, as the base template shows it."""
+    role = "alert" if level == "error" else "status"
+    return f'<div class="message {level}" role="{role}">{text}</div>'
+
+
 def _page(client, url, **params):
     response = client.get(url, params)
     assert response.status_code == 200
@@ -183,6 +189,7 @@ def test_a_district_office_sees_only_its_district(client, city):
     assert client.get(f"/office/appeals/{kept.pk}/triage/").status_code == 404
     # while the city office may hand a case to the district office
     client.force_login(city.office_user)
+    _page(client, f"/office/appeals/{kept.pk}/triage/")  # the 404 above was the district's view
     accepted = actions.accept(city.file(when=WHEN), acting_user=city.office_user, at=WHEN)
     city_triage = _page(client, f"/office/appeals/{accepted.pk}/triage/")
     assert '<optgroup label="区县服务企业办公室">' in city_triage
@@ -213,7 +220,7 @@ def test_triage_rejects_with_a_reason(client, city):
     empty = client.post(
         f"/appeals/{appeal.pk}/act/reject/", {"next": triage_url, "reason": ""}, follow=True
     )
-    assert "不能为空" in empty.content.decode()
+    assert _flash("不能为空。") in empty.content.decode()
     assert Appeal.objects.get(pk=appeal.pk).status == S.SUBMITTED
     page = client.post(
         f"/appeals/{appeal.pk}/act/reject/",
@@ -274,12 +281,24 @@ def test_a_bad_dispatch_is_named_in_chinese_and_writes_nothing(client, city):
     events = Event.objects.count()
     client.force_login(city.office_user)
     url = f"/office/appeals/{appeal.pk}/triage/"
-    page = client.post(url, {"mode": "transfer", "lead_unit": ""}).content.decode()
-    assert "请填写单位代码" in page and "派单未成功" in page
-    page = client.post(url, {"mode": "coordinated", "lead_unit": "fgw"}).content.decode()
-    assert "协调办理至少需要一个协办单位" in page
-    page = client.post(url, {"mode": "transfer", "lead_unit": "nowhere"}).content.decode()
-    assert "单位 nowhere 不存在" in page
+    for choice, error in [
+        (
+            {"mode": "transfer", "lead_unit": ""},
+            '<div id="lead-unit-error" class="error">请填写单位代码。</div>',
+        ),
+        (
+            {"mode": "coordinated", "lead_unit": "fgw"},
+            '<div id="co-units-error" class="error">协调办理至少需要一个协办单位。</div>',
+        ),
+        (
+            {"mode": "transfer", "lead_unit": "nowhere"},
+            '<div id="lead-unit-error" class="error">单位 nowhere 不存在。</div>',
+        ),
+    ]:
+        page = client.post(url, choice).content.decode()
+        assert _flash("派单未成功，请按提示修改。") in page
+        assert error in page
+        assert page.count('class="error">') == 1, choice  # that field alone is named
     assert Appeal.objects.get(pk=appeal.pk).status == S.ACCEPTED
     assert Event.objects.count() == events
 
@@ -312,8 +331,14 @@ def test_bulk_accept_reports_who_could_not_be_accepted(client, city):
     )
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == "/office/queues/?queue=new"
-    assert "2 件成功，1 件未能办理" in page
-    assert already.number in page and "已受理" in page
+    assert (
+        _flash(
+            f"受理：2 件成功，1 件未能办理：{already.number}"
+            "（诉求当前状态为“已受理”，不能执行此操作）",
+            "warning",
+        )
+        in page
+    )
     assert set(Appeal.objects.values_list("status", flat=True)) == {S.ACCEPTED}
 
 
@@ -323,7 +348,9 @@ def test_bulk_supervise_and_urge_take_the_shared_text(client, city):
     missing = client.post(
         "/office/queues/act/", {"action": "supervise", "appeals": [one.pk]}, follow=True
     )
-    assert "0 件成功，1 件未能办理" in missing.content.decode()
+    assert _flash(f"督办：0 件成功，1 件未能办理：{one.number}（不能为空）") in (
+        missing.content.decode()
+    )
     with time_machine.travel(LATER, tick=False):
         client.post(
             "/office/queues/act/",
@@ -361,7 +388,7 @@ def test_bulk_actions_never_reach_cases_the_office_cannot_see(client, city):
     page = client.post(
         "/office/queues/act/", {"action": "accept", "appeals": [foreign.pk]}, follow=True
     ).content.decode()
-    assert "1 件未找到" in page
+    assert _flash("受理：0 件成功，1 件未能办理：1 件未找到") in page
     assert Appeal.objects.get(pk=foreign.pk).status == S.SUBMITTED
 
 
@@ -423,6 +450,14 @@ def test_others_get_403(client, city):
         response = client.post("/office/queues/act/", {"action": "accept", "appeals": [appeal.pk]})
         assert response.status_code == 403
     assert Appeal.objects.get(pk=appeal.pk).status == S.SUBMITTED
+    # the same pages open for the office: the 403s were the role gate, not missing pages
+    client.force_login(city.office_user)
+    for url in (
+        "/office/queues/",
+        f"/office/appeals/{appeal.pk}/triage/",
+        f"/office/appeals/{appeal.pk}/triage/preview/",
+    ):
+        _page(client, url)
     client.logout()
     assert client.get("/office/queues/").status_code == 302
 
@@ -465,13 +500,17 @@ def test_the_hand_urge_counts_as_the_days_urge_for_the_sweep(city):
 
 def test_urge_is_refused_in_the_wrong_state_or_by_the_wrong_actor(city):
     waiting = city.file(when=WHEN)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         actions.urge(waiting, acting_user=city.office_user, at=WHEN)
+    assert (caught.value.status, caught.value.message) == (
+        S.SUBMITTED,
+        "诉求当前状态为“待受理”，不能执行此操作。",
+    )
     appeal = city.dispatched(when=WHEN)
-    with pytest.raises(PermissionDenied):
-        actions.urge(appeal, acting_user=city.fgw_user, at=WHEN)
-    with pytest.raises(PermissionDenied):
-        actions.urge(appeal, acting_user=city.district_user, at=WHEN)
+    for stranger in (city.fgw_user, city.district_user):
+        with pytest.raises(PermissionDenied) as caught:
+            actions.urge(appeal, acting_user=stranger, at=WHEN)
+        assert caught.value.args == ("您无权对该诉求执行此操作。",)
     assert not Event.objects.filter(action="urge").exists()
 
 
@@ -485,6 +524,11 @@ def test_the_api_has_the_urge_action(city):
     assert response.json()["events"][-1]["action"] == "urge"
     refused = api.post(f"/api/v1/appeals/{city.file(when=WHEN).pk}/urge", {}, format="json")
     assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "conflict",
+        "message": "诉求当前状态为“待受理”，不能执行此操作。",
+        "status": "submitted",
+    }
 
 
 def test_a_search_stops_counting_past_the_limit(client, city, monkeypatch):

@@ -133,24 +133,29 @@ def test_filing_creates_the_appeal_with_its_category_and_attachment(client, city
 
 
 @pytest.mark.parametrize(
-    "changes, field_message",
+    "changes, field, message",
     [
-        ({"title": "  "}, "请填写标题"),
-        ({"content": ""}, "请填写具体内容"),
-        ({"title": ""}, "请填写标题"),
-        ({"category": "999999"}, "所选分类不存在或已停用"),
-        ({"contact_phone": "call me"}, "电话号码格式不正确"),
+        ({"title": "  "}, "title", "请填写标题。"),
+        ({"content": ""}, "content", "请填写具体内容。"),
+        ({"title": ""}, "title", "请填写标题。"),
+        ({"category": "999999"}, "category", "所选分类不存在或已停用，请重新选择。"),
+        ({"contact_phone": "call me"}, "contact_phone", "电话号码格式不正确。"),
     ],
 )
-def test_bad_input_is_named_in_chinese_and_writes_nothing(client, city, changes, field_message):
+def test_bad_input_is_named_in_chinese_and_writes_nothing(client, city, changes, field, message):
     client.force_login(city.ent_user)
     before = _rows_written()
     upload = SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf")
     response = client.post("/portal/new/", {**_filing(city, **changes), "attachments": [upload]})
     assert response.status_code == 200
     page = response.content.decode()
-    assert field_message in page and "诉求尚未提交" in page
-    assert 'aria-invalid="true"' in page and '_error">' in page
+    assert (
+        '<div class="message error" role="alert">'
+        "诉求尚未提交，请修改下方标出的内容后再提交；如选择过附件，请重新选择。</div>"
+    ) in page
+    assert f'<div class="error" id="id_{field}_error">{message}</div>' in page
+    assert page.count('_error">') == 1  # that field alone is named
+    assert 'aria-invalid="true"' in page
     assert _rows_written() == before
 
 
@@ -196,6 +201,10 @@ def test_only_enterprise_users_may_open_the_portal(client, city, persona):
     assert client.get("/portal/new/").status_code == 403
     assert client.post("/portal/new/", _filing(city)).status_code == 403
     assert Appeal.objects.count() == 0
+    # the same pages open for an enterprise user: the 403s were the role gate
+    client.force_login(city.ent_user)
+    assert client.get("/portal/").status_code == 200
+    assert client.get("/portal/new/").status_code == 200
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, city):
