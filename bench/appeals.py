@@ -92,7 +92,25 @@ def parse_args():
     parser.add_argument("--appeals", type=int, default=1_000_000, help="how many (1,000,000)")
     parser.add_argument("--database-url", help="PostgreSQL instead of a throwaway SQLite file")
     parser.add_argument("--keep", metavar="DIR", help="keep the data folder here")
-    return parser.parse_args()
+    parser.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="with --keep: generate, keep a pristine copy, measure nothing",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="measure again on a copy of the pristine data that --keep DIR left (no generation)",
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="print the figures; leave docs/benchmarks.md"
+    )
+    args = parser.parse_args()
+    if args.generate_only and not args.keep:
+        parser.error("--generate-only needs --keep DIR")
+    if args.data and args.keep:
+        parser.error("--data and --keep exclude each other")
+    return args
 
 
 def redacted(url):
@@ -115,22 +133,107 @@ def command_line(args, preset_url):
 def main():
     args = parse_args()
     preset_url = os.environ.get("QITONG_DATABASE_URL") if not args.database_url else None
-    folder = Path(args.keep or tempfile.mkdtemp(prefix="qitong-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    url = args.database_url or preset_url
+    scratch = None
+    if args.data:
+        folder = Path(args.data)
+        if url:
+            url = fresh_copy_postgresql(url)
+        else:
+            scratch = fresh_copy_sqlite(folder)
+    else:
+        folder = Path(args.keep or tempfile.mkdtemp(prefix="qitong-bench-"))
+        folder.mkdir(parents=True, exist_ok=True)
     os.environ.update(
-        QITONG_DATA_DIR=str(folder), QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef"
+        QITONG_DATA_DIR=str(scratch or folder),
+        QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef",
     )
-    if args.database_url:
-        os.environ["QITONG_DATABASE_URL"] = args.database_url
+    if url:
+        os.environ["QITONG_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qitong.settings")
     try:
-        run(args, command_line(args, preset_url))
+        run(args, folder, command_line(args, preset_url))
     finally:
-        if not args.keep:
+        if not args.keep and not args.data:
             shutil.rmtree(folder, ignore_errors=True)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run(args, command):
+# --- kept data: a pristine copy, and fresh copies of it to measure on ---------------
+# The measurements change the data (the sweep urges, the API files appeals), so a kept
+# folder also keeps the data as generated: ``pristine.db`` beside SQLite's ``qitong.db``,
+# a database ``<name>_pristine`` beside PostgreSQL's. ``--data`` measures on a new copy
+# of it (SQLite: a folder beside the kept one; PostgreSQL: ``<name>_bench``), migrated
+# to the code of the day, and leaves the kept data, which others may be reading, alone.
+
+PRISTINE_SQLITE = "pristine.db"
+GENERATED_JSON = "generated.json"
+
+
+def database_named(url, name):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def admin_connection(url):
+    """An autocommit connection to the server's ``postgres`` database, to copy databases."""
+    import psycopg
+
+    return psycopg.connect(database_named(url, "postgres"), autocommit=True)
+
+
+def keep_pristine(folder, generated):
+    """Keep what was generated, untouched by any measurement, for later ``--data`` runs."""
+    import json
+
+    from django.db import connection
+
+    (folder / GENERATED_JSON).write_text(json.dumps(generated, default=dict))
+    vendor, settings_dict = connection.vendor, connection.settings_dict
+    connection.close()
+    began = time.perf_counter()
+    if vendor == "postgresql":
+        name = settings_dict["NAME"]
+        url = os.environ["QITONG_DATABASE_URL"]
+        with admin_connection(url) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}_pristine"')
+            admin.execute(f'CREATE DATABASE "{name}_pristine" TEMPLATE "{name}"')
+    else:
+        import sqlite3
+
+        source = sqlite3.connect(settings_dict["NAME"])
+        target = sqlite3.connect(folder / PRISTINE_SQLITE)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    print(f"kept a pristine copy in {time.perf_counter() - began:.1f} s", flush=True)
+
+
+def fresh_copy_sqlite(folder):
+    """A new folder beside ``folder`` holding a copy of its pristine database."""
+    scratch = folder.parent / f"{folder.name}-bench"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    began = time.perf_counter()
+    shutil.copyfile(folder / PRISTINE_SQLITE, scratch / "qitong.db")
+    print(f"copied the pristine data in {time.perf_counter() - began:.1f} s", flush=True)
+    return scratch
+
+
+def fresh_copy_postgresql(url):
+    """``<name>_bench``, a new copy of ``<name>_pristine``; its URL."""
+    name = urlsplit(url).path.lstrip("/")
+    began = time.perf_counter()
+    with admin_connection(url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}_bench"')
+        admin.execute(f'CREATE DATABASE "{name}_bench" TEMPLATE "{name}_pristine"')
+    print(f"copied the pristine data in {time.perf_counter() - began:.1f} s", flush=True)
+    return database_named(url, f"{name}_bench")
+
+
+def run(args, folder, command):
     import django
 
     django.setup()
@@ -143,20 +246,34 @@ def run(args, command):
     import qitong.notify.outbox  # noqa: F401
     import qitong.urls  # noqa: F401
     from qitong.appeals.models import Appeal
-    from qitong.democity import load_demo_city
+    from qitong.demo.city import load_demo_city
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
     load_demo_city()
     print(f"migrated and loaded the demo city in {time.perf_counter() - began:.1f} s", flush=True)
-    if Appeal.objects.exists():
-        sys.exit("bench/appeals.py needs a database without appeals.")
+    if args.data:
+        import json
+
+        began = time.perf_counter()
+        settled = settle()
+        print(f"settled {settled:,} cases' escalation_due in {time.perf_counter() - began:.1f} s")
+        generated = json.loads((folder / GENERATED_JSON).read_text())
+        generated["status"] = Tally(generated["status"])
+        total = generated["appeals"]
+    else:
+        if Appeal.objects.exists():
+            sys.exit("bench/appeals.py needs a database without appeals.")
+        total = args.appeals
+        generated = generate(total)
+        if args.keep:
+            keep_pristine(folder, generated)
+        if args.generate_only:
+            return
     machine = describe_machine(connection)
     print(machine, flush=True)
-
-    generated = generate(args.appeals)
     measured = measure(generated)
-    report(args.appeals, command, machine, generated, measured)
+    report(total, command, machine, generated, measured, write=not args.no_report)
 
 
 # --- generation -----------------------------------------------------------------------
@@ -532,12 +649,13 @@ def build(ctx, batch, pk, number, created, rng, stats):
                     reason=reason,
                     opened_at=at,
                     urge_count=max(1, (PREVIOUS_SWEEP - at).days * 5 // 7),
-                    last_urged_on=PREVIOUS_SWEEP.date(),
                 )
             )
             events.append([at, None, None, "supervise", reason, {"trigger": trigger}])
         if opened:
             appeal.last_urged_on = PREVIOUS_SWEEP.date()
+        # What Friday's last sweep stored (``Appeal.save`` and the sweep keep it up).
+        appeal.escalation_due = sweep_next_look(appeal, ctx)
 
     for at, actor, unit, action, note, data in events:
         # Positional (id, appeal, at, actor, unit, action, note, data): twice as fast to build.
@@ -555,6 +673,37 @@ def sweep_target_level(appeal, ctx):
     from qitong.appeals.sweep import target_level
 
     return target_level(appeal, PREVIOUS_SWEEP, ctx.calendar, ctx.top)
+
+
+def sweep_next_look(appeal, ctx):
+    from qitong.appeals.sweep import next_look
+
+    return next_look(appeal, PREVIOUS_SWEEP, ctx.calendar, ctx.top)
+
+
+def settle(at=PREVIOUS_SWEEP):
+    """Store the exact ``escalation_due`` that Friday's last sweep would have left.
+
+    Data generated before the column existed gets, from its migration, each
+    running case's earliest unmet deadline: a lower bound, which the first sweep
+    after the migration makes exact for every overdue case once. That catch-up
+    is no part of a working day's first sweep, so it is done here, as of Friday.
+    Returns how many cases it set.
+    """
+    from django.db import transaction
+
+    from qitong.appeals import actions
+    from qitong.appeals.models import Appeal
+    from qitong.appeals.sweep import next_look
+    from qitong.core.workdays import WorkCalendar
+
+    calendar, top = WorkCalendar(), actions.ladder_top()
+    stale = list(Appeal.objects.filter(escalation_due__lte=at))
+    for appeal in stale:
+        appeal.escalation_due = next_look(appeal, at, calendar, top)
+    with transaction.atomic():
+        Appeal.objects.bulk_update(stale, ["escalation_due"], batch_size=500)
+    return len(stale)
 
 
 def flush(batch, stats):
@@ -611,7 +760,6 @@ def repeated_supervisions(stats):
                         reason=reason,
                         opened_at=created,
                         urge_count=1,
-                        last_urged_on=PREVIOUS_SWEEP.date(),
                     )
                     for pk, created in part
                 ]
@@ -810,6 +958,22 @@ def json_count(response, body):
     return f"{data['count']:,} rows, page of {len(data['results'])}"
 
 
+def peak_memory(client, url):
+    """The most memory one request holds at once, from one more run under tracemalloc."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        response = client.get(url)
+        for _chunk in response.streaming_content if response.streaming else ():
+            pass
+        response.close()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return f"peak {peak / 2**20:,.0f} MiB of Python objects (tracemalloc, one more run)"
+
+
 def measure(generated):
     from django.test import Client
 
@@ -821,12 +985,12 @@ def measure(generated):
     travel_to(AT)
     rows = []
 
-    def sweep_row(name):
+    def sweep_row(name, at=AT):
         print(f"{name} …", flush=True)
         with QueryCount() as queries:
             began = time.perf_counter()
             try:
-                summary = sweep.run(AT)
+                summary = sweep.run(at)
                 note, failed = summarize_sweep(summary), False
             except Exception as exc:  # a failure at this size is a finding, not a crash
                 note, failed = f"failed: {type(exc).__name__}: {str(exc)[:160]}", True
@@ -836,7 +1000,7 @@ def measure(generated):
             # Still learn what the rest of the sweep costs: its steps one by one.
             with QueryCount() as queries:
                 began = time.perf_counter()
-                note = sweep_steps(AT)
+                note = sweep_steps(at)
                 seconds = time.perf_counter() - began
             rows.append(
                 row(f"{name}: its steps one by one", [seconds], seconds, queries.count, note)
@@ -844,6 +1008,9 @@ def measure(generated):
 
     sweep_row("sweep.run(at), first run of the day")
     sweep_row("sweep.run(at), second run (idempotent)")
+    travel_to(AT + dt.timedelta(minutes=1))
+    sweep_row("sweep.run(at + 1 min), the next minute (nothing due)", AT + dt.timedelta(minutes=1))
+    travel_to(AT)
 
     users = {user.username: user for user in User.objects.filter(username__in=USERS)}
     clients = {}
@@ -884,12 +1051,15 @@ def measure(generated):
         if "status" in query:
             expected = expected.filter(status="in_progress")
         count = expected.count()
+        url = f"/api/v1/appeals/ledger.xlsx?{query}"
         api(
-            f"GET /api/v1/appeals/ledger.xlsx?{query}, office",
+            f"GET {url}, office",
             "office",
-            f"/api/v1/appeals/ledger.xlsx?{query}",
+            url,
             lambda response, body, count=count: f"{count:,} rows, {len(body) / 1e6:.1f} MB",
         )
+        if not rows[-1]["note"].startswith("failed"):
+            rows[-1]["note"] += "; " + peak_memory(clients["office"], url)
 
     print("file_appeal, accept + dispatch …", flush=True)
     office = users["office"]
@@ -956,12 +1126,7 @@ def sweep_steps(at):
         "escalated": 0,
         "urged": 0,
     }
-    calendar, overdue, notes = WorkCalendar(), [], []
-
-    def open_overdue():
-        overdue.extend(sweep.overdue_cases(at))
-        sweep._open(summary, T.OVERDUE, overdue, at, "已超过办理期限，必须督办。")
-
+    calendar, notes = WorkCalendar(), []
     steps = [
         ("major", lambda: sweep._open(summary, T.MAJOR, sweep.major_cases(), at, "重大紧急事项。")),
         (
@@ -974,8 +1139,7 @@ def sweep_steps(at):
                 summary, T.NEAR_DEADLINE, sweep.near_deadline_cases(at, calendar), at, "临近期限。"
             ),
         ),
-        ("overdue", open_overdue),
-        ("escalate", lambda: summary.update(escalated=sweep._escalate(overdue, at, calendar))),
+        ("overdue", lambda: summary.update(escalated=sweep._overdue(summary, at, calendar))),
         ("urge", lambda: summary.update(urged=sweep._urge(at, calendar))),
     ]
     for label, step in steps:
@@ -1030,19 +1194,21 @@ def describe_machine(connection):
             cursor.execute("PRAGMA synchronous")
             synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[cursor.fetchone()[0]]
             database = f"SQLite {sqlite3.sqlite_version} (journal_mode={journal}, synchronous={synchronous}, no ANALYZE)"
+    # A run from an exported tree (``git archive``) names its commit in QITONG_BENCH_REVISION.
+    revision = os.environ.get("QITONG_BENCH_REVISION")
     try:
-        revision = git("rev-parse", "--short", "HEAD")
-        if git("status", "--porcelain", "--", "src"):
+        revision = revision or git("rev-parse", "--short", "HEAD")
+        if git("status", "--porcelain", "--", "src") and "QITONG_BENCH_REVISION" not in os.environ:
             revision += " with uncommitted changes in src/"
     except (OSError, subprocess.CalledProcessError):
-        revision = "unknown"
+        revision = revision or "unknown"
     return (
         f"{cpu}{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
         f"Python {platform.python_version()}, {database}; code at {revision}."
     )
 
 
-def report(total, command, machine, generated, measured):
+def report(total, command, machine, generated, measured, write=True):
     from qitong.appeals.models import Appeal
 
     status = generated["status"]
@@ -1086,6 +1252,9 @@ def report(total, command, machine, generated, measured):
             f"| {item['queries']:,} | {item['note']} |"
         )
     lines.append("")
+    print("\n".join(lines))
+    if not write:
+        return
     target = ROOT / "docs" / "benchmarks.md"
     before = (
         target.read_text()
@@ -1093,7 +1262,6 @@ def report(total, command, machine, generated, measured):
         else "# Benchmarks\n\nFigures measured by the scripts in `bench/`; each section names its command.\n"
     )
     target.write_text(before.rstrip("\n") + "\n\n" + "\n".join(lines))
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
