@@ -183,6 +183,16 @@ def test_no_string_is_marked_through_a_name_makemessages_does_not_know():
     )
 
 
+def test_every_page_skeleton_names_the_active_language():
+    fixed = [
+        str(path.relative_to(SOURCE))
+        for path in SOURCE.rglob("*.html")
+        if "<html" in (text := path.read_text(encoding="utf-8"))
+        and '<html lang="{{ LANGUAGE_CODE }}"' not in text
+    ]
+    assert not fixed, "use {% get_current_language as LANGUAGE_CODE %}: " + ", ".join(fixed)
+
+
 # --- placeholders ----------------------------------------------------------------------
 
 PLACEHOLDER = re.compile(
