@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 from django.db import models
 
+from qitong.appeals.models import Appeal
 from qitong.demo.city import DEMO_PASSWORD, load_demo_city
 
 pytestmark = [
@@ -41,7 +42,8 @@ PAGE_WORDS = """() => [document.title, document.body.innerText,
 
 @pytest.fixture
 def demo_city(transactional_db):
-    load_demo_city()
+    # Cases at every stage, so the workbench and the case page show their words.
+    load_demo_city(appeals=20)
 
 
 @pytest.fixture
@@ -73,6 +75,10 @@ def _data_words():
             for row in table.objects.values_list(*fields) if fields else []:
                 words.update(value for value in row if value and CHINESE.search(value))
     return sorted(words, key=len, reverse=True)
+
+
+def _case_in_progress():
+    return Appeal.objects.filter(status=Appeal.Status.IN_PROGRESS).order_by("pk").first().pk
 
 
 def _words_of(page):
@@ -123,6 +129,10 @@ def test_a_browser_asking_for_english_gets_chinese_pages(english_browser, live_s
     assert "输入一个有效的日期" in page.locator("main").inner_text()
     _chinese_only(page)
 
+    page.goto(f"{live_server.url}/appeals/{_case_in_progress()}/")
+    assert page.get_by_role("heading", name="办理过程").is_visible()
+    _chinese_only(page)
+
     enterprise = english_browser.new_page()
     english_browser.clear_cookies()
     _log_in(enterprise, live_server, "enterprise", DEMO_PASSWORD, "登录")
@@ -154,6 +164,10 @@ def test_with_english_on_the_same_pages_are_english(
 
     page.goto(f"{live_server.url}/office/queues/?submitted_from=2026-02-30")
     assert "Enter a valid date" in page.locator("main").inner_text()
+    _english_only(page, data)
+
+    page.goto(f"{live_server.url}/appeals/{_case_in_progress()}/")
+    assert page.get_by_role("heading", name="Handling history").is_visible()
     _english_only(page, data)
 
     enterprise = english_browser.new_page()
