@@ -10,6 +10,7 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 GOOD = make_uscc("91370102MA3C12345")
+INVALID = "请求内容有误，请检查后重试。"
 
 
 def body(**fields):
@@ -51,39 +52,52 @@ def wrong_check(code):
     return code[:17] + wrong
 
 
+MISTAKES = [
+    (wrong_check(GOOD), "统一社会信用代码校验位错误：第 18 位应为 6，实际为 0。"),
+    (GOOD[:17], "统一社会信用代码应为 18 位，当前为 17 位。"),
+    (
+        GOOD[:16] + "I" + GOOD[17],
+        "统一社会信用代码含有不允许的字符：I（代码不使用 I、O、S、V、Z）。",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    "uscc",
-    [wrong_check(GOOD), GOOD[:17], GOOD[:16] + "I" + GOOD[17]],
-    ids=["check character", "length", "forbidden letter"],
+    ("uscc", "message"), MISTAKES, ids=["check character", "length", "forbidden letter"]
 )
-def test_a_wrong_credit_code_is_400_with_the_validators_own_message(admin_user, region, uscc):
+def test_a_wrong_credit_code_is_400_with_the_validators_own_message(
+    admin_user, region, uscc, message
+):
     response = client_for(admin_user).post("/api/v1/enterprises", body(uscc=uscc), format="json")
     assert response.status_code == 400
-    assert response.json()["fields"] == {"uscc": [validator_message(uscc)]}
+    assert response.json() == {
+        "error": "invalid",
+        "message": INVALID,
+        "fields": {"uscc": [message]},
+    }
+    assert validator_message(uscc) == message
     assert not Enterprise.objects.exists()
 
 
 def test_the_three_mistakes_have_three_messages():
-    messages = {
-        validator_message(code)
-        for code in [wrong_check(GOOD), GOOD[:17], GOOD[:16] + "I" + GOOD[17]]
-    }
+    messages = {validator_message(code) for code, _message in MISTAKES}
+    assert messages == {message for _code, message in MISTAKES}
     assert len(messages) == 3
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("fields", "field", "message"),
     [
-        ({"region": "370199"}, "region"),
-        ({"industry": "C9999"}, "industry"),
-        ({"tier": "vip"}, "tier"),
-        ({"size": "huge"}, "size"),
+        ({"region": "370199"}, "region", "行政区划 370199 不存在。"),
+        ({"industry": "C9999"}, "industry", "行业代码 C9999 无效：C 门类的大类应在 13～43 之间。"),
+        ({"tier": "vip"}, "tier", "“vip” 不是合法选项。"),
+        ({"size": "huge"}, "size", "“huge” 不是合法选项。"),
     ],
 )
-def test_other_bad_fields_are_400_on_that_field(admin_user, region, fields, field):
+def test_other_bad_fields_are_400_on_that_field(admin_user, region, fields, field, message):
     response = client_for(admin_user).post("/api/v1/enterprises", body(**fields), format="json")
     assert response.status_code == 400
-    assert list(response.json()["fields"]) == [field]
+    assert response.json() == {"error": "invalid", "message": INVALID, "fields": {field: [message]}}
     assert not Enterprise.objects.exists()
 
 
@@ -91,7 +105,9 @@ def test_an_unknown_region_names_it(admin_user, region):
     response = client_for(admin_user).post(
         "/api/v1/enterprises", body(region="370199"), format="json"
     )
-    assert response.json()["fields"]["region"] == ["行政区划 370199 不存在。"]
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"region": ["行政区划 370199 不存在。"]}
+    assert not Enterprise.objects.exists()
 
 
 def test_a_registered_code_is_400_on_uscc_in_any_case(admin_user, enterprise):
@@ -99,7 +115,12 @@ def test_a_registered_code_is_400_on_uscc_in_any_case(admin_user, enterprise):
         "/api/v1/enterprises", body(uscc=enterprise.uscc.lower()), format="json"
     )
     assert response.status_code == 400
-    assert list(response.json()["fields"]) == ["uscc"]
+    assert response.json() == {
+        "error": "invalid",
+        "message": INVALID,
+        "fields": {"uscc": ["该统一社会信用代码的企业已登记。"]},
+    }
+
     assert Enterprise.objects.count() == 1
 
 
