@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -351,6 +352,39 @@ def test_language_list_refuses_what_it_cannot_serve(monkeypatch, value, words):
         env.language_list("QITONG_LANGUAGES", known=["zh-hans", "en"], required="zh-hans")
     assert "QITONG_LANGUAGES" in str(caught.value)
     assert words in str(caught.value)
+
+
+def _languages_of_an_installation(tmp_path, value):
+    """LANGUAGES as a fresh process reads it from QITONG_LANGUAGES."""
+    environ = {key: val for key, val in os.environ.items() if not key.startswith("QITONG_")}
+    environ.pop("DJANGO_SETTINGS_MODULE", None)
+    environ.update(
+        QITONG_DATA_DIR=str(tmp_path / "data"),
+        QITONG_SECRET_KEY="k" * 40,
+        QITONG_LANGUAGES=value,
+    )
+    script = "from django.conf import settings; print([code for code, _ in settings.LANGUAGES])"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("qitong")), "shell", "-c", script],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode:
+        return result.returncode, result.stdout + result.stderr
+    # The shell may first say what it imported; the answer is the last line.
+    return 0, result.stdout.strip().splitlines()[-1]
+
+
+def test_an_installation_reads_its_languages_from_the_environment(tmp_path):
+    assert _languages_of_an_installation(tmp_path, "") == (0, "['zh-hans']")
+    assert _languages_of_an_installation(tmp_path, "zh-hans,en") == (0, "['zh-hans', 'en']")
+    code, output = _languages_of_an_installation(tmp_path, "en")
+    assert code != 0
+    assert "QITONG_LANGUAGES" in output
 
 
 def _login_error(client, accept_language):
