@@ -8,7 +8,11 @@ refused login gets a Chinese page (429) or, for a JSON client, a Chinese body.
 """
 
 import io
+import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 import time_machine
@@ -167,6 +171,9 @@ def test_behind_a_declared_proxy_a_forged_header_does_not_escape_the_count(
         client, "office", PASSWORD, client_address="203.0.113.10", claimed="1.1.1.1"
     )
     assert refused(answer)
+    assert list(lockout.AccessAttempt.objects.values_list("ip_address", flat=True)) == [
+        "203.0.113.10"
+    ]
 
 
 def test_without_a_declared_proxy_the_header_is_ignored(client, city, clock):
@@ -188,6 +195,35 @@ def test_the_log_names_the_real_client_address(client, city, one_proxy, clock, c
     refusals = [r.getMessage() for r in caplog.records if r.name == "qitong.login"]
     assert refusals and all("address=203.0.113.10" in line for line in refusals)
     assert not any(PROXY in line for line in failures + refusals)
+
+
+def _settings_with(proxies):
+    """The client-address settings that settings.py derives from QITONG_TRUSTED_PROXIES."""
+    names = ("AXES_IPWARE_PROXY_COUNT", "AXES_IPWARE_META_PRECEDENCE_ORDER", "IPWARE_STRICT")
+    program = (
+        "import json, qitong.settings as s; "
+        f"print(json.dumps([getattr(s, name) for name in {names!r}]))"
+    )
+    environment = {**os.environ, "QITONG_TRUSTED_PROXIES": str(proxies)}
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(zip(names, json.loads(done.stdout), strict=True))
+
+
+@pytest.mark.parametrize("proxies", [0, 1, 2, 3])
+def test_the_declared_number_of_proxies_finds_the_client(client, city, settings, clock, proxies):
+    for name, value in _settings_with(proxies).items():
+        setattr(settings, name, tuple(value) if isinstance(value, list) else value)
+    # The client forges two entries; each of the proxies appends the address it got the
+    # request from: the client's, then the proxy before it. REMOTE_ADDR is the last proxy.
+    hops = ["203.0.113.10"] + [f"10.0.0.{number}" for number in range(1, proxies)]
+    # Without declared proxies the header is the client's claim alone, and ignored.
+    forwarded = ", ".join(["1.1.1.1", "2.2.2.2", *hops[:proxies]])
+    login(client, "office", address="10.0.0.99", HTTP_X_FORWARDED_FOR=forwarded)
+    expected = "203.0.113.10" if proxies else "10.0.0.99"
+    assert lockout.AccessAttempt.objects.get().ip_address == expected
 
 
 @pytest.mark.parametrize(("value", "count"), [(None, 0), ("", 0), ("0", 0), ("1", 1), ("2", 2)])
