@@ -76,6 +76,21 @@ CONTENT_REFUSED = [
         files.zipped(["[Content_Types].xml", "xl/workbook.xml", "evil.exe"]),
         "Office 文档中含有不属于文档的文件：evil.exe。",
     ),
+    # an embedded "package" object wraps any file, here a program
+    (
+        "申请.docx",
+        files.docx(
+            extra=[("word/embeddings/oleObject1.bin", files.ole({"\x01Ole10Native": files.EXE}))]
+        ),
+        "Office 文档中嵌入了文件包（oleObject1.bin）",
+    ),
+    (
+        "申请.docx",
+        files.docx(
+            extra=[("word/embeddings/oleObject1.bin", files.ole({"A": b"1"}, storages=["Macros"]))]
+        ),
+        "不接受含宏的 Office 文档（.docx）",
+    ),
     # macros, in either generation of Office file
     (
         "申请.docx",
@@ -106,6 +121,11 @@ ACCEPTED = [
     (
         "申请.docx",
         files.docx(extra=[("docProps/core.xml", b"<x/>"), ("word/media/image1.png", files.png())]),
+        uploads.OOXML["docx"][1],
+    ),
+    (
+        "申请.docx",
+        files.docx(extra=[("word/embeddings/oleObject1.bin", files.xls())]),
         uploads.OOXML["docx"][1],
     ),
     ("清单.xlsx", files.xlsx(), uploads.OOXML["xlsx"][1]),

@@ -11,6 +11,7 @@ files on their own desktops.
 """
 
 import codecs
+import io
 import re
 import zipfile
 
@@ -109,6 +110,10 @@ OLE = {
 }
 # storages that hold VBA macros in Word and Excel files
 OLE_MACROS = ("Macros", "_VBA_PROJECT_CUR")
+# the stream of an embedded "package" object, which wraps an arbitrary file
+OLE_PACKAGE_STREAM = "\x01Ole10Native"
+# an embedded object larger than this is not read into memory to be checked
+EMBEDDED_MAX = 50 * 1024 * 1024
 
 TEXT_TYPES = {"txt": "text/plain", "csv": "text/csv"}
 # control characters that never occur in text (tab, newlines and form feed do)
@@ -214,10 +219,37 @@ def _check_part(package, entry, folder, ext):
         or "\\" in name
         or ".." in name.split("/")
     )
-    if stray or _read(package, name, 4).startswith(PROGRAM_MAGICS):
+    head = b"" if stray else _read(package, name, len(OLE_MAGIC))
+    if stray or head.startswith(PROGRAM_MAGICS):
         raise _error(
             _("Office 文档中含有不属于文档的文件：%(name)s。") % {"name": display_name(name)}
         )
+    if head.startswith(OLE_MAGIC):
+        _check_embedded(package, entry, ext)
+
+
+def _check_embedded(package, entry, ext):
+    """An object embedded in a package (an OLE file): refused when it wraps a file or holds macros.
+
+    A "package" object (its ``Ole10Native`` stream) carries any file at all,
+    typically a program shown as an icon for the reader to double-click.
+    """
+    name = display_name(entry.filename)
+    with package.open(entry) as member:
+        data = member.read(EMBEDDED_MAX + 1)
+    if len(data) > EMBEDDED_MAX:
+        raise _error(_("Office 文档中嵌入的对象过大，无法检查：%(name)s。") % {"name": name})
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as embedded:
+            if embedded.exists(OLE_PACKAGE_STREAM):
+                raise _error(
+                    _("Office 文档中嵌入了文件包（%(name)s），其中可能是程序：请把文件直接上传。")
+                    % {"name": name}
+                )
+            if any(embedded.exists(storage) for storage in OLE_MACROS):
+                raise _macros(ext)
+    except (OSError, ValueError, IndexError, KeyError, TypeError, RecursionError):
+        raise _error(_("文件已损坏：无法作为 .%(ext)s 文档读取。") % {"ext": ext}) from None
 
 
 def _read(package, name, at_most):
