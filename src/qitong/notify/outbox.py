@@ -92,9 +92,13 @@ def _pending(now):
 def _wake_delivery():
     if settings.EMBEDDED:
         return
-    # By name, from Celery's registry: the task module imports this one. Nobody reads the wake's result:
-    # without ignore_result every wake would also subscribe to a result channel in Redis.
-    current_app.tasks[DELIVER_TASK].apply_async(ignore_result=True)
+    # By name (the task module imports this one), through a signature: a web
+    # process never imports the task module, so the task is not in its registry
+    # and the signature sends the message by name; where it is registered (a
+    # worker, the tests) it goes through the task. Nobody reads the wake's
+    # result: without ignore_result every wake would also subscribe to a result
+    # channel in Redis.
+    current_app.signature(DELIVER_TASK).apply_async(ignore_result=True)
 
 
 def deliver_due(now=None, limit=100):
