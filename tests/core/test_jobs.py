@@ -2,6 +2,10 @@
 
 import datetime as dt
 import io
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -16,9 +20,12 @@ from qitong.core.scheduler import Scheduler
 from qitong.notify.models import Message
 from qitong.notify.outbox import enqueue
 from tests.conftest import client_for
+from tests.core.test_background_work import redis_url  # noqa: F401 - a real Redis, as a fixture
+from tests.processes import BIN, qitong, qitong_env, stop
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 COUNT = "tests.core.test_jobs.count_to"
 DIES = "tests.core.test_jobs.dies_once"
@@ -153,24 +160,6 @@ def test_the_embedded_scheduler_runs_queued_jobs(office_user):
     assert job.status == "done"
 
 
-def test_production_sends_the_job_to_a_worker_on_commit(
-    office_user, settings, django_capture_on_commit_callbacks
-):
-    from qitong.celery import app
-
-    settings.EMBEDDED = False
-    app.conf.task_always_eager = True  # the worker runs in this process: same task, same code
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            job = jobs.start(COUNT, params={"n": 2}, created_by=office_user)
-        assert Job.objects.get(pk=job.pk).status == "queued"  # nothing sent before the commit
-        for callback in callbacks:
-            callback()
-    finally:
-        app.conf.task_always_eager = False
-    assert Job.objects.get(pk=job.pk).status == "done"
-
-
 def test_only_the_creator_sees_the_job_and_downloads_its_file(office_user, unit_user):
     job = jobs.start(COUNT, params={"n": 2}, created_by=office_user)
     mine, theirs = client_for(office_user), client_for(unit_user)
@@ -220,3 +209,46 @@ def test_the_admin_lists_jobs_with_their_progress_read_only(admin_user, office_u
     assert "5 / 10（50%）" in page and "数到 N" in page
     assert browser.get("/admin/core/job/add/").status_code == 403
     assert settings.MEDIA_ROOT  # results live in the default storage, not in a public folder
+
+
+def test_a_real_celery_worker_runs_a_job_sent_on_commit(tmp_path, redis_url):  # noqa: F811
+    """Production's road end to end: Redis, a worker process, the job sent when its row commits."""
+    env = qitong_env(tmp_path, QITONG_REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
+    assert qitong("migrate", env=env).returncode == 0
+    worker = subprocess.Popen(
+        [
+            *(str(BIN / "celery"), "-A", "qitong", "worker", "--pool", "solo"),
+            *("--loglevel", "WARNING", "--without-gossip", "--without-mingle"),
+            "--without-heartbeat",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        started = qitong(
+            "shell",
+            "-c",
+            "from django.db import transaction\n"
+            "from qitong.core import jobs\n"
+            "from qitong.orgs.models import User\n"
+            "user = User.objects.create(username='clerk', role='office')\n"
+            "with transaction.atomic():\n"
+            f"    job = jobs.start({COUNT!r}, params={{'n': 3}}, created_by=user)\n"
+            "print(job.pk)\n",
+            env=env,
+        )
+        assert started.returncode == 0, started.stderr
+        assert "Error calling" not in started.stderr, started.stderr  # the send did not fail
+        job_id = int(started.stdout.split()[-1])
+        deadline, status = time.monotonic() + 90, None
+        while time.monotonic() < deadline and status != "done":
+            time.sleep(0.5)
+            with sqlite3.connect(tmp_path / "qitong.db") as db:
+                status, done, result = db.execute(
+                    "SELECT status, done, result FROM core_job WHERE id = ?", (job_id,)
+                ).fetchone()
+    finally:
+        stop(worker)
+    assert (status, done) == ("done", 3)
+    assert (tmp_path / "uploads" / result).read_bytes() == b"1\n2\n3"

@@ -122,8 +122,9 @@ def start(kind, *, params=None, created_by=None, total=None):
 def _wake(job_id):
     if settings.EMBEDDED:
         return  # the in-process scheduler picks it up within ten seconds
-    # By name, from Celery's registry: the task module imports this one.
-    current_app.tasks[RUN_TASK].delay(job_id)
+    # By name (the task module imports this one). send_task needs no registry: a
+    # web process has not imported the task modules, only workers have.
+    current_app.send_task(RUN_TASK, args=[job_id])
 
 
 def _kind_function(kind):
