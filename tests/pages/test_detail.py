@@ -2,6 +2,7 @@
 
 import pytest
 
+from qitong.appeals import actions
 from qitong.appeals.models import Appeal
 from tests.appeals.conftest import at
 
@@ -59,7 +60,18 @@ def test_bad_input_from_a_page_is_named_and_changes_nothing(client, city):
     page = client.post(
         f"/appeals/{appeal.pk}/act/return/", {"reason": ""}, follow=True
     ).content.decode()
-    # The return form has one field, the reason; the flash carries its message.
-    assert flash("不能为空。") in page
+    # The flash names the field by its label: the reason.
+    assert flash("理由：不能为空。") in page
 
     assert Appeal.objects.get(pk=appeal.pk).status == "dispatched"
+
+
+def test_a_refusal_on_a_form_of_several_fields_names_the_field_by_its_label(client, city):
+    appeal = city.dispatched(when=WHEN)
+    actions.sign(appeal, acting_user=city.fgw_user, at=WHEN)
+    client.force_login(city.fgw_user)
+    page = client.post(
+        f"/appeals/{appeal.pk}/act/extend/", {"working_days": "abc", "reason": "会商"}, follow=True
+    ).content.decode()
+    assert flash("延期工作日数：请填写合法的数字。") in page
+    assert not appeal.requests.exists()

@@ -220,7 +220,7 @@ def test_triage_rejects_with_a_reason(client, city):
     empty = client.post(
         f"/appeals/{appeal.pk}/act/reject/", {"next": triage_url, "reason": ""}, follow=True
     )
-    assert _flash("不能为空。") in empty.content.decode()
+    assert _flash("理由：不能为空。") in empty.content.decode()
     assert Appeal.objects.get(pk=appeal.pk).status == S.SUBMITTED
     page = client.post(
         f"/appeals/{appeal.pk}/act/reject/",
@@ -348,7 +348,7 @@ def test_bulk_supervise_and_urge_take_the_shared_text(client, city):
     missing = client.post(
         "/office/queues/act/", {"action": "supervise", "appeals": [one.pk]}, follow=True
     )
-    assert _flash(f"督办：0 件成功，1 件未能办理：{one.number}（不能为空）") in (
+    assert _flash(f"督办：0 件成功，1 件未能办理：{one.number}（理由：不能为空）") in (
         missing.content.decode()
     )
     with time_machine.travel(LATER, tick=False):

@@ -886,27 +886,33 @@ def _close_supervisions(appeal, at, triggers=None):
     open_ones.update(closed_at=at)
 
 
+# The columns the supervision functions write an event with (``core.bulk.insert_rows``).
+EVENT_FIELDS = ("appeal", "action", "actor", "at", "unit", "note", "data")
+
+
 def open_supervision(appeal, trigger, *, at, reason, actor=None):
     """Open a supervision unless one of this trigger is open; returns it or None."""
-    opened = open_supervisions([appeal], trigger, at=at, reason=reason, actor=actor)
-    return opened[0] if opened else None
+    if not open_supervisions([appeal], trigger, at=at, reason=reason, actor=actor):
+        return None
+    return appeal.supervisions.get(trigger=trigger, closed_at__isnull=True)
 
 
 def open_supervisions(appeals, trigger, *, at, reason, actor=None):
-    """Open a supervision of ``trigger`` on each case that has none open; returns the new ones.
+    """Open a supervision of ``trigger`` on each case that has none open; returns their pks.
 
-    One transaction for the whole list, with its ``supervise`` events. The cases
-    are locked first (on PostgreSQL; SQLite runs one writer at a time), so of two
-    sweeps at once only one opens a case's supervision; a case that an action
-    holds right now is left to the next sweep rather than waited for.
+    ``appeals`` need only their ``pk``. One transaction for the whole list, with
+    its ``supervise`` events. The cases are locked first (on PostgreSQL; SQLite
+    runs one writer at a time), so of two sweeps at once only one opens a case's
+    supervision; a case that an action holds right now is left to the next sweep
+    rather than waited for.
     """
     from qitong.appeals.models import Event
+    from qitong.core.bulk import insert_rows
 
-    appeals = list(appeals)
-    if not appeals:
+    ids = [appeal.pk for appeal in appeals]
+    if not ids:
         return []
     with transaction.atomic():
-        ids = [appeal.pk for appeal in appeals]
         held = Appeal.objects.select_for_update(skip_locked=True).filter(pk__in=ids)
         held = set(held.values_list("pk", flat=True))
         taken = set(
@@ -914,23 +920,19 @@ def open_supervisions(appeals, trigger, *, at, reason, actor=None):
                 appeal_id__in=held, trigger=trigger, closed_at__isnull=True
             ).values_list("appeal_id", flat=True)
         )
-        fresh = [appeal for appeal in appeals if appeal.pk in held and appeal.pk not in taken]
-        supervisions = Supervision.objects.bulk_create(
-            Supervision(appeal=appeal, trigger=trigger, reason=reason, opened_at=at)
-            for appeal in fresh
+        fresh = [pk for pk in ids if pk in held and pk not in taken]
+        insert_rows(
+            Supervision,
+            ("appeal", "trigger", "reason", "opened_at"),
+            [(pk, trigger, reason, at) for pk in fresh],
         )
-        Event.objects.bulk_create(
-            Event(
-                appeal=appeal,
-                action="supervise",
-                actor=actor,
-                at=at,
-                note=reason,
-                data={"trigger": str(trigger)},
-            )
-            for appeal in fresh
+        actor_id, data = (actor.pk if actor else None), {"trigger": str(trigger)}
+        insert_rows(
+            Event,
+            EVENT_FIELDS,
+            [(pk, "supervise", actor_id, at, None, reason, data) for pk in fresh],
         )
-    return supervisions
+    return fresh
 
 
 @transition
@@ -949,15 +951,15 @@ def supervise(appeal, *, acting_user, at, reason):
 def urge_responsible(urges, *, at, actor=None):
     """Urge whoever owes the next step of each case: its lead unit while handling, else its office.
 
-    ``urges`` are ``(appeal, note, cause, data)``, the appeal loaded with its
-    lead unit and office. Writes each ``urge`` event, counts the urge on the
+    ``urges`` are ``(appeal, note, cause, data)``; an appeal needs only ``pk``,
+    ``number``, ``title``, ``status``, ``lead_unit_id`` and ``office_id`` (the
+    sweep passes plain rows). Writes each ``urge`` event, counts the urge on the
     case's open supervisions and messages the unit, a few statements for the
     whole list. The sweep's daily urges (by the batch) and the office's hand urge
     both come here; the caller holds the transaction.
     """
-    from django.urls import reverse
-
     from qitong.appeals.models import Event
+    from qitong.core.bulk import insert_rows
     from qitong.notify import outbox
 
     urges = list(urges)
@@ -966,21 +968,22 @@ def urge_responsible(urges, *, at, actor=None):
     Supervision.objects.filter(
         appeal_id__in=[appeal.pk for appeal, *_rest in urges], closed_at__isnull=True
     ).update(urge_count=F("urge_count") + 1)
+    subject, body, link = _("催办：%(number)s"), _("%(title)s（%(cause)s）"), _case_link()
+    actor_id = actor.pk if actor else None
     events, letters = [], []
     for appeal, note, cause, data in urges:
-        unit = appeal.lead_unit if appeal.status in Appeal.HANDLING_STATES else appeal.office
-        events.append(
-            Event(appeal=appeal, action="urge", actor=actor, at=at, unit=unit, note=note, data=data)
-        )
+        handling = appeal.status in Appeal.HANDLING_STATES
+        unit_id = appeal.lead_unit_id if handling else appeal.office_id
+        events.append((appeal.pk, "urge", actor_id, at, unit_id, note, data))
         letters.append(
             (
-                unit.pk,
-                _("催办：%(number)s") % {"number": appeal.number},
-                _("%(title)s（%(cause)s）") % {"title": appeal.title, "cause": cause},
-                reverse("appeal-detail", args=[appeal.pk]),
+                unit_id,
+                subject % {"number": appeal.number},
+                body % {"title": appeal.title, "cause": cause},
+                link(appeal.pk),
             )
         )
-    Event.objects.bulk_create(events)
+    insert_rows(Event, EVENT_FIELDS, events)
     members = _members({unit_id for unit_id, *_rest in letters})
     outbox.enqueue_many(
         ((members.get(unit_id, ()), subject, body, url) for unit_id, subject, body, url in letters),
@@ -994,6 +997,15 @@ def _members(unit_ids):
     for user in User.objects.filter(unit_id__in=unit_ids, is_active=True):
         members.setdefault(user.unit_id, []).append(user)
     return members
+
+
+def _case_link():
+    """``pk -> the case page's path``, resolved once for a batch rather than once a case."""
+    from django.urls import reverse
+
+    marker = "2147483647"
+    path = reverse("appeal-detail", args=[int(marker)])
+    return lambda pk: path.replace(marker, str(pk))
 
 
 @transition
@@ -1042,49 +1054,43 @@ def raise_levels(rises, *, at, reason, actor=None):
     The appeals come locked by the caller, with their category; the caller
     holds the transaction.
     """
-    from django.urls import reverse
-
     from qitong.appeals.models import EscalationStep, Event
+    from qitong.core.bulk import insert_rows
     from qitong.notify import outbox
 
     rises = [(appeal, level) for appeal, level in rises if level > appeal.escalation_level]
     if not rises:
         return
-    steps = {step.level: step for step in EscalationStep.objects.select_related("unit")}
+    steps = {step.level: step for step in EscalationStep.objects.all()}
     top = max(steps, default=0)
-    events, letters = [], []
+    actor_id = actor.pk if actor else None
+    link = _case_link()
+    events, letters, by_level = [], [], {}
     for appeal, level in rises:
         for rung in range(appeal.escalation_level + 1, level + 1):
             step = steps.get(rung)
             note = reason
             if rung == top and appeal.category_id and appeal.category.is_policy:
                 note = _("%(reason)s；政策性问题，提交市政府常务会议研究。") % {"reason": reason}
-            events.append(
-                Event(
-                    appeal=appeal,
-                    action="escalate",
-                    actor=actor,
-                    at=at,
-                    unit=step.unit if step else None,
-                    note=note,
-                    data={"level": rung, "title": step.title if step else ""},
-                )
-            )
-            if step and step.unit:
+            data = {"level": rung, "title": step.title if step else ""}
+            unit_id = step.unit_id if step else None
+            events.append((appeal.pk, "escalate", actor_id, at, unit_id, note, data))
+            if step and step.unit_id:
                 subject = _("诉求 %(number)s 升级至%(title)s") % {
                     "number": appeal.number,
                     "title": step.title,
                 }
-                url = reverse("appeal-detail", args=[appeal.pk])
-                letters.append((step.unit_id, subject, note, url))
+                letters.append((step.unit_id, subject, note, link(appeal.pk)))
         appeal.escalation_level = level
-    Event.objects.bulk_create(events)
+        by_level.setdefault(level, []).append(appeal.pk)
+    insert_rows(Event, EVENT_FIELDS, events)
     members = _members({unit_id for unit_id, *_rest in letters})
     outbox.enqueue_many(
         ((members.get(unit_id, ()), subject, body, url) for unit_id, subject, body, url in letters),
         kind="escalate",
     )
-    Appeal.objects.bulk_update([appeal for appeal, _level in rises], ["escalation_level"])
+    for level, ids in by_level.items():  # a statement per level reached, a handful at most
+        Appeal.objects.filter(pk__in=ids).update(escalation_level=level)
 
 
 # --- calendar changes -----------------------------------------------------------------
@@ -1177,6 +1183,11 @@ class Action:
     @property
     def route_name(self):
         return self.route or f"api-appeal-{self.name}"
+
+    @property
+    def labels(self):
+        """Each input's label by field name, to name it in an error."""
+        return {field.name: field.label for field in self.form}
 
     @property
     def text_field(self):

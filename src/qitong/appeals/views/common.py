@@ -9,18 +9,28 @@ from django.utils.translation import gettext as _
 from qitong.core.errors import Conflict
 
 
-def refusal(exc):
-    """A refused action's reason in one line of Chinese: a conflict, a right, or bad input."""
+def refusal(exc, labels=None):
+    """A refused action's reason in one line of Chinese: a conflict, a right, or bad input.
+
+    Bad input names its field by the label the form shows (``labels``: field
+    name → label, e.g. an action's ``labels``), as in "理由：不能为空。".
+    """
     if isinstance(exc, Conflict):
         return exc.message
     if isinstance(exc, PermissionDenied):
         return _("您无权对该诉求执行此操作。")
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        return _("；").join(message for field in exc.message_dict.values() for message in field)
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, ValidationError) and not hasattr(exc, "error_dict"):
         return _("；").join(exc.messages)
-    # DRF serializer errors: {field: [messages]}
-    return _("；").join(str(message) for field in exc.values() for message in field)
+    # A ValidationError by field, or DRF serializer errors: {field: [messages]}
+    by_field = exc.message_dict if isinstance(exc, ValidationError) else exc
+    labels = labels or {}
+    return _("；").join(
+        _("%(field)s：%(message)s") % {"field": labels[field], "message": message}
+        if field in labels
+        else str(message)
+        for field, found in by_field.items()
+        for message in found
+    )
 
 
 def back(request, fallback, *args, **kwargs):
@@ -31,12 +41,12 @@ def back(request, fallback, *args, **kwargs):
     return redirect(fallback, *args, **kwargs)
 
 
-def attempt(request, run, success):
+def attempt(request, run, success, labels=None):
     """Run an action; flash ``success`` or the reason it was refused. Returns whether it ran."""
     try:
         run()
     except (ValidationError, Conflict, PermissionDenied) as exc:
-        messages.error(request, refusal(exc))
+        messages.error(request, refusal(exc, labels))
         return False
     messages.success(request, success)
     return True

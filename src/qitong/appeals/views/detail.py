@@ -70,12 +70,13 @@ def act(request, pk, name):
         raise Http404
     body = action.body(data=request.POST)
     if not body.is_valid():
-        messages.error(request, refusal(body.errors))
+        messages.error(request, refusal(body.errors, action.labels))
     else:
         attempt(
             request,
             lambda: action.function(appeal, acting_user=request.user, **body.validated_data),
             _("已完成：%(action)s") % {"action": action.label},
+            action.labels,
         )
     return back(request, "appeal-detail", pk=appeal.pk)
 

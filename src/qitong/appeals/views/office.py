@@ -159,7 +159,7 @@ def bulk_act(request):
     data = {action.text_field: request.POST.get("text", "")} if action.text_field else {}
     body = action.body(data=data)
     if not body.is_valid():
-        messages.error(request, _("输入有误，未办理。"))
+        messages.error(request, refusal(body.errors, action.labels))
         return back(request, "office-workbench")
     appeals = visible_appeals(request.user).filter(pk__in=ids).order_by("number")
     done, failed = 0, []
@@ -169,7 +169,7 @@ def bulk_act(request):
         except (ValidationError, Conflict, PermissionDenied) as exc:
             failed.append(
                 _("%(number)s（%(reason)s）")
-                % {"number": appeal.number, "reason": refusal(exc).rstrip("。.")}
+                % {"number": appeal.number, "reason": refusal(exc, action.labels).rstrip("。.")}
             )
         else:
             done += 1
