@@ -1,6 +1,6 @@
 """Exports, the figures API and a unit's list at a province's volume, on kept data.
 
-Run: ``.venv/bin/python bench/exports.py --data DIR [--database-url postgres://…] [--no-report]``
+Run: ``.venv/bin/python bench/exports.py --data DIR [--database-url postgres://…] [--before FILE] [--no-report]``
 
 ``DIR`` is a folder that ``bench/appeals.py --keep DIR`` generated. The
 measurements run on a fresh copy of its pristine data, migrated to the code of
@@ -19,7 +19,11 @@ Django's test client as of the benchmark instant 2026-11-30 10:00 (+08:00):
 - the unit's unfiltered ``GET /api/v1/appeals``.
 
 The figures go to stdout and, unless ``--no-report``, into a section of
-docs/benchmarks.md with the figures measured before this round.
+docs/benchmarks.md beside the figures of before this round: those that
+``--record-before FILE`` wrote when run with the earlier code on the path
+(``git archive 9bb437d src | tar -x -C /tmp/old``, then
+``PYTHONPATH=/tmp/old/src .venv/bin/python bench/exports.py --data DIR --record-before FILE``),
+given as ``--before FILE``; without it, the SQLite figures of 2026-12-01.
 """
 
 import argparse
@@ -42,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 AT = dt.datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 UNIT = "fgw"
 SMALL = 5_000  # rows of the smaller ledger whose peak memory is compared with the whole one
-# Before this round: docs/benchmarks.md, "Appeals at 1,000,000 (2026-12-01)", SQLite.
+BEFORE_CODE = "9bb437d"  # the code this round started from
+# Without --before: docs/benchmarks.md, "Appeals at 1,000,000 (2026-12-01)", SQLite.
 BEFORE = {
     "ledger-office": 30_651.4,
     "figures": 1_493.5,
@@ -55,6 +60,14 @@ def parse_args():
     parser.add_argument("--data", metavar="DIR", required=True, help="bench/appeals.py --keep DIR")
     parser.add_argument("--database-url", help="the kept PostgreSQL database")
     parser.add_argument("--no-report", action="store_true", help="leave docs/benchmarks.md")
+    parser.add_argument(
+        "--record-before",
+        metavar="FILE",
+        help="measure only what the earlier code answers too, into FILE (run with that code)",
+    )
+    parser.add_argument(
+        "--before", metavar="FILE", help="the earlier figures --record-before wrote"
+    )
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)  # internal
     return parser.parse_args()
 
@@ -77,8 +90,22 @@ def main():
     command = shlex.join([".venv/bin/python", "bench/exports.py", *sys.argv[1:]])
     if args.database_url:
         command = command.replace(args.database_url, redacted(args.database_url))
-    measured, machine, total = measure()
-    text = report(measured, machine, total, command)
+    if args.record_before:
+        measured, machine, total = measure(only_comparable=True)
+        medians = {row["key"]: row["median"] for row in measured if row["key"]}
+        Path(args.record_before).write_text(json.dumps({"machine": machine, "medians": medians}))
+        print(json.dumps(medians, indent=1))
+        return None
+    if args.before:
+        earlier = json.loads(Path(args.before).read_text())["medians"]
+        source = (
+            f"the code before this round ({BEFORE_CODE}), measured on the same copy just before"
+        )
+    else:
+        earlier = BEFORE
+        source = 'the same request in "Appeals at 1,000,000 (2026-12-01)" (SQLite)'
+    measured, machine, total = measure(before=earlier)
+    text = report(measured, machine, total, command, source)
     print(text)
     if not args.no_report:
         with (ROOT / "docs" / "benchmarks.md").open("a") as docs:
@@ -139,7 +166,7 @@ def copy_postgresql(url):
 # --- measuring -----------------------------------------------------------------------
 
 
-def setup():
+def setup(migrate=True):
     import django
 
     django.setup()
@@ -148,7 +175,8 @@ def setup():
 
     from qitong.core import clock
 
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
     offset = AT - timezone.now()
     clock.now = lambda: timezone.now() + offset  # the benchmark instant, ticking on
 
@@ -206,15 +234,20 @@ def timed(client, url, runs, accept=None):
     return times[0], median, queries, body
 
 
-def measure():
-    setup()
-    from django.conf import settings
+def measure(before=None, only_comparable=False):
+    """Rows of figures; ``before`` gives each comparable row's earlier median, by key.
+
+    ``only_comparable`` measures only the requests the code before this round
+    also answers (run with that code on the path: see ``--record-before``).
+    """
+    setup(migrate=not only_comparable)
     from django.test import Client
 
     from qitong.appeals.access import visible_appeals
     from qitong.appeals.models import Appeal
-    from qitong.core import exports, jobs
     from qitong.orgs.models import User
+
+    before = before or {}
 
     machine = describe_machine()
     total = Appeal.objects.count()
@@ -225,16 +258,17 @@ def measure():
         clients[username].force_login(User.objects.get(username=username))
     rows = []
 
-    def row(what, first, median, runs, queries, note, before=None):
+    def row(what, first, median, runs, queries, note, key=None):
         rows.append(
             {
+                "key": key,
+                "before": before.get(key),
                 "what": what,
                 "first": first,
                 "median": median,
                 "runs": runs,
                 "queries": queries,
                 "note": note,
-                "before": before,
             }
         )
         print(f"  {what}: first {first:,.1f} ms, median {median:,.1f} ms; {note}", flush=True)
@@ -245,7 +279,7 @@ def measure():
         from openpyxl import load_workbook
 
         sheet = load_workbook(io.BytesIO(body), read_only=True).active
-        return sheet.max_row - 1
+        return sum(1 for _row in sheet.iter_rows(values_only=True)) - 1
 
     unit_rows = visible_appeals(User.objects.get(username=UNIT)).count()
     print(f"the unit's ledger ({unit_rows:,} rows) …", flush=True)
@@ -257,6 +291,7 @@ def measure():
         2,
         queries,
         f"{ledger_rows(body):,} rows, {len(body) / 1e6:.1f} MB",
+        "ledger-unit",
     )
     first, median, queries, body = timed(
         clients["office"], f"/api/v1/appeals/ledger.xlsx?unit={UNIT}", 2
@@ -268,8 +303,56 @@ def measure():
         2,
         queries,
         f"{ledger_rows(body):,} rows, {len(body) / 1e6:.1f} MB",
-        BEFORE["ledger-office"],
+        "ledger-office",
     )
+
+    if not only_comparable:
+        new_roads(clients, row)
+
+    print("figures …", flush=True)
+    first, median, queries, body = timed(clients["office"], "/api/v1/figures?month=2026-10", 4)
+    counted = json.loads(body).get("counted_at", "live")
+    row(
+        "GET /api/v1/figures?month=2026-10, office (all units)",
+        first,
+        median,
+        4,
+        queries,
+        f"{len(json.loads(body)['results'])} units; first run counts the month when no "
+        f"snapshot is kept (counted at {counted})",
+        "figures",
+    )
+
+    print("the unit's list …", flush=True)
+    first, median, queries, body = timed(clients[UNIT], "/api/v1/appeals", 4)
+    row(
+        f"GET /api/v1/appeals, unit ({UNIT})",
+        first,
+        median,
+        4,
+        queries,
+        f"{json.loads(body)['count']:,} rows, page of 20",
+        "list-unit",
+    )
+    first, median, queries, body = timed(clients[UNIT], "/api/v1/appeals?page=100", 2)
+    row(
+        f"GET /api/v1/appeals?page=100, unit ({UNIT})",
+        first,
+        median,
+        2,
+        queries,
+        "a deep page: the unit's led cases sorted",
+        "list-unit-deep",
+    )
+    return rows, machine, total
+
+
+def new_roads(clients, row):
+    """What only this round's code does: the ledger's memory at two sizes, a ledger as a job."""
+    from django.conf import settings
+
+    from qitong.appeals.models import Appeal
+    from qitong.core import exports, jobs
 
     print("peak memory of the ledger at two sizes …", flush=True)
     memory = [child(size) for size in (SMALL, None)]
@@ -312,42 +395,6 @@ def measure():
         f"{job['progress']['done']:,} rows",
     )
 
-    print("figures …", flush=True)
-    first, median, queries, body = timed(clients["office"], "/api/v1/figures?month=2026-10", 4)
-    counted = json.loads(body)["counted_at"]
-    row(
-        "GET /api/v1/figures?month=2026-10, office (all units)",
-        first,
-        median,
-        4,
-        queries,
-        f"{len(json.loads(body)['results'])} units; first run counts the month when no "
-        f"snapshot is kept (counted at {counted})",
-        BEFORE["figures"],
-    )
-
-    print("the unit's list …", flush=True)
-    first, median, queries, body = timed(clients[UNIT], "/api/v1/appeals", 4)
-    row(
-        f"GET /api/v1/appeals, unit ({UNIT})",
-        first,
-        median,
-        4,
-        queries,
-        f"{json.loads(body)['count']:,} rows, page of 20",
-        BEFORE["list-unit"],
-    )
-    first, median, queries, body = timed(clients[UNIT], "/api/v1/appeals?page=100", 2)
-    row(
-        f"GET /api/v1/appeals?page=100, unit ({UNIT})",
-        first,
-        median,
-        2,
-        queries,
-        "a deep page: the unit's led cases sorted",
-    )
-    return rows, machine, total
-
 
 def child(size):
     """Write the unit's ledger (its first ``size`` rows, or all) in a new process; its figures."""
@@ -385,7 +432,7 @@ def child_rss(size):
     )
 
 
-def report(rows, machine, total, command):
+def report(rows, machine, total, command, source):
     from django.db import connection
 
     vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
@@ -400,7 +447,7 @@ def report(rows, machine, total, command):
         f"Command: `{command}`",
         "",
         "As of 2026-11-30 10:00 (+08:00), on a fresh copy of the data `bench/appeals.py --keep` "
-        'generated. Before: the same request in "Appeals at 1,000,000 (2026-12-01)" (SQLite).',
+        f"generated. Before: {source}.",
         "",
         "| what | before ms | first ms | median ms | runs | queries | notes |",
         "|---|---:|---:|---:|---:|---:|---|",
