@@ -125,9 +125,11 @@ class UnitCaseList:
     read newest first only as far as the page asks; the two are merged here.
     """
 
-    # Up to this far into the list, the newest led cases are read along the
-    # filing-time index, skipping other units' (a unit leads some 5% of all
-    # cases); deeper pages sort the unit's own cases instead.
+    # A unit leading many cases (some 5% of a city's) has the first pages of
+    # them read along the filing-time index, skipping other units' cases;
+    # sorting all of its own would cost more. A unit leading few, or a page
+    # deep into the list, sorts the unit's own cases.
+    MANY = 5000
     ALONG_INDEX = 2000
     NEWEST = ("-created_at", "-id")
 
@@ -138,15 +140,18 @@ class UnitCaseList:
             appeals_with_unit_part(user, role=Assignment.Role.CO)
             | appeals_with_unit_part(user, role=Assignment.Role.LEAD, active=False)
         ).exclude(lead_unit_id=user.unit_id)
+        self.led_count = None
 
     def count(self):
-        led, others = (part.order_by().values("id") for part in (self.led, self.others))
-        return led.union(others, all=True).count()
+        self.led_count = self.led.count()
+        return self.led_count + self.others.count()
 
     def __getitem__(self, window):
         stop = window.stop
         led = self.led
-        if stop <= self.ALONG_INDEX and not led.query.is_empty():
+        if self.led_count is None:
+            self.count()
+        if self.led_count >= self.MANY and stop <= self.ALONG_INDEX:
             # "+ 0" keeps the lead unit's index out of the plan, so the filing-time one is used.
             led = Appeal.objects.alias(lead=F("lead_unit_id") + 0).filter(lead=self.unit_id)
         keys = [
