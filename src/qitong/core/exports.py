@@ -142,27 +142,38 @@ class RowSheet(Worksheet):
         self.previous_row = row
         datetime_style = self.datetime_style._get_xf_index()
         date_style = self.date_style._get_xf_index()
-        number = row + 1
+        number = str(row + 1)
         parts = [f'<row r="{number}">']
         add = parts.append
+        cached, serial, columns = _inline_cache.get, self._serial, _COLUMNS
         last = -1
         for column, value in enumerate(cells):
-            if value is None or value == "":
+            if value is None:
                 continue
-            last = column
-            ref = f"{_COLUMNS[column]}{number}"
             kind = type(value)
             if kind is str:
-                add(_text_cell(ref, value))
-            elif kind is int or kind is float or kind is Decimal:
-                add(f'<c r="{ref}"><v>{value:.16G}</v></c>')
+                if not value:
+                    continue
+                inner = cached(value)
+                if inner is None:
+                    inner = _remember(value)
+                add(f'<c r="{columns[column]}{number}" t="inlineStr">{inner}</c>')
             elif kind is dt.datetime:
-                add(f'<c r="{ref}" s="{datetime_style}"><v>{self._serial(value):.16G}</v></c>')
+                add(
+                    f'<c r="{columns[column]}{number}" s="{datetime_style}">'
+                    f"<v>{serial(value):.16G}</v></c>"
+                )
+            elif kind is int or kind is float or kind is Decimal:
+                add(f'<c r="{columns[column]}{number}"><v>{value:.16G}</v></c>')
             elif kind is dt.date:
                 days = (dt.datetime(value.year, value.month, value.day) - _EXCEL_EPOCH) / _DAY
-                add(f'<c r="{ref}" s="{date_style}"><v>{days:.16G}</v></c>')
+                add(f'<c r="{columns[column]}{number}" s="{date_style}"><v>{days:.16G}</v></c>')
             else:  # bool, lazy translations, anything else: its text, never a formula
-                add(_text_cell(ref, str(value)))
+                text = str(value)
+                if not text:
+                    continue
+                add(f'<c r="{columns[column]}{number}" t="inlineStr">{_remember(text)}</c>')
+            last = column
         add("</row>")
         if last < 0:
             return  # an empty row: nothing to write
@@ -200,15 +211,14 @@ class RowSheet(Worksheet):
         return (seconds + offset) / 86400 + _UNIX_EPOCH_SERIAL
 
 
-def _text_cell(ref, text):
-    inner = _inline_cache.get(text)
-    if inner is None:
-        inner = _inline(text)
-        if len(text) <= 64:  # labels, names and codes repeat from row to row
-            if len(_inline_cache) >= 4096:
-                _inline_cache.clear()
-            _inline_cache[text] = inner
-    return f'<c r="{ref}" t="inlineStr">{inner}</c>'
+def _remember(text):
+    """``_inline(text)``, kept for the next time when short: labels, names and codes repeat."""
+    inner = _inline(text)
+    if len(text) <= 64:
+        if len(_inline_cache) >= 4096:
+            _inline_cache.clear()
+        _inline_cache[text] = inner
+    return inner
 
 
 def _inline(text):
