@@ -1,0 +1,52 @@
+"""Plain multi-row inserts for the few places that write thousands of rows at once.
+
+Django's ``bulk_create`` builds a model instance per row and compiles every
+value through the query compiler: at the sweep's 20,000 urges a day (an event
+and a message each) that Python work costs several times the writes
+themselves. ``insert_rows`` takes plain tuples, prepares each value with its
+field (``get_db_prep_save``, so dates, JSON and the like are stored exactly as
+the ORM stores them), fills every other column with its field's default, and
+runs one prepared INSERT over all rows (``executemany``).
+"""
+
+from django.db import connection
+
+
+def insert_rows(model, names, rows):
+    """Insert ``rows``, tuples of values for the fields ``names`` of ``model``; returns the count.
+
+    The other concrete fields get their defaults (a field without one must be
+    named). No model instances, no signals, no primary keys returned: for
+    append-only rows that nothing reads back in the same transaction.
+    """
+    meta = model._meta
+    given = [meta.get_field(name) for name in names]
+    rest = [
+        field for field in meta.concrete_fields if field.name not in names and not field.primary_key
+    ]
+    defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in rest)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in given + rest)
+    marks = ", ".join(["%s"] * (len(given) + len(rest)))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+
+    # Most columns repeat a few values (the instant, the kind, the unit): prepare each once.
+    caches = [{} for _field in given]
+
+    def prepared(index, value):
+        cache = caches[index]
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = result = given[index].get_db_prep_save(value, connection)
+            return result
+        except TypeError:  # unhashable (a JSON dict): prepared every time
+            return given[index].get_db_prep_save(value, connection)
+
+    params = [
+        tuple(prepared(index, value) for index, value in enumerate(row)) + defaults for row in rows
+    ]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+    return len(params)
