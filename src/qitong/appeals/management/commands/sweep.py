@@ -7,6 +7,10 @@ from django.utils.translation import gettext as _
 from qitong.appeals import sweep
 from qitong.core.clock import SHANGHAI
 
+# The instants a sweep may be run as of: this century, as the cases and the calendar are.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=SHANGHAI)
+LATEST = dt.datetime(2099, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+
 
 class Command(BaseCommand):
     help = _("按某一时刻运行期限与督办扫描，并打印 JSON 摘要。")
@@ -27,5 +31,16 @@ class Command(BaseCommand):
                 ) from None
             if instant.tzinfo is None:
                 instant = instant.replace(tzinfo=SHANGHAI)
+            if not EARLIEST <= instant <= LATEST:
+                # The calendar and the cases are of this century; the calendar's own
+                # edges (year 1, year 9999) cannot even be walked.
+                raise CommandError(
+                    _("时刻 %(value)s 超出范围：应在 %(first)s 至 %(last)s 之间。")
+                    % {
+                        "value": at,
+                        "first": f"{EARLIEST:%Y-%m-%d}",
+                        "last": f"{LATEST:%Y-%m-%d}",
+                    }
+                )
         summary = sweep.run(instant, dry_run=dry_run)
         self.stdout.write(json.dumps(summary, ensure_ascii=False))
