@@ -22,6 +22,11 @@ JOBS = [
     Job("refresh-figures", "qitong.appeals.tasks.refresh_figures", timedelta(minutes=5)),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
+    Job(
+        "clear-old-login-records",
+        "qitong.orgs.tasks.clear_old_login_records",
+        timedelta(hours=6),
+    ),
     # Background jobs (exports, recomputes): the embedded deployment's only road
     # to them, production's safety net for a lost message or a dead worker.
     Job("run-queued-jobs", "qitong.core.tasks.run_queued_jobs", timedelta(seconds=10)),
