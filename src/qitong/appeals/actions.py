@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from qitong.appeals import deadlines, events, uploads
 from qitong.appeals import serializers as bodies
@@ -1214,7 +1214,7 @@ ACTIONS = {
         ),
         Action(
             "reject",
-            gettext_lazy("不予受理"),
+            pgettext_lazy("action", "不予受理"),
             reject,
             Rule(is_office_for, (S.SUBMITTED,)),
             bodies.ReasonBody,
@@ -1241,7 +1241,7 @@ ACTIONS = {
         ),
         Action(
             "return",
-            gettext_lazy("退回"),
+            pgettext_lazy("action", "退回"),
             return_to_office,
             Rule(_lead_not_direct, (S.DISPATCHED, S.IN_PROGRESS)),
             bodies.ReasonBody,
