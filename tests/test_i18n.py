@@ -184,6 +184,33 @@ def test_no_string_is_marked_through_a_name_makemessages_does_not_know():
     )
 
 
+TRANSLATED_IN_TEMPLATES = [
+    re.compile(r"\{%\s*blocktrans(?:late)?\b.*?\{%\s*endblocktrans(?:late)?\s*%\}", re.S),
+    re.compile(r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}", re.S),
+    re.compile(r"\{#.*?#\}", re.S),
+    re.compile(r"\{%\s*trans(?:late)?\s.*?%\}", re.S),
+    re.compile(r"""_\((?:"[^"]*"|'[^']*')\)"""),
+]
+
+
+def test_no_chinese_in_a_template_outside_translation_tags():
+    # A Chinese word or mark (（）、：) written straight into the markup shows
+    # on the English pages too: it belongs inside {% translate %} or
+    # {% blocktranslate %} with the values it surrounds.
+    chinese = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
+    bare = []
+    for path in sorted(SOURCE.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for pattern in TRANSLATED_IN_TEMPLATES:
+            text = pattern.sub("", text)
+        bare.extend(
+            f"{path.relative_to(SOURCE)}: {line.strip()[:120]}"
+            for line in text.splitlines()
+            if chinese.search(line)
+        )
+    assert not bare, "\n".join(bare)
+
+
 def test_every_page_skeleton_names_the_active_language():
     fixed = [
         str(path.relative_to(SOURCE))
