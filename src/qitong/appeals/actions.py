@@ -251,7 +251,8 @@ def file_appeal(
     its index row and the office's messages are written with a placeholder
     where the digits go, so the year's counter, which every filing must wait
     for, is locked only for the one statement that fills them in and the
-    commit. A filing that fails gives its number back with the rollback.
+    commit, which on PostgreSQL is sent with it (``numbering.commit_with_number``).
+    A filing that fails gives its number back with the rollback.
     """
     at = at or clock.now()
     errors = {}
@@ -286,7 +287,7 @@ def file_appeal(
     year = at.astimezone(SHANGHAI).year
     token = numbering.placeholder()
     try:
-        with transaction.atomic():
+        with numbering.commit_with_number(), transaction.atomic():
             appeal = Appeal.objects.create(
                 number=f"QT-{year}-{token}",
                 enterprise=enterprise,
@@ -320,8 +321,9 @@ def file_appeal(
             if index_now:
                 TEXT_INDEX.add_many([(appeal.pk, appeal.searchable_text)])
                 spots.append(numbering.Spot(TEXT_INDEX.table, "terms", (appeal.pk,), "tsvector"))
-            appeal.number = numbering.take_last("QT", year, token, spots)
+            taken = numbering.take_last("QT", year, token, spots)
             if not index_now:
+                appeal.number = taken.number
                 TEXT_INDEX.add_many([(appeal.pk, appeal.searchable_text)])
     except IntegrityError:
         if not external_id:
@@ -329,6 +331,7 @@ def file_appeal(
         return _repeat_of(
             Appeal.objects.get(channel=channel, external_id=external_id), enterprise
         ), False
+    appeal.number = taken.number  # read once the number went with the commit
     return appeal, True
 
 

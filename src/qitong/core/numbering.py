@@ -10,9 +10,16 @@ of the placeholder in the columns that hold it, just before the commit. On
 PostgreSQL that is one statement, so the counter's lock spans that statement
 and the commit, not the filing's other writes; SQLite lets one writer in at a
 time anyway, so there it is a statement per column.
+
+On PostgreSQL a filing that is its own transaction also sends that statement
+and its COMMIT together (``commit_with_number``, psycopg's pipeline mode): the
+lock is then held for the server's work alone, not also for a round trip and
+for the web worker's thread to get Python's lock back between the two, which
+under load is what held every other filing up.
 """
 
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -62,23 +69,60 @@ class Spot:
     cast: str = ""
 
 
+@contextmanager
+def commit_with_number():
+    """Around a transaction that ends with ``take_last``: its COMMIT goes with the number.
+
+    Only for an outermost transaction on PostgreSQL (elsewhere it does
+    nothing): the statements inside run in psycopg's pipeline mode, where each
+    one that returns rows still waits for them, but the number's statement,
+    whose result ``Taken.number`` reads after the commit, is followed at once
+    by the COMMIT instead of a wait for its answer.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
+class Taken:
+    """A number taken by ``take_last``; ``number`` reads it (on PostgreSQL, once sent)."""
+
+    def __init__(self, prefix, year, *, digits=None, cursor=None):
+        self.prefix, self.year = prefix, year
+        self._digits, self._cursor = digits, cursor
+
+    @property
+    def number(self):
+        if self._digits is None:
+            self._digits = self._cursor.fetchone()[0]
+            self._cursor.close()
+        return f"{self.prefix}-{self.year}-{self._digits}"
+
+
 def take_last(prefix, year, token, spots):
     """Take the next number of ``prefix`` for ``year`` and write it where ``token`` stands.
 
     Call last in the caller's transaction, right before it commits: from here
-    to the commit every other filing of the year waits. Returns the number.
+    to the commit every other filing of the year waits. Returns a ``Taken``;
+    under ``commit_with_number`` read its number after the commit.
     """
     connection = transaction.get_connection()
     name = f"{prefix}-{year}"
     spots = [spot for spot in spots if spot.ids]
+    if connection.vendor == "postgresql":
+        # Not closed here: in pipeline mode the result comes with the COMMIT.
+        cursor = connection.cursor()
+        _take_in_one_statement(cursor, name, token, spots)
+        return Taken(prefix, year, cursor=cursor)
+    digits = f"{next_value(name):0{DIGITS}d}"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            digits = _take_in_one_statement(cursor, name, token, spots)
-        else:
-            digits = f"{next_value(name):0{DIGITS}d}"
-            for spot in spots:
-                cursor.execute(_replace(connection, spot, "%s"), [token, digits, *spot.ids])
-    return f"{prefix}-{year}-{digits}"
+        for spot in spots:
+            cursor.execute(_replace(connection, spot, "%s"), [token, digits, *spot.ids])
+    return Taken(prefix, year, digits=digits)
 
 
 # A year's first number inserts the row at 1; the others add 1. Either way the
@@ -106,7 +150,7 @@ def _replace(connection, spot, digits, *, source=""):
 
 
 def _take_in_one_statement(cursor, name, token, spots):
-    """PostgreSQL: bump the counter and fill every spot in one statement.
+    """PostgreSQL: bump the counter and fill every spot in one statement (its row: the digits).
 
     Each data-modifying ``WITH`` part runs exactly once, whether or not the
     final ``SELECT`` reads it; the digits are padded as ``DIGITS`` says.
@@ -123,4 +167,3 @@ def _take_in_one_statement(cursor, name, token, spots):
         )
         params += [token, *spot.ids]
     cursor.execute(f"WITH {', '.join(parts)} SELECT digits FROM taken", params)
-    return cursor.fetchone()[0]
