@@ -1,0 +1,527 @@
+"""Filing appeals under load: Qitong's ``POST /api/v1/appeals`` against a minimal create.
+
+Run: ``.venv/bin/python bench/intake.py [--rounds 3] [--seconds 20] [--clients 16]
+[--qitong-src DIR] [--pg-stat]``
+
+It starts, on loopback and under a temporary folder removed at the end:
+
+- a throwaway PostgreSQL cluster with the server's default durability (fsync and
+  synchronous commit on, unlike ``scripts/with-postgres.sh``), two databases;
+- Redis (``redis-server --daemonize yes``), so Qitong runs in production mode;
+- ``qitong serve`` with ``QITONG_WEB_WORKERS=2`` on a small city: the city's
+  service office with its two users (an admin and a clerk, as in the demo city),
+  who have e-mail addresses, so each filing also queues two messages for e-mail
+  and wakes the Celery delivery, as in production; one enterprise; a token from
+  ``qitong apitoken``;
+- the yardstick ``bench/intake_app`` (token auth, a serializer, one transaction
+  with an UPDATE of a counter row for the number, the insert and an event insert)
+  under gunicorn with the same two workers and eight threads each.
+
+Then ``wrk`` drives both with the same JSON body, alternating, ``--rounds`` times
+``--seconds`` each at ``--clients`` connections, then once more with one client
+for the per-request latency. A Lua script counts the 201 answers; afterwards the
+rows are counted: every 201 must be a row, the only rows beyond them are the
+requests cut off in flight when wrk stopped, and the year's numbers must run
+1..N without a gap or a duplicate. ``--qitong-src`` runs Qitong from another
+checkout's ``src`` (e.g. a ``git worktree`` of an older commit) to measure
+"before". ``--pg-stat`` loads pg_stat_statements and prints Qitong's costliest
+statements. The figures go to stdout as a markdown section.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+SECRET = "bench-only-secret-key-0123456789abcdefghijkl"
+TITLE = "新增用电容量审批"
+CONTENT = "公司新建厂房需要新增用电容量 2000 千伏安，申请协调供电公司加快审批与接入。"
+
+LUA = r"""
+-- Posts the same JSON body on every request; counts answers per thread.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  created, others, sent = 0, 0, 0
+end
+
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, nil)
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else others = others + 1 end
+end
+
+function done(summary, latency, requests)
+  local c, o, s = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    c = c + thread:get("created")
+    o = o + thread:get("others")
+    s = s + thread:get("sent")
+  end
+  io.write(string.format(
+    'INTAKE {"created": %d, "others": %d, "sent": %d, "duration_us": %d, ' ..
+    '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, ' ..
+    '"errors": %d}\n',
+    c, o, s, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max,
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.status + summary.errors.timeout))
+end
+"""
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, *, process=None, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def run(cmd, *, env=None, as_owner=()):
+    done = subprocess.run([*as_owner, *cmd], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+class Postgres:
+    """A throwaway cluster on loopback with the default durability settings."""
+
+    def __init__(self, tmp, *, pg_stat):
+        self.bindir = Path(
+            sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
+        )
+        self.dir = tmp / "pg"
+        self.dir.mkdir()
+        self.port = free_port()
+        self.as_owner = ()
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.dir, "postgres")
+            self.as_owner = ("runuser", "-u", "postgres", "--")
+        run(
+            [str(self.bindir / "initdb"), "-D", str(self.dir / "data"), "-U", "bench"]
+            + ["-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"],
+            as_owner=self.as_owner,
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c max_connections=100"
+        )
+        if pg_stat:
+            options += " -c shared_preload_libraries=pg_stat_statements"
+        run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data")]
+            + ["-l", str(self.dir / "server.log"), "-w", "-o", options, "start"],
+            as_owner=self.as_owner,
+        )
+        self.version = run([str(self.bindir / "postgres"), "--version"]).split()[2]
+        self.settings = {
+            name: self.psql("postgres", f"SHOW {name}")
+            for name in ("fsync", "synchronous_commit", "full_page_writes", "wal_sync_method")
+        }
+
+    def url(self, database):
+        return f"postgres://bench@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, database, sql):
+        return run(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url(database)]
+            + ["-c", sql]
+        ).strip()
+
+    def stop(self):
+        subprocess.run(
+            [*self.as_owner, str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data")]
+            + ["-m", "fast", "-w", "stop"],
+            capture_output=True,
+        )
+
+
+class Redis:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.pidfile = tmp / "redis.pid"
+        run(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port)]
+            + ["--daemonize", "yes", "--dir", str(tmp), "--pidfile", str(self.pidfile)]
+            + ["--save", "", "--appendonly", "no", "--logfile", str(tmp / "redis.log")]
+        )
+        wait_for_port(self.port)
+
+    def stop(self):
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
+        )
+
+
+SETUP_QITONG = """
+import json
+from qitong.enterprises.models import Enterprise
+from qitong.enterprises.uscc import make_uscc
+from qitong.orgs.models import Region, Unit, User
+city, _ = Region.objects.get_or_create(code="370100", defaults={"name": "济南市"})
+district, _ = Region.objects.get_or_create(
+    code="370102", defaults={"name": "历下区", "parent": city}
+)
+office = Unit.objects.create(
+    code="office", name="市服务企业办公室", kind=Unit.Kind.OFFICE, region=city
+)
+Unit.objects.create(code="fgw", name="市发展和改革委员会", kind=Unit.Kind.DEPARTMENT, region=city)
+enterprise = Enterprise.objects.create(
+    uscc=make_uscc("91370102MA3C00001"), name="济南泉华电子有限公司", region=district,
+    industry="C3989",
+)
+for username, role in (("admin", User.Role.ADMIN), ("office", User.Role.OFFICE)):
+    user = User(username=username, role=role, unit=office, email=f"{username}@office.example.org")
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+print("SETUP " + json.dumps({"uscc": enterprise.uscc, "office_users": 2}))
+"""
+
+SETUP_MINIMAL = """
+import json
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from intake_app.models import Counter
+user = User.objects.create_user("bench", password="unused-bench-password")
+Counter.objects.create(name="filings", value=0)
+print("SETUP " + json.dumps({"token": Token.objects.create(user=user).key}))
+"""
+
+
+def _setup_line(output):
+    return json.loads(next(line[6:] for line in output.splitlines() if line.startswith("SETUP ")))
+
+
+class Target:
+    """One server under test: how to start it, what to post, how to count its rows."""
+
+    def __init__(self, name, url, body, token, process, log):
+        self.name, self.url, self.body, self.token = name, url, body, token
+        self.process, self.log = process, log
+        self.rounds, self.single = [], None
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def start_qitong(tmp, pg, redis, qitong_src):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("QITONG_")}
+    env.update(
+        QITONG_DATA_DIR=str(tmp / "qitong-data"),
+        QITONG_SECRET_KEY=SECRET,
+        QITONG_DATABASE_URL=pg.url("qitong"),
+        QITONG_REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+        QITONG_WEB_WORKERS="2",
+    )
+    if qitong_src:
+        env["PYTHONPATH"] = str(Path(qitong_src).resolve())
+    qitong = [sys.executable, "-m", "qitong"]
+    run([*qitong, "migrate", "--noinput"], env=env)
+    setup = _setup_line(run([*qitong, "shell", "-c", SETUP_QITONG], env=env))
+    token = run([*qitong, "apitoken", "office"], env=env).strip()
+    port = free_port()
+    log = open(tmp / "qitong-serve.log", "w")  # noqa: SIM115 closed by Target.stop
+    process = subprocess.Popen(
+        [*qitong, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    wait_for_port(port, process=process, seconds=120)
+    body = {
+        "enterprise": setup["uscc"],
+        "title": TITLE,
+        "content": CONTENT,
+        "channel": "web",
+        "contact_name": "王伟",
+        "contact_phone": "13800000000",
+    }
+    target = Target("Qitong", f"http://127.0.0.1:{port}/api/v1/appeals", body, token, process, log)
+    target.office_users = setup["office_users"]
+    target.count_sql = "SELECT count(*) FROM appeals_appeal"
+    target.numbers_sql = "SELECT number FROM appeals_appeal WHERE number LIKE 'QT-2026-%'"
+    target.database = "qitong"
+    return target
+
+
+def start_minimal(tmp, pg):
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(BENCH),
+        DJANGO_SETTINGS_MODULE="intake_app.settings",
+        INTAKE_SECRET_KEY=SECRET,
+        INTAKE_DATABASE_URL=pg.url("minimal"),
+    )
+    django = [sys.executable, "-m", "django"]
+    run([*django, "migrate", "--run-syncdb", "--noinput"], env=env)
+    setup = _setup_line(run([*django, "shell", "-c", SETUP_MINIMAL], env=env))
+    port = free_port()
+    log = open(tmp / "minimal-serve.log", "w")  # noqa: SIM115 closed by Target.stop
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "intake_app.wsgi", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "2", "--threads", "8", "--worker-class", "gthread"]
+        + ["--access-logfile", "-", "--error-logfile", "-", "--no-control-socket"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process=process)
+    body = {
+        "enterprise": "91370102MA3C00001X",
+        "title": TITLE,
+        "content": CONTENT,
+        "channel": "web",
+        "contact_name": "王伟",
+        "contact_phone": "13800000000",
+    }
+    target = Target(
+        "minimal", f"http://127.0.0.1:{port}/filings", body, setup["token"], process, log
+    )
+    target.count_sql = "SELECT count(*) FROM intake_app_filing"
+    target.numbers_sql = "SELECT number FROM intake_app_filing"
+    target.database = "minimal"
+    return target
+
+
+def post_once(target):
+    """One filing by hand: the server answers 201 before any load is put on it."""
+    request = urllib.request.Request(
+        target.url,
+        data=json.dumps(target.body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {target.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        if response.status != 201:
+            raise RuntimeError(f"{target.name}: {response.status}")
+        return json.loads(response.read())
+
+
+def wrk(target, tmp, *, clients, seconds, pg):
+    """One wrk run; returns its figures and checks the rows it left."""
+    script = tmp / f"{target.name}.lua"
+    body = json.dumps(target.body, ensure_ascii=False).replace("\\", "\\\\").replace('"', '\\"')
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {target.token}"\n' + LUA,
+        encoding="utf-8",
+    )
+    rows_before = int(pg.psql(target.database, target.count_sql))
+    threads = min(clients, 2)
+    cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script)]
+    output = run([*cmd, target.url])
+    figures = json.loads(
+        next(line[7:] for line in output.splitlines() if line.startswith("INTAKE "))
+    )
+    time.sleep(1)  # requests cut off by wrk's stop finish on the server
+    rows = int(pg.psql(target.database, target.count_sql)) - rows_before
+    answered = figures["created"] + figures["others"]
+    figures.update(
+        rows=rows,
+        unanswered=figures["sent"] - answered,
+        rate=figures["created"] / (figures["duration_us"] / 1e6),
+    )
+    if figures["others"] or figures["errors"]:
+        raise RuntimeError(f"{target.name}: answers other than 201: {figures}\n{output}")
+    if not figures["created"] <= rows <= figures["created"] + figures["unanswered"]:
+        raise RuntimeError(f"{target.name}: {rows} rows for {figures}")
+    return figures
+
+
+def check_numbers(target, pg):
+    """The year's numbers are 1..N, each once."""
+    numbers = pg.psql(target.database, target.numbers_sql).split()
+    values = sorted(int(number.rsplit("-", 1)[1]) for number in numbers)
+    if values != list(range(1, len(values) + 1)):
+        missing = sorted(set(range(1, values[-1] + 1)) - set(values))[:10]
+        raise RuntimeError(f"{target.name}: numbers not 1..N: missing {missing}")
+    return len(values)
+
+
+def pg_top(pg, limit=15):
+    return pg.psql(
+        "qitong",
+        "SELECT calls, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3), "
+        "left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_statements "
+        f"ORDER BY total_exec_time DESC LIMIT {limit}",
+    )
+
+
+def machine():
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in run(["lscpu"]).splitlines()
+            if line.startswith("Model name")
+        ),
+        platform.processor(),
+    )
+    return f"{model}, {os.cpu_count()} cores (nproc), Python {platform.python_version()}"
+
+
+def commit_of(src):
+    folder = Path(src).resolve() if src else ROOT
+    done = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return done.stdout.strip() + (" with uncommitted changes" if dirty else "")
+
+
+def ms(microseconds):
+    return f"{microseconds / 1000:,.1f}"
+
+
+def report(args, pg, targets, numbers, command):
+    qitong, minimal = targets
+    lines = [
+        f"## Filing under load, Qitong against a minimal create ({dt.date.today().isoformat()})",
+        "",
+        f"Machine: {machine()}; PostgreSQL {pg.version} "
+        f"(fsync={pg.settings['fsync']}, synchronous_commit={pg.settings['synchronous_commit']}, "
+        f"full_page_writes={pg.settings['full_page_writes']}, "
+        f"wal_sync_method={pg.settings['wal_sync_method']}), Redis; everything on the same cores.",
+        f"Qitong at {commit_of(args.qitong_src)}: `qitong serve`, production mode, "
+        f"QITONG_WEB_WORKERS=2 (gthread, 8 threads each), filed by the office's clerk; "
+        f"{qitong.office_users} office users notified by inbox and e-mail. "
+        "Minimal: `bench/intake_app` under gunicorn, 2 workers × 8 threads.",
+        f"Command: `{command}`",
+        "",
+        f"{args.clients} clients, {args.rounds} rounds of {args.seconds} s each, alternating:",
+        "",
+        "| round | server | filings/s | p50 ms | p90 ms | p99 ms | max ms | 201s | rows | cut off |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for index in range(args.rounds):
+        for target in targets:
+            f = target.rounds[index]
+            lines.append(
+                f"| {index + 1} | {target.name} | {f['rate']:,.0f} | {ms(f['p50_us'])} | "
+                f"{ms(f['p90_us'])} | {ms(f['p99_us'])} | {ms(f['max_us'])} | "
+                f"{f['created']:,} | {f['rows']:,} | {f['unanswered']} |"
+            )
+    rate = {t.name: statistics.median(f["rate"] for f in t.rounds) for t in targets}
+    p99 = {t.name: statistics.median(f["p99_us"] for f in t.rounds) for t in targets}
+    lines += [
+        "",
+        f"Median of the rounds: Qitong {rate['Qitong']:,.0f}/s, p99 {ms(p99['Qitong'])} ms; "
+        f"minimal {rate['minimal']:,.0f}/s, p99 {ms(p99['minimal'])} ms; "
+        f"ratio {rate['Qitong'] / rate['minimal']:.2f}.",
+        "",
+        f"One client, {args.single_seconds} s each: Qitong p50 {ms(qitong.single['p50_us'])} ms, "
+        f"p99 {ms(qitong.single['p99_us'])} ms ({qitong.single['rate']:,.0f}/s); "
+        f"minimal p50 {ms(minimal.single['p50_us'])} ms, p99 {ms(minimal.single['p99_us'])} ms "
+        f"({minimal.single['rate']:,.0f}/s).",
+        "",
+        f"Rows after: every 201 answer is a row; the rows beyond them are requests wrk cut off "
+        f"in flight at its stop. Numbers gap-free and unique: Qitong QT-2026 1..{numbers[0]:,}, "
+        f"minimal 1..{numbers[1]:,}.",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--single-seconds", type=int, default=10)
+    parser.add_argument("--qitong-src", help="run Qitong from this src folder (PYTHONPATH)")
+    parser.add_argument("--pg-stat", action="store_true", help="print the costliest statements")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    command = shlex.join([".venv/bin/python", "bench/intake.py", *sys.argv[1:]])
+    tmp = Path(tempfile.mkdtemp(prefix="qitong-intake-"))
+    pg = redis = None
+    targets = []
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(tmp, "postgres")
+            tmp.chmod(0o755)
+        pg = Postgres(tmp, pg_stat=args.pg_stat)
+        for database in ("qitong", "minimal"):
+            pg.psql("postgres", f"CREATE DATABASE {database}")
+        if args.pg_stat:
+            pg.psql("qitong", "CREATE EXTENSION pg_stat_statements")
+        redis = Redis(tmp)
+        targets.append(start_qitong(tmp, pg, redis, args.qitong_src))
+        targets.append(start_minimal(tmp, pg))
+        for target in targets:
+            post_once(target)
+        if args.pg_stat:
+            pg.psql("qitong", "SELECT pg_stat_statements_reset()")
+        for index in range(args.rounds):
+            for target in targets:
+                figures = wrk(target, tmp, clients=args.clients, seconds=args.seconds, pg=pg)
+                target.rounds.append(figures)
+                print(
+                    f"round {index + 1} {target.name}: {figures['rate']:.0f}/s "
+                    f"p50 {ms(figures['p50_us'])} ms p99 {ms(figures['p99_us'])} ms",
+                    file=sys.stderr,
+                )
+        if args.pg_stat:
+            print(pg_top(pg), file=sys.stderr)
+        for target in targets:
+            target.single = wrk(target, tmp, clients=1, seconds=args.single_seconds, pg=pg)
+        numbers = [check_numbers(target, pg) for target in targets]
+        print(report(args, pg, targets, numbers, command))
+    except urllib.error.HTTPError as exc:
+        sys.exit(f"{exc.url}: {exc.code} {exc.read()[:500]!r}")
+    finally:
+        for target in targets:
+            target.stop()
+        if redis:
+            redis.stop()
+        if pg:
+            pg.stop()
+        if os.environ.get("INTAKE_KEEP"):
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
