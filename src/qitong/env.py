@@ -59,6 +59,18 @@ def integer(name, *, default):
         raise ImproperlyConfigured(f"环境变量 {name} 的值 {value!r} 无效：应为整数。") from None
 
 
+def seconds(name, *, default, minimum):
+    """An interval in whole seconds, at least ``minimum`` (a job run too often would pile up)."""
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 的值 {value!r} 无效：应为不小于 {minimum} 的整数秒数。"
+        )
+    return int(value)
+
+
 def directory(name, *, default):
     """A folder for data; created if absent, refused if it is a file."""
     value = _raw(name)

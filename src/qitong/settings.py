@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "qitong.orgs",
     "qitong.enterprises",
     "qitong.appeals",
+    "qitong.policies",
     "qitong.notify",
     "qitong.dashboard",
     "qitong.demo",

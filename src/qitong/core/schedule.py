@@ -9,6 +9,8 @@ idempotent sweep, so running one late, twice, or on two nodes at once is safe.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from qitong import env
+
 
 @dataclass(frozen=True)
 class Job:
@@ -26,6 +28,11 @@ JOBS = [
         "clear-old-login-records",
         "qitong.orgs.tasks.clear_old_login_records",
         timedelta(hours=6),
+    ),
+    Job(
+        "policy-crawl",
+        "qitong.policies.tasks.crawl",
+        timedelta(seconds=env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30)),
     ),
     # Background jobs (exports, recomputes): the embedded deployment's only road
     # to them, production's safety net for a lost message or a dead worker.

@@ -1,0 +1,282 @@
+"""Every change to the policy library's rows: sources added and retired by staff, and what a
+crawl cycle found written as policies, pages, attachments and the run's record.
+
+The crawler reads the web without touching the database and hands its results
+here; each document is written in its own transaction, so one bad page never
+loses the others, and a source's health and the run's counts are updated
+together.
+"""
+
+import hashlib
+import posixpath
+from datetime import timedelta
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from qitong.core import clock
+from qitong.policies import dedup
+from qitong.policies.addresses import canonical
+from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource
+
+# A failing source waits 3 minutes, then 6, 12… at most a day; after 5 failures in a row
+# it is flagged for staff.
+BACKOFF_FIRST = timedelta(minutes=3)
+BACKOFF_MOST = timedelta(days=1)
+FLAG_AFTER = 5
+
+FIELDS = ["title", "body", "issuer", "number", "index_number", "subject", "written", "published"]
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def add_source(**values):
+    """A new source from staff (admin or CLI); ``ValidationError`` names the bad field."""
+    source = PolicySource(**values)
+    source.full_clean()
+    source.save()
+    return source
+
+
+def _source(source_id):
+    try:
+        return PolicySource.objects.select_for_update().get(pk=source_id)
+    except PolicySource.DoesNotExist:
+        raise ValidationError({"id": _("政策来源 %(id)s 不存在。") % {"id": source_id}}) from None
+
+
+@transaction.atomic
+def disable_source(source_id):
+    source = _source(source_id)
+    source.enabled = False
+    source.save(update_fields=["enabled"])
+    return source
+
+
+@transaction.atomic
+def enable_source(source_id):
+    """Back in the cycle at once: its backoff and flag are cleared, as staff looked at it."""
+    source = _source(source_id)
+    source.enabled = True
+    source.consecutive_failures = 0
+    source.backoff_until = None
+    source.flagged = False
+    source.save(update_fields=["enabled", "consecutive_failures", "backoff_until", "flagged"])
+    return source
+
+
+@transaction.atomic
+def remove_source(source_id):
+    """The source and the pages read through it; the policies stay in the library."""
+    source = _source(source_id)
+    source.delete()
+
+
+# --- a crawl cycle's results ---------------------------------------------------------------
+
+
+def start_run(source_count):
+    return CrawlRun.objects.create(sources=source_count)
+
+
+def finish_run(run):
+    run.finished_at = clock.now()
+    run.save(update_fields=["finished_at"])
+
+
+def _fill(policy, document, *, blanks_only=False):
+    for name in FIELDS:
+        value = getattr(document, name)
+        if blanks_only and getattr(policy, name):
+            continue
+        if value or not blanks_only:
+            setattr(policy, name, value)
+    policy.simhash = dedup.simhash(policy.body)
+    policy.band0, policy.band1, policy.band2, policy.band3 = dedup.bands(policy.simhash)
+
+
+def same_document(document, key, source):
+    """The policy a newly read page republishes, if the library has it already.
+
+    The same address read through another source is the same page; otherwise
+    a body whose SimHash is within ``dedup.MAX_DISTANCE`` bits, or which shares a
+    band or the title and resembles the body closely (``dedup.SAME_TEXT``) —
+    unless the two carry different document numbers (templated notices differ
+    in little else); a body too short to compare must match by number and title.
+    """
+    page = (
+        Page.objects.filter(url=key, policy__isnull=False)
+        .exclude(source=source)
+        .select_related("policy")
+        .first()
+    )
+    if page:
+        return page.policy
+    fingerprint = dedup.simhash(document.body)
+    if not fingerprint:  # too short to compare by its text
+        if document.number and document.title:
+            return Policy.objects.filter(number=document.number, title=document.title).first()
+        return None
+    b = dedup.bands(fingerprint)
+    candidates = (
+        Policy.objects.filter(
+            Q(band0=b[0]) | Q(band1=b[1]) | Q(band2=b[2]) | Q(band3=b[3]) | Q(title=document.title)
+        )
+        .exclude(simhash=0)
+        .only("id", "simhash", "number")
+    )
+    for policy in candidates[:200]:
+        if policy.number and document.number and policy.number != document.number:
+            continue
+        if dedup.distance(policy.simhash, fingerprint) <= dedup.MAX_DISTANCE:
+            return Policy.objects.get(pk=policy.pk)
+        body = Policy.objects.filter(pk=policy.pk).values_list("body", flat=True).get()
+        if dedup.resemblance(body, document.body) >= dedup.SAME_TEXT:
+            return Policy.objects.get(pk=policy.pk)
+    return None
+
+
+def _store_files(policy, files):
+    have = set(policy.attachments.values_list("url", flat=True))
+    for url, name, content in files:
+        key = canonical(url)
+        if key in have:
+            continue
+        have.add(key)
+        digest = hashlib.sha256(content).hexdigest()
+        extension = posixpath.splitext(unquote(urlsplit(url).path))[1].lower()[:10]
+        attachment = Attachment(
+            policy=policy, url=key, name=name[:300], size=len(content), sha256=digest
+        )
+        path = f"policies/attachments/{digest[:2]}/{digest}{extension}"
+        if default_storage.exists(path):  # stored by content: a file shared by sites is kept once
+            attachment.file.name = path
+        else:
+            attachment.file.save(extension, ContentFile(content), save=False)
+        attachment.save()
+
+
+@transaction.atomic
+def record_document(source, detail):
+    """Write one detail page read by the crawler; returns "new", "updated", "duplicate" or None."""
+    now = clock.now()
+    page = Page.objects.select_for_update().filter(source=source, url=detail.key).first()
+    if page is None:
+        page = Page(source=source, url=detail.key, kind=Page.Kind.DETAIL)
+    page.listed_as = detail.listed_as
+    page.fetched_at = now
+    document = detail.document
+    if document is None or (page.policy_id and page.content_hash == detail.content_hash):
+        if page.pk:  # not changed (304, or the same content): only its list entry is new
+            page.save(update_fields=["listed_as", "fetched_at"])
+        return None
+    if page.policy_id:
+        policy = page.policy
+        _fill(policy, document)
+        policy.updated_at = now
+        policy.save()
+        outcome = "updated"
+    else:
+        policy = same_document(document, detail.key, source)
+        if policy is not None:
+            _fill(policy, document, blanks_only=True)  # a copy may say what the first one lacked
+            policy.save()
+            outcome = "duplicate"
+        else:
+            policy = Policy(first_seen_at=now, updated_at=now)
+            _fill(policy, document)
+            policy.save()
+            outcome = "new"
+    page.policy = policy
+    page.etag, page.last_modified = detail.etag, detail.last_modified
+    page.content_hash = detail.content_hash
+    page.save()
+    _store_files(policy, detail.files)
+    return outcome
+
+
+def _record_lists(source, lists):
+    now = clock.now()
+    for key, (etag, last_modified) in lists.items():
+        Page.objects.update_or_create(
+            source=source,
+            url=key,
+            defaults={
+                "kind": Page.Kind.LIST,
+                "etag": etag,
+                "last_modified": last_modified,
+                "fetched_at": now,
+            },
+        )
+
+
+def _health(source, failed):
+    """A source's health after this cycle: reset by a success, backed off by a failure."""
+    now = clock.now()
+    source.last_run_at = now
+    if not failed:
+        source.last_success_at = now
+        source.last_error = ""
+        source.consecutive_failures = 0
+        source.backoff_until = None
+        source.flagged = False
+    else:
+        source.last_error = failed
+        source.consecutive_failures += 1
+        wait = BACKOFF_FIRST * 2 ** min(source.consecutive_failures - 1, 20)
+        source.backoff_until = now + min(wait, BACKOFF_MOST)
+        source.flagged = source.flagged or source.consecutive_failures >= FLAG_AFTER
+    source.save(
+        update_fields=[
+            "last_run_at",
+            "last_success_at",
+            "last_error",
+            "consecutive_failures",
+            "backoff_until",
+            "flagged",
+        ]
+    )
+
+
+def record_source_result(run, source, result):
+    """Everything one source's task found: its pages, its policies, its health, the run's counts."""
+    counts = {"new": 0, "updated": 0, "duplicate": 0}
+    errors = list(result.errors)
+    if result.failed:
+        errors.insert(0, result.failed)
+    with transaction.atomic():
+        _record_lists(source, result.lists)
+    for detail in result.details:
+        try:
+            outcome = record_document(source, detail)
+        except Exception as exc:  # one page the database refuses must not lose the rest
+            errors.append(_("保存 %(url)s 失败：%(error)s") % {"url": detail.url, "error": exc})
+            continue
+        if outcome:
+            counts[outcome] += 1
+    with transaction.atomic():
+        source = PolicySource.objects.select_for_update().get(pk=source.pk)
+        _health(source, result.failed)
+        run = CrawlRun.objects.select_for_update().get(pk=run.pk)
+        run.fetched += result.fetched
+        run.new += counts["new"]
+        run.updated += counts["updated"]
+        run.duplicates += counts["duplicate"]
+        run.errors += len(errors)
+        run.report[str(source.pk)] = {
+            "name": source.name,
+            "seconds": result.seconds,
+            "fetched": result.fetched,
+            "new": counts["new"],
+            "updated": counts["updated"],
+            "duplicates": counts["duplicate"],
+            "errors": errors[:50],
+        }
+        run.save()
+    return run

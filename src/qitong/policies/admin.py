@@ -1,0 +1,81 @@
+"""The policy library in the admin: sources are edited here (validated by the model), their
+health shown; policies, attachments and crawl runs are read-only, as the crawler writes them."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from qitong.policies import actions
+from qitong.policies.models import Attachment, CrawlRun, Policy, PolicySource
+
+HEALTH = [
+    "last_run_at",
+    "last_success_at",
+    "last_error",
+    "consecutive_failures",
+    "backoff_until",
+    "flagged",
+]
+
+
+@admin.register(PolicySource)
+class PolicySourceAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "kind",
+        "enabled",
+        "last_run_at",
+        "consecutive_failures",
+        "backoff_until",
+        "flagged",
+    ]
+    list_filter = ["enabled", "flagged", "kind"]
+    search_fields = ["name", "list_url"]
+    readonly_fields = HEALTH
+    actions = ["resume"]
+
+    @admin.action(description=_("启用并清除暂停与标记"))
+    def resume(self, request, queryset):
+        for source_id in queryset.values_list("pk", flat=True):
+            actions.enable_source(source_id)
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ["name", "url", "file", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Policy)
+class PolicyAdmin(ReadOnly):
+    list_display = ["title", "issuer", "number", "published", "first_seen_at"]
+    search_fields = ["title", "number", "issuer"]
+    date_hierarchy = "first_seen_at"
+    inlines = [AttachmentInline]
+
+
+@admin.register(CrawlRun)
+class CrawlRunAdmin(ReadOnly):
+    list_display = [
+        "started_at",
+        "finished_at",
+        "sources",
+        "fetched",
+        "new",
+        "updated",
+        "duplicates",
+        "errors",
+    ]

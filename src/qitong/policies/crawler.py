@@ -1,0 +1,502 @@
+"""One crawl cycle: every due source read at once, politely, and nothing stalled by one site.
+
+The cycle has three steps. It loads from the database what it needs to know
+(the due sources, the pages each has seen with their validators and list
+entries); it reads the web asynchronously (``httpx``), each source its own
+task under its own time limit, every request through its host's gate (a few
+at a time, spaced) and ``robots.txt``; then it writes what it found through
+``policies.actions``. No database access happens while the network is read.
+
+A list is read from its first page along its "next" links until a page shows
+an entry already known; a known entry whose list text has not changed is not
+fetched again, a changed one is asked for conditionally (ETag,
+Last-Modified), and so is every list page. A hostile answer is cut off and
+logged: a body past the size cap is truncated, one that keeps dripping past
+the time cap is dropped, redirects stop after a few hops, and binary content
+is refused before it is read.
+"""
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from protego import Protego
+
+from qitong.core import clock
+from qitong.policies import actions, dedup, extract
+from qitong.policies.addresses import canonical, host_of
+from qitong.policies.models import Attachment, CrawlLease, Page, PolicySource
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "QitongPolicyCrawler/1.0 (+https://github.com/qitong)"
+LEASE = "crawl"
+PAGE_TYPES = ("text/", "application/xhtml", "application/xml", "application/rss", "application/atom", "application/json")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one cycle may ask of each site and of this machine."""
+
+    per_host: int = 2  # requests in flight to one host
+    host_interval: float = 0.25  # seconds between two request starts to one host
+    total: int = 64  # requests in flight overall
+    connect_seconds: float = 5.0
+    read_seconds: float = 10.0  # silence allowed between two chunks
+    page_seconds: float = 20.0  # a whole answer, however it drips
+    source_seconds: float = 60.0  # one source's share of a cycle
+    page_bytes: int = 3 * 1024 * 1024  # a page past this is cut here
+    attachment_bytes: int = 20 * 1024 * 1024  # an attachment past this is not kept
+    redirects: int = 5
+    list_pages: int = 20  # list pages followed per source per cycle
+    details: int = 300  # detail pages read per source per cycle
+    max_crawl_delay: float = 10.0  # the most of a robots.txt Crawl-delay obeyed
+
+
+LIMITS = Limits()
+
+
+class FetchError(Exception):
+    """A page that could not be read; the message is for the run's report."""
+
+
+@dataclass
+class Response:
+    url: str  # after redirects
+    status: int
+    body: bytes = b""
+    charset: str | None = None
+    etag: str = ""
+    last_modified: str = ""
+    truncated: bool = False
+    location: str = ""  # where a redirect points
+
+
+@dataclass
+class Detail:
+    """A detail page read this cycle, ready for ``actions.record_document``."""
+
+    url: str
+    key: str
+    listed_as: str
+    etag: str = ""
+    last_modified: str = ""
+    content_hash: str = ""
+    document: extract.Document | None = None  # None: answered 304, not changed
+    files: list = field(default_factory=list)  # [(url, name, bytes)]
+
+
+@dataclass
+class SourceResult:
+    source_id: int
+    name: str
+    fetched: int = 0
+    failed: str = ""  # why the list could not be read: the source's failure
+    errors: list = field(default_factory=list)
+    lists: dict = field(default_factory=dict)  # key: (etag, last_modified)
+    details: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class _Host:
+    """A host's gate: a few requests in flight, their starts spaced out."""
+
+    def __init__(self, limits):
+        self.slots = asyncio.Semaphore(limits.per_host)
+        self.interval = limits.host_interval
+        self.next_start = 0.0
+        self.lock = asyncio.Lock()
+        self.robots = None  # a Protego, None (all allowed), or the FetchError to raise
+        self.robots_read = False
+        self.robots_lock = asyncio.Lock()
+
+    async def turn(self):
+        loop = asyncio.get_running_loop()
+        async with self.lock:
+            now = loop.time()
+            wait = self.next_start - now
+            self.next_start = max(now, self.next_start) + self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class Fetcher:
+    """Every request of a cycle: gated per host and overall, robots-checked, capped."""
+
+    def __init__(self, client, limits):
+        self.client = client
+        self.limits = limits
+        self.hosts = {}
+        self.overall = asyncio.Semaphore(limits.total)
+
+    def _host(self, url):
+        key = host_of(url)
+        if key not in self.hosts:
+            self.hosts[key] = _Host(self.limits)
+        return self.hosts[key]
+
+    async def _robots(self, url):
+        """The host's robots.txt, read once a cycle (RFC 9309: unreachable means stay out)."""
+        host = self._host(url)
+        async with host.robots_lock:
+            if not host.robots_read:
+                await self._read_robots(host, url)
+                host.robots_read = True
+        if isinstance(host.robots, FetchError):
+            raise host.robots
+        if host.robots is not None and not host.robots.can_fetch(url, USER_AGENT):
+            raise FetchError(_("robots.txt 不允许抓取 %(url)s") % {"url": url})
+
+    async def _read_robots(self, host, url):
+        """Read the host's robots.txt into ``host.robots``."""
+        robots_url = urljoin(host_of(url), "/robots.txt")
+        try:
+            answer = await self._request(robots_url, {}, cap=512 * 1024, page=True)
+        except FetchError as exc:
+            host.robots = FetchError(
+                _("robots.txt 无法读取（%(error)s），按规范暂不抓取该站点") % {"error": exc}
+            )
+        else:
+            if answer.status >= 500:
+                host.robots = FetchError(
+                    _("robots.txt 无法读取（HTTP %(status)s），按规范暂不抓取该站点")
+                    % {"status": answer.status}
+                )
+            elif answer.status >= 400:
+                host.robots = None  # no robots.txt: everything allowed
+            else:
+                host.robots = Protego.parse(answer.body.decode("utf-8", "replace"))
+                delay = host.robots.crawl_delay(USER_AGENT)
+                if delay:
+                    host.interval = max(
+                        host.interval, min(float(delay), self.limits.max_crawl_delay)
+                    )
+
+    async def get(self, url, *, etag="", last_modified="", page=True):
+        """GET ``url`` following at most ``limits.redirects`` redirects, each hop checked."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        cap = self.limits.page_bytes if page else self.limits.attachment_bytes
+        for _hop in range(self.limits.redirects + 1):
+            await self._robots(url)
+            answer = await self._request(url, headers, cap=cap, page=page)
+            if answer.location:
+                url = answer.location
+                continue
+            return answer
+        raise FetchError(
+            _("重定向超过 %(count)s 次，已放弃：%(url)s")
+            % {"count": self.limits.redirects, "url": url}
+        )
+
+    async def _request(self, url, headers, *, cap, page):
+        host = self._host(url)
+        async with self.overall, host.slots:
+            await host.turn()
+            try:
+                async with asyncio.timeout(self.limits.page_seconds):
+                    return await self._read(url, headers, cap=cap, page=page)
+            except TimeoutError:
+                log.warning(
+                    "crawl: %s took longer than %ss, dropped", url, self.limits.page_seconds
+                )
+                raise FetchError(
+                    _("超过 %(seconds)s 秒仍未读完，已放弃：%(url)s")
+                    % {"seconds": f"{self.limits.page_seconds:g}", "url": url}
+                ) from None
+            except httpx.HTTPError as exc:
+                raise FetchError(
+                    _("网络错误 %(error)s：%(url)s") % {"error": type(exc).__name__, "url": url}
+                ) from None
+
+    async def _read(self, url, headers, *, cap, page):
+        async with self.client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            location = response.headers.get("location", "")
+            if status in (301, 302, 303, 307, 308) and location:
+                target = urljoin(url, location)
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise FetchError(_("重定向到无效地址：%(url)s") % {"url": location})
+                return Response(url, status, location=target)
+            if status == 304 or status >= 400:
+                return Response(url, status)
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if page and kind and not kind.startswith(PAGE_TYPES):
+                log.warning("crawl: %s is %s, not a page; refused", url, kind)
+                raise FetchError(
+                    _("内容类型 %(type)s 不是网页，已拒绝：%(url)s") % {"type": kind, "url": url}
+                )
+            if not page and kind.startswith("text/html"):
+                raise FetchError(_("附件地址返回的是网页而不是文件：%(url)s") % {"url": url})
+            length = response.headers.get("content-length", "")
+            if not page and length.isdigit() and int(length) > cap:
+                raise FetchError(
+                    _("附件大小 %(size)s 字节超过上限 %(cap)s 字节：%(url)s")
+                    % {"size": length, "cap": cap, "url": url}
+                )
+            body = bytearray()
+            truncated = False
+            async for chunk in response.aiter_bytes():
+                if page and not body and b"\0" in chunk[:1024]:
+                    raise FetchError(
+                        _("内容是二进制数据，不是网页，已拒绝：%(url)s") % {"url": url}
+                    )
+                body += chunk
+                if len(body) > cap:
+                    if not page:
+                        raise FetchError(
+                            _("附件超过大小上限 %(cap)s 字节：%(url)s") % {"cap": cap, "url": url}
+                        )
+                    log.warning("crawl: %s is larger than %s bytes, cut", url, cap)
+                    del body[cap:]
+                    truncated = True
+                    break
+            return Response(
+                url,
+                status,
+                bytes(body),
+                charset=response.charset_encoding,
+                etag=response.headers.get("etag", "")[:300],
+                last_modified=response.headers.get("last-modified", "")[:100],
+                truncated=truncated,
+            )
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the database knows of one page, loaded before the network is read."""
+
+    listed_as: str
+    etag: str
+    last_modified: str
+
+
+def _content_hash(document):
+    parts = [document.title, document.body, document.issuer, document.number]
+    parts += [document.index_number, document.subject, str(document.written)]
+    parts += [str(document.published)] + [url for url, _name in document.attachments]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+async def _read_list(source, known, fetcher, limits, result):
+    """The source's list, page by page until a known entry: the entries to read."""
+    wanted, seen_pages, url = {}, set(), source.list_url
+    while url and len(seen_pages) < limits.list_pages:
+        key = canonical(url)
+        if key in seen_pages:
+            break
+        seen_pages.add(key)
+        validators = known.get(key)
+        try:
+            answer = await fetcher.get(
+                url,
+                etag=validators.etag if validators else "",
+                last_modified=validators.last_modified if validators else "",
+            )
+            if answer.status == 304:
+                break  # the list page has not changed: nothing new behind it either
+            if answer.status >= 400:
+                raise FetchError(
+                    _("列表页返回 HTTP %(status)s：%(url)s") % {"status": answer.status, "url": url}
+                )
+            result.fetched += 1
+            result.lists[key] = (answer.etag, answer.last_modified)
+            text = extract.decode(
+                answer.body, header_charset=answer.charset, forced=source.encoding
+            )
+            listing = await asyncio.to_thread(
+                extract.parse_list, text, base_url=answer.url, source=source
+            )
+        except (FetchError, ValueError) as exc:
+            if len(seen_pages) == 1:
+                raise FetchError(str(exc)) from None
+            result.errors.append(str(exc))  # a later page: keep what the first ones gave
+            break
+        met_known = False
+        for item in listing.items:
+            try:
+                item_key = canonical(item.url)
+            except ValueError:
+                continue
+            before = known.get(item_key)
+            if before is None or before.listed_as != item.listed_as:
+                wanted.setdefault(item_key, (item, before))
+            else:
+                met_known = True
+        if met_known:
+            break
+        url = listing.next_url
+    return list(wanted.items())[: limits.details]
+
+
+async def _read_detail(key, item, before, source, fetcher, known_files, result):
+    try:
+        answer = await fetcher.get(
+            item.url,
+            etag=before.etag if before else "",
+            last_modified=before.last_modified if before else "",
+        )
+        if answer.status == 304:
+            result.details.append(Detail(item.url, key, item.listed_as))
+            return
+        if answer.status >= 400:
+            raise FetchError(
+                _("详情页返回 HTTP %(status)s：%(url)s")
+                % {"status": answer.status, "url": item.url}
+            )
+        result.fetched += 1
+        html = extract.decode(answer.body, header_charset=answer.charset, forced=source.encoding)
+        document = await asyncio.to_thread(extract.parse_detail, html, base_url=answer.url)
+    except FetchError as exc:
+        result.errors.append(str(exc))
+        return
+    if not document.title or len(dedup.normalise(document.body)) < 10:
+        result.errors.append(_("页面中没有可识别的政策内容：%(url)s") % {"url": item.url})
+        return
+    detail = Detail(
+        item.url,
+        key,
+        item.listed_as,
+        etag=answer.etag,
+        last_modified=answer.last_modified,
+        content_hash=_content_hash(document),
+        document=document,
+    )
+    for url, name in document.attachments:
+        if canonical(url) in known_files:
+            continue
+        try:
+            attachment = await fetcher.get(url, page=False)
+            if attachment.status >= 400:
+                raise FetchError(
+                    _("附件返回 HTTP %(status)s：%(url)s")
+                    % {"status": attachment.status, "url": url}
+                )
+        except FetchError as exc:
+            result.errors.append(str(exc))
+            continue
+        detail.files.append((url, name, attachment.body))
+    result.details.append(detail)
+
+
+async def _crawl_source(source, known, known_files, fetcher, limits):
+    result = SourceResult(source.id, source.name)
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(limits.source_seconds):
+            wanted = await _read_list(source, known, fetcher, limits, result)
+            await asyncio.gather(
+                *(
+                    _read_detail(key, item, before, source, fetcher, known_files, result)
+                    for key, (item, before) in wanted
+                )
+            )
+    except FetchError as exc:
+        result.failed = str(exc)
+    except TimeoutError:
+        message = _("来源在 %(seconds)s 秒内未抓取完，余下部分下一轮继续") % {
+            "seconds": f"{limits.source_seconds:g}"
+        }
+        if not result.fetched:
+            result.failed = message
+        else:
+            result.errors.append(message)
+    except Exception as exc:  # a bug or a surprise in one source must not end the cycle
+        log.exception("crawl: source %s failed", source.id)
+        result.failed = f"{type(exc).__name__}: {exc}"
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+async def _crawl(sources, known, known_files, limits):
+    timeout = httpx.Timeout(limits.read_seconds, connect=limits.connect_seconds, pool=None)
+    async with httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        limits=httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total),
+    ) as client:
+        fetcher = Fetcher(client, limits)
+        return await asyncio.gather(
+            *(
+                _crawl_source(source, known[source.id], known_files[source.id], fetcher, limits)
+                for source in sources
+            )
+        )
+
+
+def due_sources(source_id=None):
+    """The sources a cycle reads: one named source, or every enabled one not backing off."""
+    if source_id is not None:
+        return list(PolicySource.objects.filter(pk=source_id))
+    now = clock.now()
+    return list(
+        PolicySource.objects.filter(enabled=True).filter(
+            Q(backoff_until__isnull=True) | Q(backoff_until__lte=now)
+        )
+    )
+
+
+def _known(sources):
+    known = {source.id: {} for source in sources}
+    for source_id, url, listed_as, etag, last_modified in Page.objects.filter(
+        source__in=sources
+    ).values_list("source_id", "url", "listed_as", "etag", "last_modified"):
+        known[source_id][url] = Known(listed_as, etag, last_modified)
+    files = {source.id: set() for source in sources}
+    for source_id, url in Attachment.objects.filter(policy__pages__source__in=sources).values_list(
+        "policy__pages__source_id", "url"
+    ):
+        files[source_id].add(url)
+    return known, files
+
+
+def _take_lease(holder, seconds):
+    CrawlLease.objects.get_or_create(name=LEASE)
+    now = clock.now()
+    return bool(
+        CrawlLease.objects.filter(name=LEASE)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .update(holder=holder, expires_at=now + timedelta(seconds=seconds))
+    )
+
+
+def _give_back_lease(holder):
+    CrawlLease.objects.filter(name=LEASE, holder=holder).update(holder="", expires_at=None)
+
+
+def lease_seconds(limits):
+    """How long a cycle holds the lease: its sources' time limit and the writing after."""
+    return int(limits.source_seconds * 2 + 300)
+
+
+def run_cycle(source_id=None, *, limits=LIMITS):
+    """One crawl cycle; returns its summary, or None when another cycle holds the lease."""
+    holder = uuid.uuid4().hex
+    if not _take_lease(holder, lease_seconds(limits)):
+        log.info("crawl: another cycle is running; this one is skipped")
+        return None
+    try:
+        sources = due_sources(source_id)
+        run = actions.start_run(len(sources))
+        known, known_files = _known(sources)
+        results = asyncio.run(_crawl(sources, known, known_files, limits)) if sources else []
+        by_id = {source.id: source for source in sources}
+        for result in results:
+            run = actions.record_source_result(run, by_id[result.source_id], result)
+        actions.finish_run(run)
+        return run.summary()
+    finally:
+        _give_back_lease(holder)

@@ -1,0 +1,237 @@
+"""The policy library's tables: where policies are crawled from, the pages read, the policies
+themselves with their attachments, and the record of every crawl cycle."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qitong.core import clock
+
+
+class PolicySource(models.Model):
+    """A list of policies on some government site, read every cycle by ``policies.crawler``.
+
+    An HTML list names its detail links and its next page by CSS selectors; a
+    feed (RSS/Atom) needs neither; a JSON list API names where its items are
+    and, inside an item, its link and title (dotted paths). The health columns
+    are the crawler's own: a source whose list cannot be read waits
+    ``backoff_until`` (doubling with each consecutive failure) and is flagged
+    for staff after ``crawler.FLAG_AFTER`` failures in a row.
+    """
+
+    class Kind(models.TextChoices):
+        HTML = "html", _("HTML 列表页")  # links picked from the page by ``link_selector``
+        RSS = "rss", _("RSS/Atom 订阅")  # the feed's entries are the items
+        JSON = "json", _("JSON 列表接口")  # items at ``json_items_path``, each with link and title
+
+    class Encoding(models.TextChoices):
+        AUTO = "auto", _("自动识别")  # header, then meta tag, then the bytes themselves
+        UTF8 = "utf-8", "UTF-8"
+        GBK = "gbk", "GBK/GB18030"
+
+    name = models.CharField(_("名称"), max_length=100)
+    list_url = models.URLField(_("列表页地址"), max_length=1000)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.HTML)
+    link_selector = models.CharField(_("链接选择器"), max_length=300, blank=True)
+    next_selector = models.CharField(_("下一页选择器"), max_length=300, blank=True)
+    json_items_path = models.CharField(_("JSON 条目路径"), max_length=200, blank=True)
+    json_link_path = models.CharField(_("JSON 链接路径"), max_length=200, blank=True)
+    json_title_path = models.CharField(_("JSON 标题路径"), max_length=200, blank=True)
+    encoding = models.CharField(
+        _("编码"), max_length=10, choices=Encoding.choices, default=Encoding.AUTO
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+
+    last_run_at = models.DateTimeField(_("最近抓取时间"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("最近成功时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("连续失败次数"), default=0)
+    backoff_until = models.DateTimeField(_("暂停抓取至"), null=True, blank=True)
+    flagged = models.BooleanField(_("需人工检查"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("政策来源")
+        verbose_name_plural = _("政策来源")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        # Imported here: the models module stays free of the parser for migrations' sake.
+        from qitong.policies.extract import check_selector
+
+        errors = {}
+        if self.kind == self.Kind.HTML and not self.link_selector.strip():
+            errors["link_selector"] = _("HTML 列表页必须填写链接选择器。")
+        for name in ("link_selector", "next_selector"):
+            value = getattr(self, name).strip()
+            if value and name not in errors and not check_selector(value):
+                errors[name] = _("“%(value)s”不是有效的 CSS 选择器。") % {"value": value}
+        if self.kind == self.Kind.JSON and not self.json_items_path.strip():
+            errors["json_items_path"] = _("JSON 列表接口必须填写条目路径（如 data.list）。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Policy(models.Model):
+    """One policy document, however many sites publish it.
+
+    ``simhash`` is the 64-bit SimHash of the body (``policies.dedup``); its four
+    16-bit bands are indexed columns, so a document republished elsewhere is
+    found by equal bands and confirmed by a small Hamming distance.
+    """
+
+    title = models.CharField(_("标题"), max_length=500)
+    body = models.TextField(_("正文"), blank=True)
+    issuer = models.CharField(_("发文机关"), max_length=200, blank=True)
+    number = models.CharField(_("发文字号"), max_length=100, blank=True)
+    index_number = models.CharField(_("索引号"), max_length=100, blank=True)
+    subject = models.CharField(_("主题分类"), max_length=100, blank=True)
+    written = models.DateField(_("成文日期"), null=True, blank=True)
+    published = models.DateField(_("发布日期"), null=True, blank=True)
+    simhash = models.BigIntegerField(_("正文指纹"), default=0)
+    band0 = models.PositiveIntegerField(default=0)
+    band1 = models.PositiveIntegerField(default=0)
+    band2 = models.PositiveIntegerField(default=0)
+    band3 = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(_("首次抓取时间"), default=clock.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=clock.now)
+
+    class Meta:
+        ordering = ["-published", "-id"]
+        verbose_name = _("政策")
+        verbose_name_plural = _("政策")
+        indexes = [
+            models.Index(fields=["band0"], name="policies_band0"),
+            models.Index(fields=["band1"], name="policies_band1"),
+            models.Index(fields=["band2"], name="policies_band2"),
+            models.Index(fields=["band3"], name="policies_band3"),
+            models.Index(fields=["title"], name="policies_title"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Page(models.Model):
+    """A URL a source's crawl has read, in its canonical form (``policies.addresses.canonical``).
+
+    A list page keeps its validators (ETag, Last-Modified) for the next
+    conditional request; a detail page also keeps what its list entry said
+    (``listed_as``: its title or feed date), so a changed entry is read again
+    and an unchanged one is not, and the policy it belongs to.
+    """
+
+    class Kind(models.TextChoices):
+        LIST = "list", _("列表页")  # a page of a source's list
+        DETAIL = "detail", _("详情页")  # one policy's page on one site
+
+    url = models.CharField(_("地址"), max_length=1000)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    source = models.ForeignKey(
+        PolicySource,
+        verbose_name=_("来源"),
+        on_delete=models.CASCADE,
+        related_name="pages",
+    )
+    policy = models.ForeignKey(
+        Policy,
+        verbose_name=_("政策"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pages",
+    )
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    listed_as = models.CharField(_("列表中的标题"), max_length=500, blank=True)
+    content_hash = models.CharField(_("内容摘要"), max_length=64, blank=True)
+    fetched_at = models.DateTimeField(_("抓取时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("已抓取页面")
+        verbose_name_plural = _("已抓取页面")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "url"], name="policies_page_once_per_source")
+        ]
+        # Another source's page at the same address is the same document.
+        indexes = [models.Index(fields=["url"], name="policies_page_url")]
+
+    def __str__(self):
+        return self.url
+
+
+def attachment_path(instance, filename):
+    return f"policies/attachments/{instance.sha256[:2]}/{instance.sha256}{filename}"
+
+
+class Attachment(models.Model):
+    """A file linked from a policy's page (PDF, DOC, XLS…), stored once by content."""
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    url = models.CharField(_("地址"), max_length=1000)
+    name = models.CharField(_("名称"), max_length=300)
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=300)
+    size = models.PositiveBigIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "url"], name="policies_attachment_once")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CrawlRun(models.Model):
+    """One crawl cycle: when, how much, and per source its errors and its time (``report``)."""
+
+    started_at = models.DateTimeField(_("开始时间"), default=clock.now)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    sources = models.PositiveIntegerField(_("来源数"), default=0)
+    fetched = models.PositiveIntegerField(_("抓取页数"), default=0)
+    new = models.PositiveIntegerField(_("新增政策"), default=0)
+    updated = models.PositiveIntegerField(_("更新政策"), default=0)
+    duplicates = models.PositiveIntegerField(_("重复政策"), default=0)
+    errors = models.PositiveIntegerField(_("错误数"), default=0)
+    # {source id: {"name", "seconds", "fetched", "new", "updated", "duplicates", "errors": [...]}}
+    report = models.JSONField(_("各来源明细"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("抓取记录")
+        verbose_name_plural = _("抓取记录")
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    def summary(self):
+        """What ``qitong crawl --once`` prints."""
+        fields = ["sources", "fetched", "new", "updated", "duplicates", "errors"]
+        return {"run": self.pk} | {name: getattr(self, name) for name in fields}
+
+
+class CrawlLease(models.Model):
+    """The one row that keeps two crawl cycles from overlapping.
+
+    A cycle takes it with a conditional UPDATE (free or expired) and gives it
+    back when done; a worker that died leaves it to expire.
+    """
+
+    name = models.CharField(max_length=30, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("抓取锁")
+        verbose_name_plural = _("抓取锁")
+
+    def __str__(self):
+        return self.name
