@@ -206,9 +206,12 @@ def _overdue(summary, at, calendar):
     its lock, then stores when it is next due. Returns the levels climbed.
     """
     top = actions.ladder_top()
-    due = Appeal.objects.filter(escalation_due__lte=at).order_by("pk")
+    # Unordered in SQL, sorted here: an ORDER BY (the model's default, or id) leads
+    # SQLite to walk the whole table in that order instead of the escalation_due index.
+    due = Appeal.objects.filter(escalation_due__lte=at).order_by().values_list("pk", flat=True)
+    due = sorted(due)
     raised = 0
-    for chunk in batches(list(due.values_list("pk", flat=True))):
+    for chunk in batches(due):
         with transaction.atomic():
             appeals = list(
                 Appeal.objects.select_for_update(of=("self",), skip_locked=True)
