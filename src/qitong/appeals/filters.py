@@ -23,6 +23,7 @@ from qitong.core import clock
 from qitong.core.workdays import WorkCalendar
 from qitong.enterprises import uscc
 from qitong.orgs import scope
+from qitong.orgs.models import Unit
 
 S = Appeal.Status
 
@@ -244,7 +245,12 @@ class AppealFilter(forms.Form):
             others = Assignment.objects.filter(unit__code=code, active=True).exclude(
                 role=Assignment.Role.LEAD
             )
-            appeals = appeals.filter(Q(lead_unit__code=code) | Q(pk__in=others.values("appeal_id")))
+            # The lead unit by id from a subquery, not a join on its code: with the join
+            # both databases read every case (2 s at a million); so, one index each side.
+            lead = Unit.objects.filter(code=code).values("pk")
+            appeals = appeals.filter(
+                Q(lead_unit_id__in=lead) | Q(pk__in=others.values("appeal_id"))
+            )
         if value("overdue"):
             late = deadlines.overdue_q(self.at)
             appeals = appeals.filter(late) if YES_NO[value("overdue")] else appeals.exclude(late)
