@@ -1,6 +1,7 @@
 """Hostile and broken sites are cut off, logged and harmless; one slow site stalls no other."""
 
 import dataclasses
+import datetime as dt
 import json
 import time
 
@@ -176,3 +177,34 @@ def test_requests_to_one_host_are_spaced(site):
     crawl(limits=limits)
     # robots.txt, the list and four pages: five gaps of at least 0.3 s.
     assert time.monotonic() - started >= 1.5
+
+
+def test_sources_left_when_the_cycle_ends_wait_for_the_next_one_unharmed(sites):
+    slow, waiting = sites(), sites()
+    slow_source = healthy(slow, "慢站点的通知")
+    slow.routes["/list"] = Route(body=b"<html></html>", delay=30)
+    waiting_source = healthy(waiting, "排队的站点")
+    limits = dataclasses.replace(
+        FAST, read_seconds=20.0, source_seconds=20.0, cycle_seconds=1.0, sources_at_once=1
+    )
+    summary = crawl(limits=limits)
+    assert summary["new"] == 0
+    run = CrawlRun.objects.get()
+    assert run.report[str(waiting_source.pk)]["skipped"] is True
+    assert waiting.hits["/list"] == 0
+    for source in (slow_source, waiting_source):
+        assert PolicySource.objects.get(pk=source.pk).consecutive_failures == 0
+
+
+def test_robots_txt_is_read_once_a_day(site, time_machine):
+    time_machine.move_to(dt.datetime(2026, 5, 6, 9, 0, tzinfo=dt.UTC), tick=False)
+    healthy(site)
+    site.page("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    crawl()
+    crawl()
+    assert site.hits["/robots.txt"] == 1
+    time_machine.move_to(dt.datetime(2026, 5, 7, 9, 1, tzinfo=dt.UTC), tick=False)
+    site.page("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
+    crawl()
+    assert site.hits["/robots.txt"] == 2
+    assert site.hits["/list"] == 2  # the new rule keeps the crawler out

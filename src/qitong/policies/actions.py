@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from qitong.core import clock
 from qitong.policies import dedup
 from qitong.policies.addresses import canonical
-from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource
+from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, RobotsTxt
 
 # A failing source waits 3 minutes, then 6, 12… at most a day; after 5 failures in a row
 # it is flagged for staff.
@@ -90,25 +90,26 @@ def finish_run(run):
     run.save(update_fields=["finished_at"])
 
 
-def _fill(policy, document, *, blanks_only=False):
+def _fill(policy, document, fingerprint, *, blanks_only=False):
     for name in FIELDS:
         value = getattr(document, name)
         if blanks_only and getattr(policy, name):
             continue
         if value or not blanks_only:
             setattr(policy, name, value)
-    policy.simhash = dedup.simhash(policy.body)
+    policy.simhash = fingerprint if policy.body == document.body else dedup.simhash(policy.body)
     policy.band0, policy.band1, policy.band2, policy.band3 = dedup.bands(policy.simhash)
 
 
-def same_document(document, key, source):
+def same_document(document, key, source, fingerprint):
     """The policy a newly read page republishes, if the library has it already.
 
     The same address read through another source is the same page; otherwise
     a body whose SimHash is within ``dedup.MAX_DISTANCE`` bits, or which shares a
     band or the title and resembles the body closely (``dedup.SAME_TEXT``) —
-    unless the two carry different document numbers (templated notices differ
-    in little else); a body too short to compare must match by number and title.
+    unless the two carry different document numbers or unlike titles (templated
+    notices differ in little else); a body too short to compare must match by
+    number and title.
     """
     page = (
         Page.objects.filter(url=key, policy__isnull=False)
@@ -118,21 +119,18 @@ def same_document(document, key, source):
     )
     if page:
         return page.policy
-    fingerprint = dedup.simhash(document.body)
     if not fingerprint:  # too short to compare by its text
         if document.number and document.title:
             return Policy.objects.filter(number=document.number, title=document.title).first()
         return None
     b = dedup.bands(fingerprint)
-    candidates = (
-        Policy.objects.filter(
-            Q(band0=b[0]) | Q(band1=b[1]) | Q(band2=b[2]) | Q(band3=b[3]) | Q(title=document.title)
-        )
-        .exclude(simhash=0)
-        .only("id", "simhash", "number")
-    )
-    for policy in candidates[:200]:
+    candidates = Policy.objects.filter(
+        Q(band0=b[0]) | Q(band1=b[1]) | Q(band2=b[2]) | Q(band3=b[3]) | Q(title=document.title)
+    ).exclude(simhash=0)
+    for policy in candidates.only("id", "simhash", "number", "title")[:200]:
         if policy.number and document.number and policy.number != document.number:
+            continue
+        if dedup.resemblance(policy.title, document.title, size=2) < dedup.SAME_TITLE:
             continue
         if dedup.distance(policy.simhash, fingerprint) <= dedup.MAX_DISTANCE:
             return Policy.objects.get(pk=policy.pk)
@@ -176,21 +174,24 @@ def record_document(source, detail):
         if page.pk:  # not changed (304, or the same content): only its list entry is new
             page.save(update_fields=["listed_as", "fetched_at"])
         return None
+    fingerprint = dedup.simhash(document.body)
     if page.policy_id:
         policy = page.policy
-        _fill(policy, document)
+        _fill(policy, document, fingerprint)
         policy.updated_at = now
         policy.save()
         outcome = "updated"
     else:
-        policy = same_document(document, detail.key, source)
+        policy = same_document(document, detail.key, source, fingerprint)
         if policy is not None:
-            _fill(policy, document, blanks_only=True)  # a copy may say what the first one lacked
+            _fill(
+                policy, document, fingerprint, blanks_only=True
+            )  # a copy may say what the first one lacked
             policy.save()
             outcome = "duplicate"
         else:
             policy = Policy(first_seen_at=now, updated_at=now)
-            _fill(policy, document)
+            _fill(policy, document, fingerprint)
             policy.save()
             outcome = "new"
     page.policy = policy
@@ -244,8 +245,50 @@ def _health(source, failed):
     )
 
 
+def keep_robots(files):
+    """The robots.txt files a cycle read, kept for the next day's cycles."""
+    now = clock.now()
+    for host, (status, body) in files.items():
+        RobotsTxt.objects.update_or_create(
+            host=host, defaults={"status": status, "body": body, "fetched_at": now}
+        )
+
+
+@transaction.atomic
+def record_quiet_sources(run, sources, results):
+    """The sources whose list had not changed: healthy, in a few statements whatever their number."""
+    now = clock.now()
+    PolicySource.objects.filter(pk__in=[source.pk for source in sources]).update(
+        last_run_at=now,
+        last_success_at=now,
+        last_error="",
+        consecutive_failures=0,
+        backoff_until=None,
+        flagged=False,
+    )
+    run = CrawlRun.objects.select_for_update().get(pk=run.pk)
+    for source, result in zip(sources, results, strict=True):
+        run.report[str(source.pk)] = {
+            "name": source.name,
+            "seconds": result.seconds,
+            "fetched": 0,
+            "new": 0,
+            "updated": 0,
+            "duplicates": 0,
+            "errors": [],
+        }
+    run.save(update_fields=["report"])
+    return run
+
+
 def record_source_result(run, source, result):
     """Everything one source's task found: its pages, its policies, its health, the run's counts."""
+    if result.skipped:  # not its fault: its health stays as it was
+        with transaction.atomic():
+            run = CrawlRun.objects.select_for_update().get(pk=run.pk)
+            run.report[str(source.pk)] = {"name": source.name, "skipped": True}
+            run.save(update_fields=["report"])
+        return run
     counts = {"new": 0, "updated": 0, "duplicate": 0}
     errors = list(result.errors)
     if result.failed:

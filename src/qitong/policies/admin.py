@@ -2,6 +2,7 @@
 health shown; policies, attachments and crawl runs are read-only, as the crawler writes them."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qitong.policies import actions
@@ -31,8 +32,15 @@ class PolicySourceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "flagged", "kind"]
     search_fields = ["name", "list_url"]
-    readonly_fields = HEALTH
+    readonly_fields = [*HEALTH, "created_at"]
     actions = ["resume"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            # Government list pages are still often plain http: an address typed without a
+            # scheme is taken as http, as it is today (Django 6 would assume https).
+            kwargs["assume_scheme"] = "http"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.action(description=_("启用并清除暂停与标记"))
     def resume(self, request, queryset):

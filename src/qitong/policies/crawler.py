@@ -33,12 +33,13 @@ from protego import Protego
 from qitong.core import clock
 from qitong.policies import actions, dedup, extract
 from qitong.policies.addresses import canonical, host_of
-from qitong.policies.models import Attachment, CrawlLease, Page, PolicySource
+from qitong.policies.models import Attachment, CrawlLease, Page, PolicySource, RobotsTxt
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "QitongPolicyCrawler/1.0 (+https://github.com/qitong)"
 LEASE = "crawl"
+ROBOTS_KEPT = timedelta(days=1)
 PAGE_TYPES = ("text/", "application/xhtml", "application/xml", "application/rss", "application/atom", "application/json")  # fmt: skip
 
 
@@ -53,6 +54,8 @@ class Limits:
     read_seconds: float = 10.0  # silence allowed between two chunks
     page_seconds: float = 20.0  # a whole answer, however it drips
     source_seconds: float = 60.0  # one source's share of a cycle
+    sources_at_once: int = 32  # sources read at the same time (each one's clock starts then)
+    cycle_seconds: float = 600.0  # sources not started by then wait for the next cycle
     page_bytes: int = 3 * 1024 * 1024  # a page past this is cut here
     attachment_bytes: int = 20 * 1024 * 1024  # an attachment past this is not kept
     redirects: int = 5
@@ -100,10 +103,16 @@ class SourceResult:
     name: str
     fetched: int = 0
     failed: str = ""  # why the list could not be read: the source's failure
+    skipped: bool = False  # the cycle's time ran out before this source's turn came
     errors: list = field(default_factory=list)
     lists: dict = field(default_factory=dict)  # key: (etag, last_modified)
     details: list = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def quiet(self):
+        """Read fine and found nothing (its first list page unchanged): written in bulk."""
+        return not (self.failed or self.skipped or self.errors or self.lists or self.details)
 
 
 class _Host:
@@ -131,11 +140,13 @@ class _Host:
 class Fetcher:
     """Every request of a cycle: gated per host and overall, robots-checked, capped."""
 
-    def __init__(self, client, limits):
+    def __init__(self, client, limits, robots=None):
         self.client = client
         self.limits = limits
         self.hosts = {}
         self.overall = asyncio.Semaphore(limits.total)
+        self.robots_known = robots or {}  # host: (status, body), read within the last day
+        self.robots_read = {}  # host: (status, body), read this cycle, to keep
 
     def _host(self, url):
         key = host_of(url)
@@ -156,29 +167,35 @@ class Fetcher:
             raise FetchError(_("robots.txt 不允许抓取 %(url)s") % {"url": url})
 
     async def _read_robots(self, host, url):
-        """Read the host's robots.txt into ``host.robots``."""
-        robots_url = urljoin(host_of(url), "/robots.txt")
-        try:
-            answer = await self._request(robots_url, {}, cap=512 * 1024, page=True)
-        except FetchError as exc:
-            host.robots = FetchError(
-                _("robots.txt 无法读取（%(error)s），按规范暂不抓取该站点") % {"error": exc}
-            )
+        """Read the host's robots.txt into ``host.robots`` (from the day's copy if there is one)."""
+        key = host_of(url)
+        if key in self.robots_known:
+            status, text = self.robots_known[key]
+            answer = Response(url, status, text.encode())
         else:
-            if answer.status >= 500:
-                host.robots = FetchError(
-                    _("robots.txt 无法读取（HTTP %(status)s），按规范暂不抓取该站点")
-                    % {"status": answer.status}
+            try:
+                answer = await self._request(
+                    urljoin(key, "/robots.txt"), {}, cap=512 * 1024, page=True
                 )
-            elif answer.status >= 400:
-                host.robots = None  # no robots.txt: everything allowed
-            else:
-                host.robots = Protego.parse(answer.body.decode("utf-8", "replace"))
-                delay = host.robots.crawl_delay(USER_AGENT)
-                if delay:
-                    host.interval = max(
-                        host.interval, min(float(delay), self.limits.max_crawl_delay)
-                    )
+            except FetchError as exc:
+                host.robots = FetchError(
+                    _("robots.txt 无法读取（%(error)s），按规范暂不抓取该站点") % {"error": exc}
+                )
+                return
+            if answer.status < 500:  # a server error is asked again next cycle
+                self.robots_read[key] = (answer.status, answer.body.decode("utf-8", "replace"))
+        if answer.status >= 500:
+            host.robots = FetchError(
+                _("robots.txt 无法读取（HTTP %(status)s），按规范暂不抓取该站点")
+                % {"status": answer.status}
+            )
+        elif answer.status >= 400:
+            host.robots = None  # no robots.txt: everything allowed
+        else:
+            host.robots = Protego.parse(answer.body.decode("utf-8", "replace"))
+            delay = host.robots.crawl_delay(USER_AGENT)
+            if delay:
+                host.interval = max(host.interval, min(float(delay), self.limits.max_crawl_delay))
 
     async def get(self, url, *, etag="", last_modified="", page=True):
         """GET ``url`` following at most ``limits.redirects`` redirects, each hop checked."""
@@ -390,11 +407,24 @@ async def _read_detail(key, item, before, source, fetcher, known_files, result):
     result.details.append(detail)
 
 
-async def _crawl_source(source, known, known_files, fetcher, limits):
+async def _crawl_source(source, known, known_files, fetcher, limits, turns, deadline):
     result = SourceResult(source.id, source.name)
+    async with turns:
+        return await _crawl_source_now(
+            source, known, known_files, fetcher, limits, deadline, result
+        )
+
+
+async def _crawl_source_now(source, known, known_files, fetcher, limits, deadline, result):
+    """One source's read, under its own time limit or what is left of the cycle's."""
     started = time.monotonic()
+    left = deadline - asyncio.get_running_loop().time()
+    if left <= 0:
+        result.skipped = True
+        return result
+    allowed = min(limits.source_seconds, left)
     try:
-        async with asyncio.timeout(limits.source_seconds):
+        async with asyncio.timeout(allowed):
             wanted = await _read_list(source, known, fetcher, limits, result)
             await asyncio.gather(
                 *(
@@ -406,9 +436,10 @@ async def _crawl_source(source, known, known_files, fetcher, limits):
         result.failed = str(exc)
     except TimeoutError:
         message = _("来源在 %(seconds)s 秒内未抓取完，余下部分下一轮继续") % {
-            "seconds": f"{limits.source_seconds:g}"
+            "seconds": f"{allowed:g}"
         }
-        if not result.fetched:
+        # Only its own time limit makes a slow source fail; the cycle's end is not its fault.
+        if not result.fetched and allowed == limits.source_seconds:
             result.failed = message
         else:
             result.errors.append(message)
@@ -419,7 +450,8 @@ async def _crawl_source(source, known, known_files, fetcher, limits):
     return result
 
 
-async def _crawl(sources, known, known_files, limits):
+async def _crawl(sources, known, known_files, robots, limits):
+    """Read every source; returns their results and the robots.txt files read on the way."""
     timeout = httpx.Timeout(limits.read_seconds, connect=limits.connect_seconds, pool=None)
     async with httpx.AsyncClient(
         timeout=timeout,
@@ -428,13 +460,24 @@ async def _crawl(sources, known, known_files, limits):
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         limits=httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total),
     ) as client:
-        fetcher = Fetcher(client, limits)
-        return await asyncio.gather(
+        fetcher = Fetcher(client, limits, robots)
+        turns = asyncio.Semaphore(limits.sources_at_once)
+        deadline = asyncio.get_running_loop().time() + limits.cycle_seconds
+        results = await asyncio.gather(
             *(
-                _crawl_source(source, known[source.id], known_files[source.id], fetcher, limits)
+                _crawl_source(
+                    source,
+                    known[source.id],
+                    known_files[source.id],
+                    fetcher,
+                    limits,
+                    turns,
+                    deadline,
+                )
                 for source in sources
             )
         )
+        return results, fetcher.robots_read
 
 
 def due_sources(source_id=None):
@@ -463,6 +506,16 @@ def _known(sources):
     return known, files
 
 
+def _robots_of_the_day():
+    since = clock.now() - ROBOTS_KEPT
+    return {
+        host: (status, body)
+        for host, status, body in RobotsTxt.objects.filter(fetched_at__gte=since).values_list(
+            "host", "status", "body"
+        )
+    }
+
+
 def _take_lease(holder, seconds):
     CrawlLease.objects.get_or_create(name=LEASE)
     now = clock.now()
@@ -478,8 +531,8 @@ def _give_back_lease(holder):
 
 
 def lease_seconds(limits):
-    """How long a cycle holds the lease: its sources' time limit and the writing after."""
-    return int(limits.source_seconds * 2 + 300)
+    """How long a cycle holds the lease: its reading time and the writing after."""
+    return int(limits.cycle_seconds + limits.source_seconds + 300)
 
 
 def run_cycle(source_id=None, *, limits=LIMITS):
@@ -492,10 +545,19 @@ def run_cycle(source_id=None, *, limits=LIMITS):
         sources = due_sources(source_id)
         run = actions.start_run(len(sources))
         known, known_files = _known(sources)
-        results = asyncio.run(_crawl(sources, known, known_files, limits)) if sources else []
+        results, robots = [], {}
+        if sources:
+            results, robots = asyncio.run(
+                _crawl(sources, known, known_files, _robots_of_the_day(), limits)
+            )
+        actions.keep_robots(robots)
         by_id = {source.id: source for source in sources}
+        quiet = [result for result in results if result.quiet]
+        if quiet:
+            run = actions.record_quiet_sources(run, [by_id[r.source_id] for r in quiet], quiet)
         for result in results:
-            run = actions.record_source_result(run, by_id[result.source_id], result)
+            if not result.quiet:
+                run = actions.record_source_result(run, by_id[result.source_id], result)
         actions.finish_run(run)
         return run.summary()
     finally:

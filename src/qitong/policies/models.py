@@ -218,6 +218,23 @@ class CrawlRun(models.Model):
         return {"run": self.pk} | {name: getattr(self, name) for name in fields}
 
 
+class RobotsTxt(models.Model):
+    """A host's robots.txt as last read: kept a day (RFC 9309 allows caching up to 24 hours),
+    so an unchanged cycle asks each site for its list page only."""
+
+    host = models.CharField(_("站点"), max_length=300, primary_key=True)  # scheme://host:port
+    status = models.PositiveSmallIntegerField(_("HTTP 状态"))
+    body = models.TextField(_("内容"), blank=True)
+    fetched_at = models.DateTimeField(_("读取时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("robots.txt")
+        verbose_name_plural = _("robots.txt")
+
+    def __str__(self):
+        return self.host
+
+
 class CrawlLease(models.Model):
     """The one row that keeps two crawl cycles from overlapping.
 
