@@ -144,3 +144,11 @@ def test_memory_stays_flat_however_many_rows():
     assert written == 20_000
     # Ten times the rows: holding them would cost megabytes more; one row at a time does not.
     assert large < small + 512 * 1024
+
+
+def test_columns_of_instants_take_posix_seconds_as_local_dates():
+    instant = dt.datetime(2026, 11, 2, 2, 0, 30, tzinfo=dt.UTC)
+    sheet = read_back(export([[instant.timestamp(), 2.5]], headers=("时间", "数"), instants=(0,)))
+    assert sheet["A2"].value == dt.datetime(2026, 11, 2, 10, 0, 30)
+    assert sheet["A2"].number_format == exports.DATETIME_FORMAT
+    assert sheet["B2"].value == 2.5  # other columns' floats stay numbers

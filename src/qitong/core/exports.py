@@ -64,19 +64,24 @@ class TooManyRows(ValueError):
     """More rows than one Excel sheet holds."""
 
 
-def write_sheet(target, *, title, headers, rows, widths=None, progress=None, naive_utc=False):
+def write_sheet(
+    target, *, title, headers, rows, widths=None, progress=None, naive_utc=False, instants=()
+):
     """Write one sheet of ``headers`` then ``rows`` into ``target``; returns the row count.
 
     ``target`` is a file name or a binary file object. ``widths`` optionally
     gives each column's width in characters. ``progress(done)`` is called
     every ``PROGRESS_EVERY`` rows and once at the end. Naive datetimes are
     local wall time, or UTC with ``naive_utc`` (as SQLite's cursor hands
-    them back).
+    them back). The columns named in ``instants`` hold instants as POSIX
+    seconds (floats, as a query can select them without building a datetime
+    per value) and are written as local dates too.
     """
     book = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": tempfile.gettempdir()})
     try:
         sheet = book.add_worksheet(title[:31], worksheet_class=RowSheet)
         sheet.naive_utc = naive_utc
+        sheet.instants = frozenset(instants)
         sheet.datetime_style = book.add_format({"num_format": DATETIME_FORMAT})
         sheet.date_style = book.add_format({"num_format": DATE_FORMAT})
         header_style = book.add_format({"bold": True})
@@ -128,6 +133,7 @@ class RowSheet(Worksheet):
 
     datetime_style = date_style = None
     naive_utc = False
+    instants = frozenset()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,6 +152,7 @@ class RowSheet(Worksheet):
         parts = [f'<row r="{number}">']
         add = parts.append
         cached, serial, columns = _inline_cache.get, self._serial, _COLUMNS
+        instants, from_seconds = self.instants, self._serial_seconds
         last = -1
         for column, value in enumerate(cells):
             if value is None:
@@ -162,6 +169,11 @@ class RowSheet(Worksheet):
                 add(
                     f'<c r="{columns[column]}{number}" s="{datetime_style}">'
                     f"<v>{serial(value):.16G}</v></c>"
+                )
+            elif kind is float and column in instants:
+                add(
+                    f'<c r="{columns[column]}{number}" s="{datetime_style}">'
+                    f"<v>{from_seconds(value):.16G}</v></c>"
                 )
             elif kind is int or kind is float or kind is Decimal:
                 add(f'<c r="{columns[column]}{number}"><v>{value:.16G}</v></c>')
@@ -194,6 +206,10 @@ class RowSheet(Worksheet):
             seconds = (value - _UNIX_EPOCH).total_seconds()
         else:
             seconds = value.timestamp()
+        return self._serial_seconds(seconds)
+
+    def _serial_seconds(self, seconds):
+        """Excel's serial number, in local time, of the instant ``seconds`` after 1970 UTC."""
         # The local offset, looked up once per day: converting each of a
         # ledger's 400,000 times would cost more than the rest of its row. A
         # day whose offset changes (summer time, where there is any) is
