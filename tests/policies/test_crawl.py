@@ -1,12 +1,13 @@
 """A cycle reads lists page by page until it meets known entries, and reads only new or changed
 detail pages: counted on the server, not taken from the crawler's word."""
 
+import dataclasses
 import json
 
 import pytest
 
 from qitong.policies.models import CrawlRun, Page, Policy, PolicySource
-from tests.policies.conftest import add_source, crawl, detail_page, list_page
+from tests.policies.conftest import FAST, add_source, crawl, detail_page, list_page
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +193,32 @@ def test_a_page_that_lists_itself_as_next_does_not_loop(site):
     summary = crawl()
     assert summary["new"] == 1
     assert site.hits["/list"] == 1
+
+
+def test_a_list_longer_than_a_cycle_is_read_to_its_end_over_several_cycles(site):
+    publish(site, 15, per_page=3)  # five list pages
+    source = add_source(site)
+    limits = dataclasses.replace(FAST, list_pages=2)
+    assert crawl(limits=limits)["new"] == 6
+    source.refresh_from_db()
+    assert source.resume_url == site.url("/list_3")
+    assert crawl(limits=limits)["new"] == 6  # the top is unchanged (304); pages 3 and 4
+    assert crawl(limits=limits)["new"] == 3  # page 5, the end
+    source.refresh_from_db()
+    assert source.resume_url == ""
+    assert Policy.objects.count() == 15
+    site.hits.clear()
+    assert crawl(limits=limits)["fetched"] == 0
+    assert site.detail_hits() == 0
+    # Something new at the top is still read first, as always.
+    publish(site, 16, per_page=3)
+    assert crawl(limits=limits)["new"] == 1
+
+
+def test_the_detail_budget_also_leaves_the_rest_for_later(site):
+    publish(site, 9, per_page=3)
+    add_source(site)
+    limits = dataclasses.replace(FAST, details=4)
+    assert crawl(limits=limits)["new"] == 6  # pages 1 and 2: the budget is checked per page
+    assert crawl(limits=limits)["new"] == 3
+    assert Policy.objects.count() == 9

@@ -306,6 +306,9 @@ def record_source_result(run, source, result):
     with transaction.atomic():
         source = PolicySource.objects.select_for_update().get(pk=source.pk)
         _health(source, result.failed)
+        if result.resume_url is not None:
+            source.resume_url = result.resume_url[:1000]
+            source.save(update_fields=["resume_url"])
         run = CrawlRun.objects.select_for_update().get(pk=run.pk)
         run.fetched += result.fetched
         run.new += counts["new"]

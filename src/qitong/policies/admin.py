@@ -32,7 +32,7 @@ class PolicySourceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "flagged", "kind"]
     search_fields = ["name", "list_url"]
-    readonly_fields = [*HEALTH, "created_at"]
+    readonly_fields = [*HEALTH, "resume_url", "created_at"]
     actions = ["resume"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

@@ -104,6 +104,7 @@ class SourceResult:
     fetched: int = 0
     failed: str = ""  # why the list could not be read: the source's failure
     skipped: bool = False  # the cycle's time ran out before this source's turn came
+    resume_url: str | None = None  # where the backfill goes on ("" when done; None: unchanged)
     errors: list = field(default_factory=list)
     lists: dict = field(default_factory=dict)  # key: (etag, last_modified)
     details: list = field(default_factory=list)
@@ -112,7 +113,9 @@ class SourceResult:
     @property
     def quiet(self):
         """Read fine and found nothing (its first list page unchanged): written in bulk."""
-        return not (self.failed or self.skipped or self.errors or self.lists or self.details)
+        return self.resume_url is None and not (
+            self.failed or self.skipped or self.errors or self.lists or self.details
+        )
 
 
 class _Host:
@@ -307,54 +310,87 @@ def _content_hash(document):
 
 
 async def _read_list(source, known, fetcher, limits, result):
-    """The source's list, page by page until a known entry: the entries to read."""
-    wanted, seen_pages, url = {}, set(), source.list_url
-    while url and len(seen_pages) < limits.list_pages:
-        key = canonical(url)
-        if key in seen_pages:
-            break
-        seen_pages.add(key)
-        validators = known.get(key)
-        try:
-            answer = await fetcher.get(
-                url,
-                etag=validators.etag if validators else "",
-                last_modified=validators.last_modified if validators else "",
-            )
-            if answer.status == 304:
-                break  # the list page has not changed: nothing new behind it either
-            if answer.status >= 400:
-                raise FetchError(
-                    _("列表页返回 HTTP %(status)s：%(url)s") % {"status": answer.status, "url": url}
-                )
-            result.fetched += 1
-            result.lists[key] = (answer.etag, answer.last_modified)
-            text = extract.decode(
-                answer.body, header_charset=answer.charset, forced=source.encoding
-            )
-            listing = await asyncio.to_thread(
-                extract.parse_list, text, base_url=answer.url, source=source
-            )
-        except (FetchError, ValueError) as exc:
-            if len(seen_pages) == 1:
-                raise FetchError(str(exc)) from None
-            result.errors.append(str(exc))  # a later page: keep what the first ones gave
-            break
-        met_known = False
-        for item in listing.items:
+    """The entries to read: the list from its top until a known entry, then the backfill.
+
+    A list longer than a cycle's budget (``limits.list_pages``, ``limits.details``)
+    is not lost: where reading stopped is kept as the source's ``resume_url``,
+    and later cycles, once the top has nothing new, go on from there until
+    the list ends.
+    """
+    walk = _ListWalk(source, known, fetcher, limits, result)
+    stopped_at = await walk.read(source.list_url, top=True)
+    if stopped_at:
+        result.resume_url = stopped_at
+    elif source.resume_url:
+        result.resume_url = await walk.read(source.resume_url, top=False) or ""
+    return list(walk.wanted.items())
+
+
+class _ListWalk:
+    """One cycle's reading of a source's list pages, within its budget."""
+
+    def __init__(self, source, known, fetcher, limits, result):
+        self.source, self.known, self.fetcher = source, known, fetcher
+        self.limits, self.result = limits, result
+        self.wanted, self.seen = {}, set()
+        self.pages = 0  # list pages read (a 304 costs the budget nothing)
+
+    async def read(self, url, *, top):
+        """Follow "next" links from ``url``; returns where to go on next cycle, or None.
+
+        From the top, a page showing a known entry ends the walk, and so does a
+        304; the backfill reads pages never read before, unconditionally.
+        """
+        while url:
+            if self.pages >= self.limits.list_pages or len(self.wanted) >= self.limits.details:
+                return url
+            key = canonical(url)
+            if key in self.seen:
+                return None
+            self.seen.add(key)
+            validators = self.known.get(key) if top else None
             try:
-                item_key = canonical(item.url)
-            except ValueError:
-                continue
-            before = known.get(item_key)
-            if before is None or before.listed_as != item.listed_as:
-                wanted.setdefault(item_key, (item, before))
-            else:
-                met_known = True
-        if met_known:
-            break
-        url = listing.next_url
-    return list(wanted.items())[: limits.details]
+                answer = await self.fetcher.get(
+                    url,
+                    etag=validators.etag if validators else "",
+                    last_modified=validators.last_modified if validators else "",
+                )
+                if answer.status == 304:
+                    return None  # the list page has not changed: nothing new behind it either
+                if answer.status >= 400:
+                    raise FetchError(
+                        _("列表页返回 HTTP %(status)s：%(url)s")
+                        % {"status": answer.status, "url": url}
+                    )
+                self.result.fetched += 1
+                self.pages += 1
+                self.result.lists[key] = (answer.etag, answer.last_modified)
+                text = extract.decode(
+                    answer.body, header_charset=answer.charset, forced=self.source.encoding
+                )
+                listing = await asyncio.to_thread(
+                    extract.parse_list, text, base_url=answer.url, source=self.source
+                )
+            except (FetchError, ValueError) as exc:
+                if top and len(self.seen) == 1:
+                    raise FetchError(str(exc)) from None  # the list itself: the source failed
+                self.result.errors.append(str(exc))  # a later page: keep what the others gave
+                return None if top else url
+            met_known = False
+            for item in listing.items:
+                try:
+                    item_key = canonical(item.url)
+                except ValueError:
+                    continue
+                before = self.known.get(item_key)
+                if before is None or before.listed_as != item.listed_as:
+                    self.wanted.setdefault(item_key, (item, before))
+                else:
+                    met_known = True
+            if met_known and top:
+                return None
+            url = listing.next_url
+        return None
 
 
 async def _read_detail(key, item, before, source, fetcher, known_files, result):

@@ -41,6 +41,8 @@ class PolicySource(models.Model):
         _("编码"), max_length=10, choices=Encoding.choices, default=Encoding.AUTO
     )
     enabled = models.BooleanField(_("启用"), default=True)
+    # Where reading a list too long for one cycle goes on (the first cycles of a new source).
+    resume_url = models.CharField(_("续读位置"), max_length=1000, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=clock.now)
 
     last_run_at = models.DateTimeField(_("最近抓取时间"), null=True, blank=True)
