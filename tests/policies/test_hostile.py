@@ -27,7 +27,7 @@ def errors_of(source):
     return CrawlRun.objects.latest("id").report[str(source.pk)]["errors"]
 
 
-def test_a_huge_page_is_cut_at_the_size_cap_and_still_read(site):
+def test_a_huge_page_is_cut_at_the_size_cap_and_still_read(site, caplog):
     title = "关于进一步降低企业用电成本的通知"
     padding = "<p>" + "附表内容" * 100 + "</p>"
     site.page("/list", list_page([("/doc/1.html", title)]))
@@ -36,6 +36,7 @@ def test_a_huge_page_is_cut_at_the_size_cap_and_still_read(site):
     summary = crawl()
     assert summary["new"] == 1
     assert Policy.objects.get().title == title
+    assert f"is larger than {FAST.page_bytes} bytes, cut" in caplog.text
 
 
 def test_an_endless_body_is_dropped_at_the_time_cap(site, caplog):
@@ -208,3 +209,35 @@ def test_robots_txt_is_read_once_a_day(site, time_machine):
     crawl()
     assert site.hits["/robots.txt"] == 2
     assert site.hits["/list"] == 2  # the new rule keeps the crawler out
+
+
+def test_a_public_source_may_not_lead_the_crawler_into_internal_networks():
+    from qitong.policies import addresses
+
+    assert addresses.is_inside("http://169.254.169.254/latest/meta-data/")
+    assert addresses.is_inside("http://10.0.0.8/admin/")
+    assert addresses.is_inside("http://localhost:8000/")
+    assert addresses.is_inside("http://[::1]/")
+    assert not addresses.is_inside("http://www.jinan.gov.cn/")
+    assert not addresses.is_inside("http://202.102.128.68/")
+
+
+def test_a_public_source_is_refused_every_internal_address(site):
+    """Each hop is checked, so a redirect to one is refused as a link to one is."""
+    import asyncio
+
+    import httpx
+
+    from qitong.policies import crawler
+
+    async def fetch():
+        async with httpx.AsyncClient(trust_env=False) as client:
+            fetcher = crawler.Fetcher(client, FAST)
+            for url in (site.url("/doc/1.html"), "http://169.254.169.254/latest/meta-data/"):
+                with pytest.raises(crawler.FetchError, match="内部网络"):
+                    await fetcher.get(url)
+            with pytest.raises(crawler.FetchError, match="内部网络"):
+                await fetcher.get("http://10.1.2.3/x.pdf", page=False)
+
+    asyncio.run(fetch())
+    assert not site.hits

@@ -7,6 +7,7 @@ the scheme altogether (``//host/path?query``), so a site that serves both http
 and https is read once.
 """
 
+import ipaddress
 import posixpath
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
@@ -51,3 +52,15 @@ def host_of(url):
     """The host and port requests to ``url`` go to: the key of the per-host limits."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def is_inside(url):
+    """Whether ``url`` names a private, loopback or link-local host outright (an IP or localhost)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved

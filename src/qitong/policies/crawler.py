@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from protego import Protego
 
 from qitong.core import clock
-from qitong.policies import actions, dedup, extract
+from qitong.policies import actions, addresses, dedup, extract
 from qitong.policies.addresses import canonical, host_of
 from qitong.policies.models import Attachment, CrawlLease, Page, PolicySource, RobotsTxt
 
@@ -200,8 +200,14 @@ class Fetcher:
             if delay:
                 host.interval = max(host.interval, min(float(delay), self.limits.max_crawl_delay))
 
-    async def get(self, url, *, etag="", last_modified="", page=True):
-        """GET ``url`` following at most ``limits.redirects`` redirects, each hop checked."""
+    async def get(self, url, *, etag="", last_modified="", page=True, inside=False):
+        """GET ``url`` following at most ``limits.redirects`` redirects, each hop checked.
+
+        A page on the internet may link or redirect anywhere, the cloud's
+        metadata address or the office's own intranet included; unless the
+        source itself is inside (``inside``), no hop may go to an address of a
+        private, loopback or link-local network written as such.
+        """
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -209,6 +215,8 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         cap = self.limits.page_bytes if page else self.limits.attachment_bytes
         for _hop in range(self.limits.redirects + 1):
+            if not inside and addresses.is_inside(url):
+                raise FetchError(_("地址指向内部网络，已拒绝：%(url)s") % {"url": url})
             await self._robots(url)
             answer = await self._request(url, headers, cap=cap, page=page)
             if answer.location:
@@ -354,6 +362,7 @@ class _ListWalk:
                     url,
                     etag=validators.etag if validators else "",
                     last_modified=validators.last_modified if validators else "",
+                    inside=addresses.is_inside(self.source.list_url),
                 )
                 if answer.status == 304:
                     return None  # the list page has not changed: nothing new behind it either
@@ -399,6 +408,7 @@ async def _read_detail(key, item, before, source, fetcher, known_files, result):
             item.url,
             etag=before.etag if before else "",
             last_modified=before.last_modified if before else "",
+            inside=addresses.is_inside(source.list_url),
         )
         if answer.status == 304:
             result.details.append(Detail(item.url, key, item.listed_as))
@@ -430,7 +440,9 @@ async def _read_detail(key, item, before, source, fetcher, known_files, result):
         if canonical(url) in known_files:
             continue
         try:
-            attachment = await fetcher.get(url, page=False)
+            attachment = await fetcher.get(
+                url, page=False, inside=addresses.is_inside(source.list_url)
+            )
             if attachment.status >= 400:
                 raise FetchError(
                     _("附件返回 HTTP %(status)s：%(url)s")
