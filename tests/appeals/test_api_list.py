@@ -196,7 +196,7 @@ def test_a_units_unfiltered_list_is_its_visible_cases_newest_first_page_by_page(
     city, monkeypatch, django_assert_max_num_queries
 ):
     from qitong.appeals.access import visible_appeals
-    from qitong.appeals.api import UnitCaseList
+    from qitong.appeals.api import UnitCaseList, unit_cases
 
     led = [city.dispatched(when=at(f"2026-11-0{day} 10:00"), lead="fgw") for day in (2, 3, 4)]
     co = city.dispatched(when=at("2026-11-03 12:00"), mode="coordinated", lead="gxj", co=["fgw"])
@@ -208,6 +208,9 @@ def test_a_units_unfiltered_list_is_its_visible_cases_newest_first_page_by_page(
     same_instant = [city.dispatched(when=at("2026-11-06 10:00"), lead="fgw") for _ in range(2)]
     expected = list(visible_appeals(city.fgw_user).values_list("number", flat=True))
     assert len(expected) == 7 and set(expected) >= {co.number, returned.number}
+    # the ledger's and the filtered list's road to the same cases
+    assert list(unit_cases(city.fgw_user).values_list("number", flat=True)) == expected
+    assert unit_cases(city.office_user) is None
     assert {appeal.number for appeal in led + same_instant} <= set(expected)
 
     client = client_for(city.fgw_user)

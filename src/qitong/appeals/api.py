@@ -85,7 +85,32 @@ def filtered_appeals(request, at):
     form = filters.AppealFilter(request.query_params, user=request.user, at=at)
     if not form.is_valid():
         raise ValidationError(form.error_dict())
-    return form.apply(visible_appeals(request.user))
+    cases = unit_cases(request.user)
+    return form.apply(visible_appeals(request.user) if cases is None else cases)
+
+
+def unit_cases(user):
+    """For a unit's staff, ``visible_appeals``' cases as one semi-join over the unit's parts.
+
+    The same cases: those it leads, and those it co-handles or led before a
+    return. ``visible_appeals`` says so with an OR over a subquery, for which
+    PostgreSQL reads every case (0.9 s at a million); the ids of the parts,
+    united, are read from indexes on both databases. None for anyone else.
+    """
+    led = appeals_led_by_unit(user)
+    if led.query.is_empty():
+        return None
+    return Appeal.objects.filter(pk__in=led.order_by().values("id").union(*other_parts(user)))
+
+
+def other_parts(user):
+    """The ids of the cases a unit co-handles or led before a return (whether it leads them now)."""
+    return (
+        appeals_with_unit_part(user, role=Assignment.Role.CO).order_by().values("id"),
+        appeals_with_unit_part(user, role=Assignment.Role.LEAD, active=False)
+        .order_by()
+        .values("id"),
+    )
 
 
 # The list's and the ledger's query parameters, documented from the one filter.
@@ -136,15 +161,18 @@ class UnitCaseList:
     def __init__(self, user, related):
         self.unit_id, self.related = user.unit_id, related
         self.led = appeals_led_by_unit(user)
-        self.others = (
-            appeals_with_unit_part(user, role=Assignment.Role.CO)
-            | appeals_with_unit_part(user, role=Assignment.Role.LEAD, active=False)
-        ).exclude(lead_unit_id=user.unit_id)
-        self.led_count = None
+        co, before = other_parts(user)
+        self.others = Appeal.objects.filter(pk__in=co.union(before)).exclude(
+            lead_unit_id=user.unit_id
+        )
+        self.led_count = self.other_keys = None
 
     def count(self):
+        # The other cases are few (a tenth of a unit's): their keys are read once, for the
+        # count and for every page.
         self.led_count = self.led.count()
-        return self.led_count + self.others.count()
+        self.other_keys = list(self.others.order_by().values_list("created_at", "id"))
+        return self.led_count + len(self.other_keys)
 
     def __getitem__(self, window):
         stop = window.stop
@@ -156,7 +184,7 @@ class UnitCaseList:
             led = Appeal.objects.alias(lead=F("lead_unit_id") + 0).filter(lead=self.unit_id)
         keys = [
             *led.order_by(*self.NEWEST).values_list("created_at", "id")[:stop],
-            *self.others.order_by(*self.NEWEST).values_list("created_at", "id")[:stop],
+            *self.other_keys,
         ]
         ids = [pk for _at, pk in sorted(keys, reverse=True)[window]]
         found = Appeal.objects.select_related(*self.related).in_bulk(ids)

@@ -147,7 +147,8 @@ class Seconds(Func):
     output_field = FloatField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        # julianday's double holds some 40 µs: rounded to the millisecond.
+        template = "round((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)"
         return self.as_sql(compiler, connection, template=template, **extra)
 
     def as_postgresql(self, compiler, connection, **extra):
