@@ -222,3 +222,31 @@ def test_the_detail_budget_also_leaves_the_rest_for_later(site):
     assert crawl(limits=limits)["new"] == 6  # pages 1 and 2: the budget is checked per page
     assert crawl(limits=limits)["new"] == 3
     assert Policy.objects.count() == 9
+
+
+def test_an_entry_that_failed_is_read_again_next_cycle(site):
+    from tests.policies.conftest import Route
+
+    publish(site, 3)
+    site.routes["/doc/2.html"] = Route(status=500)
+    add_source(site)
+    summary = crawl()
+    assert (summary["new"], summary["errors"]) == (2, 1)
+    publish(site, 3)  # the page is back; the list itself has not changed (same ETag)
+    summary = crawl()
+    assert summary["new"] == 1
+    assert site.hits["/doc/2.html"] == 2
+    assert site.hits["/doc/1.html"] == site.hits["/doc/3.html"] == 1
+    site.hits.clear()
+    assert crawl()["fetched"] == 0  # all read: the list answers 304 again
+    assert site.detail_hits() == 0
+
+
+def test_a_page_without_a_policy_in_it_is_not_read_every_cycle(site):
+    site.page("/list", list_page([("/doc/1.html", "图片新闻")]))
+    site.page("/doc/1.html", "<html><body><img src='a.jpg'></body></html>")
+    add_source(site)
+    assert crawl()["errors"] == 1
+    crawl()
+    assert site.hits["/doc/1.html"] == 1
+    assert not Policy.objects.exists()

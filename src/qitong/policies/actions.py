@@ -171,8 +171,8 @@ def record_document(source, detail):
     page.fetched_at = now
     document = detail.document
     if document is None or (page.policy_id and page.content_hash == detail.content_hash):
-        if page.pk:  # not changed (304, or the same content): only its list entry is new
-            page.save(update_fields=["listed_as", "fetched_at"])
+        # Not changed (304, the same content) or nothing in it: only its list entry is new.
+        page.save()
         return None
     fingerprint = dedup.simhash(document.body)
     if page.policy_id:
@@ -202,9 +202,11 @@ def record_document(source, detail):
     return outcome
 
 
-def _record_lists(source, lists):
+def _record_lists(source, lists, *, keep_validators):
     now = clock.now()
     for key, (etag, last_modified) in lists.items():
+        if not keep_validators:
+            etag = last_modified = ""
         Page.objects.update_or_create(
             source=source,
             url=key,
@@ -294,7 +296,7 @@ def record_source_result(run, source, result):
     if result.failed:
         errors.insert(0, result.failed)
     with transaction.atomic():
-        _record_lists(source, result.lists)
+        _record_lists(source, result.lists, keep_validators=not result.incomplete)
     for detail in result.details:
         try:
             outcome = record_document(source, detail)

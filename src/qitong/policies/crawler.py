@@ -105,6 +105,9 @@ class SourceResult:
     failed: str = ""  # why the list could not be read: the source's failure
     skipped: bool = False  # the cycle's time ran out before this source's turn came
     resume_url: str | None = None  # where the backfill goes on ("" when done; None: unchanged)
+    # Some entry could not be read: the list pages' validators are not kept, so that the
+    # next cycle reads the list again instead of hearing 304 and never retrying the entry.
+    incomplete: bool = False
     errors: list = field(default_factory=list)
     lists: dict = field(default_factory=dict)  # key: (etag, last_modified)
     details: list = field(default_factory=list)
@@ -423,9 +426,12 @@ async def _read_detail(key, item, before, source, fetcher, known_files, result):
         document = await asyncio.to_thread(extract.parse_detail, html, base_url=answer.url)
     except FetchError as exc:
         result.errors.append(str(exc))
+        result.incomplete = True
         return
     if not document.title or len(dedup.normalise(document.body)) < 10:
         result.errors.append(_("页面中没有可识别的政策内容：%(url)s") % {"url": item.url})
+        # Known from now on, with no policy: not read again until its list entry changes.
+        result.details.append(Detail(item.url, key, item.listed_as))
         return
     detail = Detail(
         item.url,
@@ -483,6 +489,7 @@ async def _crawl_source_now(source, known, known_files, fetcher, limits, deadlin
     except FetchError as exc:
         result.failed = str(exc)
     except TimeoutError:
+        result.incomplete = True
         message = _("来源在 %(seconds)s 秒内未抓取完，余下部分下一轮继续") % {
             "seconds": f"{allowed:g}"
         }
