@@ -17,4 +17,3 @@ class EnterpriseListView(APIView):
         body = EnterpriseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(EnterpriseSerializer(body.save()).data, status=status.HTTP_201_CREATED)
-
