@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from qitong.core import clock
 from qitong.policies import actions
 from qitong.policies.models import PolicySource
 
@@ -60,8 +61,8 @@ class Command(BaseCommand):
             if source.flagged:
                 state += " " + _("需人工检查")
             if source.backoff_until:
-                state += " " + _("暂停至 %(at)s") % {"at": f"{source.backoff_until:%Y-%m-%d %H:%M}"}
-            last = f"{source.last_run_at:%Y-%m-%d %H:%M}" if source.last_run_at else "-"
+                state += " " + _("暂停至 %(at)s") % {"at": _when(source.backoff_until)}
+            last = _when(source.last_run_at) if source.last_run_at else "-"
             self.stdout.write(
                 "\t".join(
                     [
@@ -87,6 +88,10 @@ class Command(BaseCommand):
     def _remove(self, *, id, **options):
         actions.remove_source(id)
         self.stdout.write(_("来源 %(id)s 已删除。") % {"id": id})
+
+
+def _when(instant):
+    return f"{clock.local(instant):%Y-%m-%d %H:%M}"
 
 
 def _messages(error):
