@@ -6,13 +6,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 
 import pytest
 from celery import Celery
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from qitong.core.schedule import JOBS, beat_schedule
+from qitong.core.schedule import JOBS, Job, beat_schedule
 from qitong.core.scheduler import Scheduler
 from tests.processes import BIN, free_port, qitong, qitong_env, stop, wait_for_port
 
@@ -116,3 +117,41 @@ def test_the_celery_worker_imports_our_tasks():
     app.loader.import_default_modules()
     assert "qitong.core.tasks.clear_expired_sessions" in app.tasks
     assert sys.modules.get("qitong.core.tasks") is not None
+
+
+class _Task:
+    """A stand-in for a Celery task: ``run`` is what the scheduler calls."""
+
+    def __init__(self, run):
+        self.run = run
+
+
+SLOW_STARTED, SLOW_RELEASE, QUICK_RAN = threading.Event(), threading.Event(), threading.Event()
+slow_task = _Task(lambda: (SLOW_STARTED.set(), SLOW_RELEASE.wait(10)))
+quick_task = _Task(QUICK_RAN.set)
+
+
+def test_a_long_job_in_its_own_lane_does_not_hold_up_the_others():
+    slow = Job("slow", "tests.core.test_background_work.slow_task", dt.timedelta(hours=1), "crawl")
+    quick = Job("quick", "tests.core.test_background_work.quick_task", dt.timedelta(hours=1))
+    scheduler = Scheduler([slow, quick])
+    assert scheduler.lanes == ["crawl", "main"]
+    scheduler.start()
+    try:
+        assert SLOW_STARTED.wait(5)
+        # The slow job is still running, and the main lane has run its job meanwhile.
+        assert QUICK_RAN.wait(5)
+        assert {thread.name for thread in scheduler.threads} == {
+            "qitong-scheduler-crawl",
+            "qitong-scheduler-main",
+        }
+    finally:
+        SLOW_RELEASE.set()
+        scheduler.stop()
+
+
+def test_the_long_jobs_have_lanes_of_their_own():
+    lanes = {job.name: job.lane for job in JOBS}
+    assert lanes["appeal-sweep"] == lanes["deliver-email"] == "main"
+    assert len({lanes["appeal-sweep"], lanes["policy-crawl"], lanes["run-queued-jobs"]}) == 3
+    assert lanes["refresh-figures"] != lanes["appeal-sweep"]

@@ -17,11 +17,20 @@ class Job:
     name: str
     task: str  # dotted path of a Celery shared task
     every: timedelta
+    # The embedded scheduler runs each lane in its own thread, so that a long job
+    # (a crawl cycle, an export, a first count of the figures) never holds up
+    # the sweep's minute; jobs of one lane run one after another.
+    lane: str = "main"
 
 
 JOBS = [
     Job("appeal-sweep", "qitong.appeals.tasks.sweep", timedelta(minutes=1)),
-    Job("refresh-figures", "qitong.appeals.tasks.refresh_figures", timedelta(minutes=5)),
+    Job(
+        "refresh-figures",
+        "qitong.appeals.tasks.refresh_figures",
+        timedelta(minutes=5),
+        lane="figures",
+    ),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
     Job(
@@ -33,10 +42,16 @@ JOBS = [
         "policy-crawl",
         "qitong.policies.tasks.crawl",
         timedelta(seconds=env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30)),
+        lane="crawl",
     ),
     # Background jobs (exports, recomputes): the embedded deployment's only road
     # to them, production's safety net for a lost message or a dead worker.
-    Job("run-queued-jobs", "qitong.core.tasks.run_queued_jobs", timedelta(seconds=10)),
+    Job(
+        "run-queued-jobs",
+        "qitong.core.tasks.run_queued_jobs",
+        timedelta(seconds=10),
+        lane="jobs",
+    ),
 ]
 
 
