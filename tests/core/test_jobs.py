@@ -252,3 +252,29 @@ def test_a_real_celery_worker_runs_a_job_sent_on_commit(tmp_path, redis_url):  #
         stop(worker)
     assert (status, done) == ("done", 3)
     assert (tmp_path / "uploads" / result).read_bytes() == b"1\n2\n3"
+
+
+def test_old_results_are_removed_after_a_week_and_old_rows_after_ninety_days(office_user):
+    with time_machine.travel(START, tick=False):
+        kept = jobs.start(COUNT, params={"n": 1}, created_by=office_user)
+        jobs.run(kept.pk)
+    with time_machine.travel(START - dt.timedelta(days=8), tick=False):
+        stale = jobs.start(COUNT, params={"n": 1}, created_by=office_user)
+        jobs.run(stale.pk)
+    with time_machine.travel(START - dt.timedelta(days=91), tick=False):
+        ancient = jobs.start(COUNT, params={"n": 1}, created_by=office_user)
+        jobs.run(ancient.pk)
+    stale.refresh_from_db()
+    stale_file = stale.result.name
+    assert stale.result.storage.exists(stale_file)
+
+    assert jobs.clear_old(now=START) == {"files": 2, "rows": 1}
+    stale.refresh_from_db()
+    kept.refresh_from_db()
+    assert not stale.result and not stale.result.storage.exists(stale_file)
+    assert kept.result and kept.result.storage.exists(kept.result.name)
+    assert not Job.objects.filter(pk=ancient.pk).exists()
+    # The creator's download of a removed file is a 404, not an error.
+    assert client_for(office_user).get(f"/api/v1/jobs/{stale.pk}/download").status_code == 404
+    assert jobs.clear_old(now=START) == {"files": 0, "rows": 0}
+    assert "qitong.core.tasks.clear_old_jobs" in {job.task for job in JOBS}

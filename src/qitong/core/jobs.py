@@ -255,6 +255,29 @@ def _finish(job, token, *, status, **fields):
     )
 
 
+# A finished job's file is kept this long for its creator to download; its row, longer.
+RESULTS_KEPT = timedelta(days=7)
+ROWS_KEPT = timedelta(days=90)
+
+
+def clear_old(now=None):
+    """Remove the files of jobs finished over ``RESULTS_KEPT`` ago, and the rows past ``ROWS_KEPT``.
+
+    Returns ``{"files": n, "rows": n}``. A file is removed from storage before its
+    row forgets it, so a crash in between leaves a row pointing at nothing
+    (its download is a 404), never a file nobody can reach.
+    """
+    now = clock.now() if now is None else now
+    finished = Job.objects.filter(status__in=[Job.Status.DONE, Job.Status.FAILED])
+    files = 0
+    for job in finished.filter(finished_at__lt=now - RESULTS_KEPT).exclude(result=""):
+        job.result.storage.delete(job.result.name)
+        Job.objects.filter(pk=job.pk).update(result="")
+        files += 1
+    rows, _detail = finished.filter(finished_at__lt=now - ROWS_KEPT).delete()
+    return {"files": files, "rows": rows}
+
+
 def access_job_for_user(user, job_id):
     """The job if ``user`` started it; otherwise ``Http404`` (another's job is not known to exist)."""
     try:

@@ -33,6 +33,7 @@ JOBS = [
     ),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
+    Job("clear-old-jobs", "qitong.core.tasks.clear_old_jobs", timedelta(hours=6)),
     Job(
         "clear-old-login-records",
         "qitong.orgs.tasks.clear_old_login_records",

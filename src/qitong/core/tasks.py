@@ -23,3 +23,9 @@ def run_job(job_id):
 def run_queued_jobs():
     """The periodic pick-up: queued jobs, and jobs whose worker died; returns the ids run."""
     return jobs.run_queued()
+
+
+@shared_task(name="qitong.core.tasks.clear_old_jobs")
+def clear_old_jobs():
+    """Remove old jobs' result files and rows (``jobs.clear_old``); returns how many."""
+    return jobs.clear_old()
