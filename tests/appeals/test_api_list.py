@@ -195,8 +195,8 @@ def test_it_filters_by_the_filing_date_in_local_time(city):
 def test_a_units_unfiltered_list_is_its_visible_cases_newest_first_page_by_page(
     city, monkeypatch, django_assert_max_num_queries
 ):
-    from qitong.appeals.access import visible_appeals
-    from qitong.appeals.api import UnitCaseList, unit_cases
+    from qitong.appeals.access import unit_cases, visible_appeals
+    from qitong.appeals.api import UnitCaseList
 
     led = [city.dispatched(when=at(f"2026-11-0{day} 10:00"), lead="fgw") for day in (2, 3, 4)]
     co = city.dispatched(when=at("2026-11-03 12:00"), mode="coordinated", lead="gxj", co=["fgw"])

@@ -52,6 +52,34 @@ def appeals_led_by_unit(user):
     return Appeal.objects.filter(lead_unit_id=user.unit_id)
 
 
+def unit_cases(user):
+    """For a unit's staff, ``visible_appeals``' cases as one semi-join over the unit's parts: for lists.
+
+    The same cases: those it leads, and those it co-handles or led before a
+    return. ``visible_appeals`` says so with an OR over a subquery, which is
+    cheapest for one case (``access_appeal_for_user``) but for which PostgreSQL
+    reads every case of a list (0.9 s at a million); the ids of the parts,
+    united, are read from indexes on both databases. None for anyone else.
+    """
+    led = appeals_led_by_unit(user)
+    if led.query.is_empty():
+        return None
+    return Appeal.objects.filter(pk__in=led.order_by().values("id").union(*other_parts(user)))
+
+
+def other_parts(user):
+    """The ids of the cases a unit co-handles or led before a return (whether it leads them now).
+
+    ``visible_appeals``' own list of them, read from the unit's assignments
+    alone (``appeals_with_unit_part`` would add a lookup of every case twice).
+    """
+    mine = Assignment.objects.filter(unit_id=user.unit_id)
+    return (
+        mine.filter(role=Assignment.Role.CO).order_by().values("appeal_id"),
+        mine.filter(role=Assignment.Role.LEAD, active=False).order_by().values("appeal_id"),
+    )
+
+
 def appeals_with_unit_part(user, **part):
     """The cases in which the user's unit has a lead or co-unit part matching ``part``.
 

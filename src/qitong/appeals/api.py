@@ -27,7 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from qitong.appeals import actions, figures, filters, ledger
+from qitong.appeals import access, actions, figures, filters, ledger
 from qitong.appeals import serializers as s
 from qitong.appeals.access import (
     access_appeal_for_user,
@@ -84,36 +84,8 @@ def filtered_appeals(request, at):
     form = filters.AppealFilter(request.query_params, user=request.user, at=at)
     if not form.is_valid():
         raise ValidationError(form.error_dict())
-    cases = unit_cases(request.user)
+    cases = access.unit_cases(request.user)
     return form.apply(visible_appeals(request.user) if cases is None else cases)
-
-
-def unit_cases(user):
-    """For a unit's staff, ``visible_appeals``' cases as one semi-join over the unit's parts.
-
-    The same cases: those it leads, and those it co-handles or led before a
-    return. ``visible_appeals`` says so with an OR over a subquery, for which
-    PostgreSQL reads every case (0.9 s at a million); the ids of the parts,
-    united, are read from indexes on both databases. None for anyone else.
-    """
-    led = appeals_led_by_unit(user)
-    if led.query.is_empty():
-        return None
-    return Appeal.objects.filter(pk__in=led.order_by().values("id").union(*other_parts(user)))
-
-
-def other_parts(user):
-    """The ids of the cases a unit co-handles or led before a return (whether it leads them now).
-
-    ``visible_appeals``' own list of them, read from the unit's assignments
-    alone: going through ``appeals_with_unit_part`` adds a lookup of every
-    case twice (30 ms at a million on PostgreSQL). Belongs in ``access``.
-    """
-    mine = Assignment.objects.filter(unit_id=user.unit_id)
-    return (
-        mine.filter(role=Assignment.Role.CO).order_by().values("appeal_id"),
-        mine.filter(role=Assignment.Role.LEAD, active=False).order_by().values("appeal_id"),
-    )
 
 
 # The list's and the ledger's query parameters, documented from the one filter.
@@ -148,7 +120,7 @@ class UnitCaseList:
     OR that makes both databases read and sort all of a unit's cases (48,000
     at a million) for every page and its count. The same cases are those it
     leads (``access.appeals_led_by_unit``) and, apart from those, the few it
-    co-handles or led before a return (``other_parts``): the led ones are
+    co-handles or led before a return (``access.other_parts``): the led ones are
     counted from an index and read newest first only as far as the page asks,
     the others' keys are read once; the two are merged here.
     """
@@ -164,7 +136,7 @@ class UnitCaseList:
     def __init__(self, user, related):
         self.unit_id, self.related = user.unit_id, related
         self.led = appeals_led_by_unit(user)
-        co, before = other_parts(user)
+        co, before = access.other_parts(user)
         self.others = Appeal.objects.filter(pk__in=co.union(before)).exclude(
             lead_unit_id=user.unit_id
         )
