@@ -73,15 +73,20 @@ def case_url(appeal):
     return reverse("appeal-detail", args=[appeal.pk])
 
 
+def recipients(**condition):
+    """Active users matching ``condition``, with just what the outbox reads of them."""
+    return list(User.objects.filter(is_active=True, **condition).only("id", "email"))
+
+
 def notify_unit(unit, appeal, *, kind, subject, body):
     """Queue a message about ``appeal`` to every active user of ``unit`` (sent after commit)."""
-    users = list(User.objects.filter(unit=unit, is_active=True))
+    users = recipients(unit=unit)
     return outbox.enqueue(users, kind=kind, subject=subject, body=body, url=case_url(appeal))
 
 
 def notify_enterprise(appeal, *, kind, subject, body):
     """Queue a message about ``appeal`` to the enterprise's active users."""
-    users = list(User.objects.filter(enterprise_id=appeal.enterprise_id, is_active=True))
+    users = recipients(enterprise_id=appeal.enterprise_id)
     outbox.enqueue(users, kind=kind, subject=subject, body=body, url=case_url(appeal))
 
 
