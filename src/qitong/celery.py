@@ -18,6 +18,8 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _install_beat_schedule(sender, **kwargs):
+    # Imported once Celery is set up: importing ``qitong`` imports this module, and the
+    # schedule reads the environment, whose mistakes the CLI reports in a sentence.
     from qitong.core.schedule import beat_schedule
 
     sender.conf.beat_schedule = beat_schedule()

@@ -4,6 +4,11 @@ import os
 import sys
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+
+from qitong import env
+
 
 def _data_dir():
     value = os.environ.get("QITONG_DATA_DIR", "").strip()
@@ -15,8 +20,6 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qitong.settings")
     command = argv[1] if len(argv) > 1 else ""
     if not os.environ.get("QITONG_SECRET_KEY"):
-        from qitong import env
-
         key_file = _data_dir() / env.SECRET_KEY_FILE
         # ``demo`` makes the key it needs; any later command in the same data
         # folder reuses it, so ``qitong serve`` works after ``qitong demo``.
@@ -24,9 +27,6 @@ def main(argv=None):
             os.environ["QITONG_SECRET_KEY"] = env.ensure_secret_key_file(_data_dir())
         elif key_file.exists():
             os.environ["QITONG_SECRET_KEY"] = key_file.read_text().strip()
-
-    from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
 
     try:
         execute_from_command_line(argv)

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -216,8 +217,6 @@ def database(name, *, sqlite_path):
                 ),
             },
         }
-    import dj_database_url
-
     scheme = _split_url(name, value).scheme
     if scheme not in ("postgres", "postgresql", "pgsql"):
         raise ImproperlyConfigured(

@@ -48,6 +48,7 @@ from qitong.appeals.models import (
     Supervision,
 )
 from qitong.core import clock, numbering
+from qitong.core.bulk import insert_rows
 from qitong.core.clock import SHANGHAI
 from qitong.core.errors import Conflict
 from qitong.core.workdays import WorkCalendar
@@ -66,6 +67,13 @@ EXTENSION_MAX_DAYS = Decimal(30)
 
 
 # --- shared pieces --------------------------------------------------------------------
+
+
+def case_links():
+    """``pk -> the case page's path``, resolved once for a batch rather than once a case."""
+    marker = "2147483647"
+    path = reverse("appeal-detail", args=[int(marker)])
+    return lambda pk: path.replace(marker, str(pk))
 
 
 def case_url(appeal):
@@ -894,10 +902,6 @@ def _close_supervisions(appeal, at, triggers=None):
     open_ones.update(closed_at=at)
 
 
-# The columns the supervision functions write an event with (``core.bulk.insert_rows``).
-EVENT_FIELDS = ("appeal", "action", "actor", "at", "unit", "note", "data")
-
-
 def open_supervision(appeal, trigger, *, at, reason, actor=None):
     """Open a supervision unless one of this trigger is open; returns it or None."""
     if not open_supervisions([appeal], trigger, at=at, reason=reason, actor=actor):
@@ -914,8 +918,6 @@ def open_supervisions(appeals, trigger, *, at, reason, actor=None):
     supervision; a case that an action holds right now is left to the next sweep
     rather than waited for.
     """
-    from qitong.appeals.models import Event
-    from qitong.core.bulk import insert_rows
 
     ids = [appeal.pk for appeal in appeals]
     if not ids:
@@ -934,11 +936,10 @@ def open_supervisions(appeals, trigger, *, at, reason, actor=None):
             ("appeal", "trigger", "reason", "opened_at"),
             [(pk, trigger, reason, at) for pk in fresh],
         )
-        actor_id, data = (actor.pk if actor else None), {"trigger": str(trigger)}
-        insert_rows(
-            Event,
-            EVENT_FIELDS,
-            [(pk, "supervise", actor_id, at, None, reason, data) for pk in fresh],
+        actor_id = actor.pk if actor else None
+        events.insert(
+            events.row(pk, Event.Kind.SUPERVISE, actor_id, at, None, reason, trigger=str(trigger))
+            for pk in fresh
         )
     return fresh
 
@@ -966,9 +967,6 @@ def urge_responsible(urges, *, at, actor=None):
     whole list. The sweep's daily urges (by the batch) and the office's hand urge
     both come here; the caller holds the transaction.
     """
-    from qitong.appeals.models import Event
-    from qitong.core.bulk import insert_rows
-    from qitong.notify import outbox
 
     urges = list(urges)
     if not urges:
@@ -976,13 +974,13 @@ def urge_responsible(urges, *, at, actor=None):
     Supervision.objects.filter(
         appeal_id__in=[appeal.pk for appeal, *_rest in urges], closed_at__isnull=True
     ).update(urge_count=F("urge_count") + 1)
-    subject, body, link = _("催办：%(number)s"), _("%(title)s（%(cause)s）"), _case_link()
+    subject, body, link = _("催办：%(number)s"), _("%(title)s（%(cause)s）"), case_links()
     actor_id = actor.pk if actor else None
-    events, letters = [], []
+    rows, letters = [], []
     for appeal, note, cause, data in urges:
         handling = appeal.status in Appeal.HANDLING_STATES
         unit_id = appeal.lead_unit_id if handling else appeal.office_id
-        events.append((appeal.pk, "urge", actor_id, at, unit_id, note, data))
+        rows.append(events.row(appeal.pk, Event.Kind.URGE, actor_id, at, unit_id, note, **data))
         letters.append(
             (
                 unit_id,
@@ -991,7 +989,7 @@ def urge_responsible(urges, *, at, actor=None):
                 link(appeal.pk),
             )
         )
-    insert_rows(Event, EVENT_FIELDS, events)
+    events.insert(rows)
     members = _members({unit_id for unit_id, *_rest in letters})
     outbox.enqueue_many(
         ((members.get(unit_id, ()), subject, body, url) for unit_id, subject, body, url in letters),
@@ -1005,15 +1003,6 @@ def _members(unit_ids):
     for user in User.objects.filter(unit_id__in=unit_ids, is_active=True):
         members.setdefault(user.unit_id, []).append(user)
     return members
-
-
-def _case_link():
-    """``pk -> the case page's path``, resolved once for a batch rather than once a case."""
-    from django.urls import reverse
-
-    marker = "2147483647"
-    path = reverse("appeal-detail", args=[int(marker)])
-    return lambda pk: path.replace(marker, str(pk))
 
 
 @transition
@@ -1062,9 +1051,6 @@ def raise_levels(rises, *, at, reason, actor=None):
     The appeals come locked by the caller, with their category; the caller
     holds the transaction.
     """
-    from qitong.appeals.models import EscalationStep, Event
-    from qitong.core.bulk import insert_rows
-    from qitong.notify import outbox
 
     rises = [(appeal, level) for appeal, level in rises if level > appeal.escalation_level]
     if not rises:
@@ -1072,17 +1058,27 @@ def raise_levels(rises, *, at, reason, actor=None):
     steps = {step.level: step for step in EscalationStep.objects.all()}
     top = max(steps, default=0)
     actor_id = actor.pk if actor else None
-    link = _case_link()
-    events, letters, by_level = [], [], {}
+    link = case_links()
+    rows, letters, by_level = [], [], {}
     for appeal, level in rises:
         for rung in range(appeal.escalation_level + 1, level + 1):
             step = steps.get(rung)
             note = reason
             if rung == top and appeal.category_id and appeal.category.is_policy:
                 note = _("%(reason)s；政策性问题，提交市政府常务会议研究。") % {"reason": reason}
-            data = {"level": rung, "title": step.title if step else ""}
             unit_id = step.unit_id if step else None
-            events.append((appeal.pk, "escalate", actor_id, at, unit_id, note, data))
+            rows.append(
+                events.row(
+                    appeal.pk,
+                    Event.Kind.ESCALATE,
+                    actor_id,
+                    at,
+                    unit_id,
+                    note,
+                    level=rung,
+                    title=step.title if step else "",
+                )
+            )
             if step and step.unit_id:
                 subject = _("诉求 %(number)s 升级至%(title)s") % {
                     "number": appeal.number,
@@ -1091,7 +1087,7 @@ def raise_levels(rises, *, at, reason, actor=None):
                 letters.append((step.unit_id, subject, note, link(appeal.pk)))
         appeal.escalation_level = level
         by_level.setdefault(level, []).append(appeal.pk)
-    insert_rows(Event, EVENT_FIELDS, events)
+    events.insert(rows)
     members = _members({unit_id for unit_id, *_rest in letters})
     outbox.enqueue_many(
         ((members.get(unit_id, ()), subject, body, url) for unit_id, subject, body, url in letters),

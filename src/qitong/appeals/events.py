@@ -10,6 +10,7 @@ bulk inserts).
 
 from qitong.appeals.models import Event
 from qitong.core import clock
+from qitong.core.bulk import insert_rows
 
 K = Event.Kind
 
@@ -74,3 +75,17 @@ def data_field(kind, key):
     if key not in PAYLOADS.get(K(kind), ()):
         raise KeyError(f"event {kind} carries no {key}")
     return f"data__{key}"
+
+
+# The columns of an event row for bulk writes (``row``, ``insert``).
+FIELDS = ("appeal", "action", "actor", "at", "unit", "note", "data")
+
+
+def row(appeal_id, kind, actor_id, at, unit_id, note, **data):
+    """One event as a plain row of ``FIELDS``, its data checked against its kind (for ``insert``)."""
+    return (appeal_id, _checked(kind, data).value, actor_id, at, unit_id, note, data)
+
+
+def insert(rows):
+    """Write many events at once: the sweep's batches (``core.bulk.insert_rows``)."""
+    insert_rows(Event, FIELDS, list(rows))

@@ -22,7 +22,6 @@ import feedparser
 import trafilatura
 from django.utils.translation import gettext as _
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from selectolax.lexbor import SelectolaxError
 
 from qitong.policies.addresses import absolute
 
@@ -73,15 +72,6 @@ def decode(raw, *, header_charset=None, forced="auto"):
     if _fits(raw, "utf-8"):
         return raw.decode("utf-8", "replace")
     return raw.decode("gb18030", "replace")
-
-
-def check_selector(selector):
-    """Whether ``selector`` is CSS the list parser accepts."""
-    try:
-        HTMLParser("<p></p>").css(selector)
-    except SelectolaxError:
-        return False
-    return True
 
 
 # --- lists ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qitong.core import clock
+from qitong.policies.selectors import check_selector
 
 
 class PolicySource(models.Model):
@@ -61,9 +62,6 @@ class PolicySource(models.Model):
         return self.name
 
     def clean(self):
-        # Imported here: the models module stays free of the parser for migrations' sake.
-        from qitong.policies.extract import check_selector
-
         errors = {}
         if self.kind == self.Kind.HTML and not self.link_selector.strip():
             errors["link_selector"] = _("HTML 列表页必须填写链接选择器。")
