@@ -81,6 +81,23 @@ def test_control_characters_and_escape_lookalikes_are_escaped_as_excel_does():
     assert "<t>_x005F_x0041_</t>" in xml  # Excel shows the literal text _x0041_
 
 
+def test_carriage_returns_survive_as_excel_escapes_them():
+    # Written raw, an XML reader turns "\r" and "\r\n" into "\n".
+    # Excel (and XlsxWriter's own write_string) write it as _x000D_, which Excel reads back.
+    xml, _names = sheet_xml(export([["第一行\r\n第二行"], ["回车\r字符"]]))
+    assert "<t>第一行_x000D_\n第二行</t>" in xml
+    assert "<t>回车_x000D_字符</t>" in xml
+
+
+def test_long_text_is_cut_to_excels_limit_in_utf16_units():
+    wide = "𠀀" * 20000  # a character beyond U+FFFF: two of Excel's units each
+    narrow = "企" * (exports.MAX_TEXT + 10)
+    sheet = read_back(export([[wide], [narrow]]))
+    cut_wide, cut_narrow = (row[0] for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert cut_wide == "𠀀" * (exports.MAX_TEXT // 2)  # never half a character
+    assert cut_narrow == "企" * exports.MAX_TEXT
+
+
 def test_times_are_local_dates_and_numbers_are_numbers():
     instant = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
     rows = [[instant, dt.date(2026, 11, 2), 3, 2.5, Decimal("1.25"), None, True]]

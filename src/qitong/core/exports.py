@@ -106,10 +106,12 @@ def write_sheet(
 
 # Text that needs more than copying into <t>: XML's three, the control characters
 # Excel writes as _xHHHH_ (and so the literal text "_xHHHH_" itself), the two
-# non-characters, and leading or trailing white space (kept by xml:space).
-_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
+# non-characters, and leading or trailing white space (kept by xml:space). A
+# carriage return is one of them, as in XlsxWriter: written raw, an XML reader
+# would turn it (and "\r\n") into "\n".
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
 _ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _UNIX_EPOCH = dt.datetime(1970, 1, 1)
 _UNIX_EPOCH_SERIAL = 25569  # 1970-01-01 in Excel's days
@@ -239,8 +241,8 @@ def _remember(text):
 
 def _inline(text):
     """``<is><t>text</t></is>``, escaped as Excel reads it back."""
-    if len(text) > MAX_TEXT:
-        text = text[:MAX_TEXT]
+    if len(text) > MAX_TEXT // 2:
+        text = _cut(text)
     if _SPECIAL.search(text) is None:
         return f"<is><t>{text}</t></is>"
     text = _ESCAPE_LIKE.sub(r"_x005F\1", text)
@@ -248,6 +250,22 @@ def _inline(text):
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     preserve = ' xml:space="preserve"' if text != text.strip() else ""
     return f"<is><t{preserve}>{text}</t></is>"
+
+
+def _cut(text):
+    """``text`` cut to Excel's ``MAX_TEXT``, which counts UTF-16 units.
+
+    A character beyond U+FFFF (an emoji, a rare hanzi of a name such as 𠀀)
+    counts two, and is never split in half.
+    """
+    if len(text.encode("utf-16-le", "surrogatepass")) // 2 <= MAX_TEXT:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > MAX_TEXT:
+            return text[:index]
+    return text
 
 
 _inline_cache = {}
