@@ -251,3 +251,21 @@ def test_the_workbench_export_link_leads_a_browser_to_the_jobs_page(city, cases,
     assert page.status_code == 200
     assert "导出诉求台帐" in page.content.decode()
     assert 'hx-trigger="every 2s"' in page.content.decode()
+
+
+def test_a_units_ledger_by_job_holds_its_lists_cases_co_handled_and_returned_ones_included(
+    city, cases, small_threshold
+):
+    _contacted, silent, _waiting = cases
+    co = city.dispatched(when=at("2026-11-03 12:00"), mode="coordinated", lead="fgw", co=["gxj"])
+    returned = city.dispatched(when=at("2026-11-03 13:00"), lead="gxj")
+    actions.return_to_office(
+        returned, acting_user=city.gxj_user, at=at("2026-11-03 14:00"), reason="不属于本单位职责"
+    )
+    unit = client_for(city.gxj_user)
+    listed = {row["number"] for row in unit.get("/api/v1/appeals").json()["results"]}
+    assert listed == {silent.number, co.number, returned.number}
+    response = unit.get("/api/v1/appeals/ledger.xlsx")
+    assert response.status_code == 202
+    assert jobs.run_queued() == [response.json()["id"]]
+    assert set(sheet_of(unit.get(response.json()["url"] + "/download"))) == listed

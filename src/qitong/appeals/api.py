@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -32,7 +32,6 @@ from qitong.appeals import serializers as s
 from qitong.appeals.access import (
     access_appeal_for_user,
     appeals_led_by_unit,
-    visible_appeals,
 )
 from qitong.appeals.models import Appeal, Assignment, Category, Event
 from qitong.core import clock, jobs
@@ -77,15 +76,6 @@ def render(appeal, *, code=status.HTTP_200_OK, just_filed=False):
         }
     prefetch_related_objects([appeal], *DETAIL_PREFETCH)
     return Response(s.AppealSerializer(appeal, context={"at": clock.now()}).data, status=code)
-
-
-def filtered_appeals(request, at):
-    """The caller's visible appeals narrowed by the list's query parameters (``filters``); 400 if bad."""
-    form = filters.AppealFilter(request.query_params, user=request.user, at=at)
-    if not form.is_valid():
-        raise ValidationError(form.error_dict())
-    cases = access.unit_cases(request.user)
-    return form.apply(visible_appeals(request.user) if cases is None else cases)
 
 
 # The list's and the ledger's query parameters, documented from the one filter.
@@ -191,7 +181,7 @@ class AppealListView(APIView):
         ):
             appeals = UnitCaseList(user, related)  # the same cases, read from the unit's parts
         else:
-            appeals = filtered_appeals(request, at).select_related(*related)
+            appeals = ledger.matching(user, request.query_params, at).select_related(*related)
         paginator = AppealPagination()
         page = paginator.paginate_queryset(appeals, request, view=self)
         data = s.AppealListItemSerializer(page, many=True, context={"at": at}).data
@@ -322,7 +312,7 @@ class LedgerView(FileDownloadMixin, APIView):
         if not ledger.allowed(request.user):
             raise PermissionDenied
         at = clock.now()
-        appeals = filtered_appeals(request, at)
+        appeals = ledger.matching(request.user, request.query_params, at)
         if ledger.needs_job(appeals):
             job = ledger.start_export(request.user, request.query_params.urlencode(), at=at)
             if "text/html" in request.headers.get("Accept", ""):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ValidationError
 
 from qitong.appeals import deadlines, filters
-from qitong.appeals.access import visible_appeals
+from qitong.appeals.access import unit_cases, visible_appeals
 from qitong.appeals.models import Appeal, Assignment
 from qitong.core import exports, jobs
 from qitong.core.clock import local
@@ -247,12 +247,21 @@ def filename(at):
     return _("诉求台帐-%(date)s.xlsx") % {"date": f"{local(at):%Y%m%d}"}
 
 
-def matching(user, query, at):
-    """``user``'s visible appeals narrowed by the list's ``query`` (a query string); 400 if bad."""
-    form = filters.AppealFilter(QueryDict(query), user=user, at=at)
+def matching(user, params, at):
+    """``user``'s visible appeals narrowed by the list's query ``params``; 400 if bad.
+
+    ``params`` is a ``QueryDict`` or a query string (as a job keeps it). The
+    API's list and the ledger, in the request or as a job, select through
+    here: a unit's cases come by its own parts (``access.unit_cases``), which
+    both databases read from indexes where ``visible_appeals``' OR reads them all.
+    """
+    if isinstance(params, str):
+        params = QueryDict(params)
+    form = filters.AppealFilter(params, user=user, at=at)
     if not form.is_valid():
         raise ValidationError(form.error_dict())
-    return form.apply(visible_appeals(user))
+    cases = unit_cases(user)
+    return form.apply(visible_appeals(user) if cases is None else cases)
 
 
 def needs_job(appeals):
