@@ -165,15 +165,15 @@ def main():
 # folder also keeps the data as generated: ``pristine.db`` beside SQLite's ``qitong.db``,
 # a database ``<name>_pristine`` beside PostgreSQL's. ``--data`` measures on a new copy
 # of it (SQLite: a folder beside the kept one; PostgreSQL: ``<name>_bench``), migrated
-# to the code of the day, and leaves the kept data, which others may be reading, alone.
+# to the code of the day, and leaves the kept data, which others may be reading, alone;
+# bench/exports.py makes its copies here too.
 
 PRISTINE_SQLITE = "pristine.db"
 GENERATED_JSON = "generated.json"
 
 
 def database_named(url, name):
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 def admin_connection(url):
@@ -211,26 +211,45 @@ def keep_pristine(folder, generated):
     print(f"kept a pristine copy in {time.perf_counter() - began:.1f} s", flush=True)
 
 
-def fresh_copy_sqlite(folder):
-    """A new folder beside ``folder`` holding a copy of its pristine database."""
-    scratch = folder.parent / f"{folder.name}-bench"
+def fresh_copy_sqlite(folder, suffix="bench"):
+    """A new folder ``<folder>-<suffix>`` beside ``folder`` holding a copy of its pristine database.
+
+    Data kept before there were pristine copies has only its working database;
+    that is copied then. SQLite's backup from a read-only connection copies
+    what a WAL file still holds and leaves the kept file, which others may be
+    reading, untouched.
+    """
+    import sqlite3
+
+    source = folder / PRISTINE_SQLITE
+    if not source.exists():
+        source = folder / "qitong.db"
+    scratch = folder.parent / f"{folder.name}-{suffix}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     began = time.perf_counter()
-    shutil.copyfile(folder / PRISTINE_SQLITE, scratch / "qitong.db")
-    print(f"copied the pristine data in {time.perf_counter() - began:.1f} s", flush=True)
+    kept = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    copy = sqlite3.connect(scratch / "qitong.db")
+    try:
+        kept.backup(copy)
+    finally:
+        copy.close()
+        kept.close()
+    print(f"copied {source} in {time.perf_counter() - began:.1f} s", flush=True)
     return scratch
 
 
-def fresh_copy_postgresql(url):
-    """``<name>_bench``, a new copy of ``<name>_pristine``; its URL."""
+def fresh_copy_postgresql(url, suffix="bench"):
+    """``<name>_<suffix>``, a new copy of ``<name>_pristine`` (or of ``<name>`` when none was kept); its URL."""
     name = urlsplit(url).path.lstrip("/")
     began = time.perf_counter()
     with admin_connection(url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}_bench"')
-        admin.execute(f'CREATE DATABASE "{name}_bench" TEMPLATE "{name}_pristine"')
-    print(f"copied the pristine data in {time.perf_counter() - began:.1f} s", flush=True)
-    return database_named(url, f"{name}_bench")
+        names = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+        source = f"{name}_pristine" if f"{name}_pristine" in names else name
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}_{suffix}"')
+        admin.execute(f'CREATE DATABASE "{name}_{suffix}" TEMPLATE "{source}"')
+    print(f"copied {source} in {time.perf_counter() - began:.1f} s", flush=True)
+    return database_named(url, f"{name}_{suffix}")
 
 
 def run(args, folder, command):

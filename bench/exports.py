@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import shlex
 import shutil
@@ -39,10 +38,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import appeals as appeal_bench  # noqa: E402  (bench/appeals.py: the kept data and its helpers)
+
+ROOT = appeal_bench.ROOT
 AT = dt.datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 UNIT = "fgw"
 SMALL = 5_000  # rows of the smaller ledger whose peak memory is compared with the whole one
@@ -81,15 +82,15 @@ def main():
         return child_rss(args.child_rss)
     folder = Path(args.data).resolve()
     if args.database_url:
-        url = copy_postgresql(args.database_url)
+        url = appeal_bench.fresh_copy_postgresql(args.database_url, SUFFIX)
         os.environ["QITONG_DATABASE_URL"] = url
         os.environ["QITONG_DATA_DIR"] = str(scratch_folder(folder))
     else:
         os.environ["QITONG_DATABASE_URL"] = ""
-        os.environ["QITONG_DATA_DIR"] = str(copy_sqlite(folder))
+        os.environ["QITONG_DATA_DIR"] = str(appeal_bench.fresh_copy_sqlite(folder, SUFFIX))
     command = shlex.join([".venv/bin/python", "bench/exports.py", *sys.argv[1:]])
     if args.database_url:
-        command = command.replace(args.database_url, redacted(args.database_url))
+        command = command.replace(args.database_url, appeal_bench.redacted(args.database_url))
     if args.record_before:
         measured, machine, total = measure(only_comparable=True)
         medians = {row["key"]: row["median"] for row in measured if row["key"]}
@@ -113,54 +114,17 @@ def main():
 
 
 # --- a copy of the kept data ---------------------------------------------------------
+# bench/appeals.py's copies, into ``DIR-exports/`` and ``<name>_exports``.
+
+SUFFIX = "exports"
 
 
 def scratch_folder(folder):
-    scratch = folder.parent / f"{folder.name}-exports"
+    """The data folder (uploads, job results) beside the PostgreSQL copy."""
+    scratch = folder.parent / f"{folder.name}-{SUFFIX}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     return scratch
-
-
-def copy_sqlite(folder):
-    import sqlite3
-
-    source = folder / "pristine.db"
-    if not source.exists():
-        source = folder / "qitong.db"
-    scratch = scratch_folder(folder)
-    began = time.perf_counter()
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as kept:
-        copy = sqlite3.connect(scratch / "qitong.db")
-        kept.backup(copy)
-        copy.close()
-    print(f"copied {source} in {time.perf_counter() - began:.1f} s", flush=True)
-    return scratch
-
-
-def database_named(url, name):
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def redacted(url):
-    parts = urlsplit(url)
-    if parts.password:
-        parts = parts._replace(netloc=f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}")
-    return urlunsplit(parts)
-
-
-def copy_postgresql(url):
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    began = time.perf_counter()
-    with psycopg.connect(database_named(url, "postgres"), autocommit=True) as admin:
-        names = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
-        source = f"{name}_pristine" if f"{name}_pristine" in names else name
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}_exports"')
-        admin.execute(f'CREATE DATABASE "{name}_exports" TEMPLATE "{source}"')
-    print(f"copied {source} in {time.perf_counter() - began:.1f} s", flush=True)
-    return database_named(url, f"{name}_exports")
 
 
 # --- measuring -----------------------------------------------------------------------
@@ -182,28 +146,11 @@ def setup(migrate=True):
 
 
 def describe_machine():
+    """bench/appeals.py's description (hardware, database, code), and the load at the start."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            database = f"PostgreSQL {cursor.fetchone()[0]}"
-        else:
-            cursor.execute("SELECT sqlite_version()")
-            database = f"SQLite {cursor.fetchone()[0]}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = os.getloadavg()[0]
-    return (
-        f"{cpu}, {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
-        f"Python {platform.python_version()}, {database}; load average {load:.1f} at the start"
+    return appeal_bench.describe_machine(connection).removesuffix(".") + (
+        f"; load average {os.getloadavg()[0]:.1f} at the start"
     )
 
 
@@ -437,14 +384,11 @@ def report(rows, machine, total, command, source):
     from django.db import connection
 
     vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     lines = [
         f"## Exports, figures and a unit's list at {total:,} appeals on {vendor} "
         f"({dt.date.today().isoformat()})",
         "",
-        f"Machine: {machine}; code at {commit}.",
+        f"Machine: {machine}.",
         f"Command: `{command}`",
         "",
         "As of 2026-11-30 10:00 (+08:00), on a fresh copy of the data `bench/appeals.py --keep` "
