@@ -3,10 +3,12 @@
 import json
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from qitong.appeals import actions, sweep
-from qitong.appeals.models import Category, Event, Supervision
+from qitong.appeals.models import Category, EscalationStep, Event, Supervision
+from qitong.core.models import CalendarDay
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import make_uscc
 from qitong.notify.models import Message
@@ -154,3 +156,39 @@ def test_qitong_sweep_prints_a_json_summary_for_the_given_instant(city, capsys):
 def test_a_case_without_an_open_supervision_is_not_urged(city):
     city.dispatched(when=MONDAY)  # on time, not major: nothing to supervise yet
     assert sweep.run(at("2026-11-02 15:00"))["urged"] == 0
+
+
+def _overdue_on_its_resolve_deadline(city):
+    """Dispatched Friday 6 November, contacted and replied: only the resolve deadline can pass."""
+    friday = at("2026-11-06 10:00")
+    appeal = actions.sign(city.dispatched(when=friday), acting_user=city.fgw_user, at=friday)
+    actions.contact(appeal, acting_user=city.fgw_user, at=friday, note="已联系")
+    actions.reply(appeal, acting_user=city.fgw_user, at=friday, note="已答复")
+    appeal.refresh_from_db()
+    assert appeal.resolve_due == at("2026-11-27 10:00")  # a Friday
+    return appeal
+
+
+def test_a_weekend_day_made_a_working_day_brings_the_next_rise_forward(city):
+    appeal = _overdue_on_its_resolve_deadline(city)
+    assert sweep.run(at("2026-11-27 10:30"))["escalated"] == 1
+    # Saturday becomes a working day after the deadline: no deadline moves, but one
+    # full working day after it is now Saturday 10:00, not Monday's.
+    with time_machine.travel(at("2026-11-27 18:00"), tick=False):
+        CalendarDay.objects.create(
+            date=at("2026-11-28 00:00").date(), kind=CalendarDay.Kind.WORKDAY
+        )
+        actions.recompute_deadlines_for_years([2026])
+    assert sweep.run(at("2026-11-28 10:30"))["escalated"] == 1
+    appeal.refresh_from_db()
+    assert appeal.escalation_level == 2
+
+
+def test_a_rung_added_to_the_ladder_is_climbed_by_cases_at_the_old_top(city):
+    appeal = _overdue_on_its_resolve_deadline(city)
+    assert sweep.run(at("2026-12-10 10:30"))["escalated"] == 4
+    with time_machine.travel(at("2026-12-10 10:30"), tick=False):
+        EscalationStep.objects.create(level=5, title="省级督查")
+    assert sweep.run(at("2026-12-10 10:31"))["escalated"] == 1
+    appeal.refresh_from_db()
+    assert appeal.escalation_level == 5

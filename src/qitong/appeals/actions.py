@@ -1139,6 +1139,9 @@ def recompute_deadlines_for_years(years, *, progress=None):
                 provisional=locked.provisional,
             )
             count += 1
+    # Overdue cases rise by the working days since their missed deadline, which
+    # the change may have shortened though no deadline moved.
+    deadlines.rejudge_overdue(clock.now())
     if progress:
         progress(total, total)
     return count

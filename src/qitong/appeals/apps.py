@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,9 @@ class AppealsConfig(AppConfig):
         from qitong.core.workdays import calendar_changed
 
         calendar_changed.connect(tasks.on_calendar_changed, dispatch_uid="appeals-recompute")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                tasks.on_ladder_changed,
+                sender="appeals.EscalationStep",
+                dispatch_uid="appeals-ladder",
+            )

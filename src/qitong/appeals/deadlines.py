@@ -244,6 +244,21 @@ def overdue_q(at):
     return Q(status__in=Appeal.HANDLING_STATES, suspended_since__isnull=True) & late
 
 
+def rejudge_overdue(at):
+    """Have the next sweep judge every overdue case again; returns how many were due later.
+
+    For an overdue case the sweep stores when it next rises
+    (``Appeal.escalation_due``), counted in working days on the calendar and up
+    the ladder it saw. A day made a working day after the missed deadline, or a
+    rung added at the top, brings that instant forward without moving any
+    deadline, so ``Appeal.save`` never hears of it; and the stored instant must
+    never be later than the true one. Called when the calendar or the ladder
+    changes, which is seldom; the sweep then stores the exact instant again.
+    """
+    later = Q(escalation_due__isnull=True) | Q(escalation_due__gt=at)
+    return Appeal.objects.filter(overdue_q(at), later).update(escalation_due=at)
+
+
 def near_deadline_q(at, calendar):
     """Running cases with less than one working day left before the resolve deadline.
 

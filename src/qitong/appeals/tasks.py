@@ -4,9 +4,9 @@ the recomputation of deadlines after a calendar change (a job with its progress 
 from celery import shared_task
 from django.utils.translation import gettext_lazy as _
 
-from qitong.appeals import actions, figures
+from qitong.appeals import actions, deadlines, figures
 from qitong.appeals import sweep as sweep_module
-from qitong.core import jobs
+from qitong.core import clock, jobs
 
 RECOMPUTE_DEADLINES = "qitong.appeals.tasks.recompute_deadlines"
 
@@ -30,6 +30,14 @@ def on_calendar_changed(sender, years, **kwargs):
     the admin's request; the job's progress shows in the admin (后台任务).
     """
     jobs.start(RECOMPUTE_DEADLINES, params={"years": sorted(years)})
+
+
+def on_ladder_changed(sender, **kwargs):
+    """A rung of the escalation ladder was added, changed or removed (in the admin).
+
+    Cases at the old top were told nothing more was due; a new top must reach them.
+    """
+    deadlines.rejudge_overdue(clock.now())
 
 
 @jobs.job_kind(_("工作日历变更后重新计算办理期限"))
