@@ -168,10 +168,6 @@ def near_deadline_cases(at, calendar):
     return Appeal.objects.filter(deadlines.near_deadline_q(at, calendar))
 
 
-def overdue_cases(at):
-    return list(Appeal.objects.filter(deadlines.overdue_q(at)))
-
-
 def target_level(appeal, at, calendar, top):
     """Level 1 (the office) as soon as overdue, one more per full working day overdue."""
     since = deadlines.missed_since(appeal, at)

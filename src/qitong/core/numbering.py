@@ -39,11 +39,6 @@ def next_value(name):
         return cursor.fetchone()[0]
 
 
-def yearly_number(prefix, year):
-    """The next number of ``prefix`` for ``year``, e.g. ``QT-2026-000123``."""
-    return f"{prefix}-{year}-{next_value(f'{prefix}-{year}'):0{DIGITS}d}"
-
-
 def placeholder():
     """A unique stand-in for the digits of a number not taken yet.
 
