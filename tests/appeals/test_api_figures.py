@@ -75,3 +75,23 @@ def test_a_month_without_a_snapshot_is_counted_when_asked_for(city):
         body = client_for(city.fgw_user).get("/api/v1/figures?month=2026-11").json()
     assert [row["received"] for row in body["results"]] == [1]
     assert MonthFigures.objects.filter(month=dt.date(2026, 11, 1)).exists()
+
+
+@pytest.mark.parametrize(
+    ("month", "words"),
+    [
+        ("2026-13", "月份应为 YYYY-MM 格式，如 2026-11。"),
+        ("2026-1", "月份应为 YYYY-MM 格式，如 2026-11。"),
+        ("２０２６-11", "月份应为 YYYY-MM 格式，如 2026-11。"),  # full-width digits
+        ("2026-11-01", "月份应为 YYYY-MM 格式，如 2026-11。"),
+        ("1999-12", "月份超出范围：应在 2000-01 至 2099-12 之间。"),
+    ],
+)
+def test_the_api_and_the_cockpit_refuse_a_month_by_one_rule(client, city, month, words):
+    response = client_for(city.office_user).get("/api/v1/figures", {"month": month})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"month": [words]}
+    client.force_login(city.leader_user)
+    page = client.get("/leader/cockpit/", {"month": month})
+    assert page.status_code == 400
+    assert words in page.content.decode()

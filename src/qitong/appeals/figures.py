@@ -33,19 +33,32 @@ K = Event.Kind
 # calendar's own edges cannot be counted at all (year 1's start is before what
 # UTC can hold, 9999-12 has no next month, the trend reaches 11 months back).
 MONTHS = ("2000-01", "2099-12")
+MONTH_FORMAT = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def check_month(value):
-    """Refuse a 'YYYY-MM' outside ``MONTHS``; for the cockpit's form and the API alike.
+    """Refuse anything but a 'YYYY-MM' within ``MONTHS``: the one rule of the cockpit's form and the API.
 
-    Text of another shape is left to the field's own format check.
+    An empty value is left to the field (optional on both: this month).
     """
-    if value and re.fullmatch(r"\d{4}-\d{2}", value) and not MONTHS[0] <= value <= MONTHS[1]:
+    if not value:
+        return
+    if not MONTH_FORMAT.fullmatch(value):
+        raise ValidationError(gettext("月份应为 YYYY-MM 格式，如 2026-11。"), code="invalid")
+    if not MONTHS[0] <= value <= MONTHS[1]:
         raise ValidationError(
             gettext("月份超出范围：应在 %(first)s 至 %(last)s 之间。")
             % {"first": MONTHS[0], "last": MONTHS[1]},
             code="out_of_range",
         )
+
+
+def month_of(value, today):
+    """``(start, end)`` of 'YYYY-MM' (passed by ``check_month``), or of ``today``'s month when empty."""
+    if not value:
+        return month(today.year, today.month)
+    year, number = value.split("-")
+    return month(int(year), int(number))
 
 
 def month(year, number):

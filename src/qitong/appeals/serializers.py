@@ -294,20 +294,11 @@ class CategorySerializer(serializers.Serializer):
 
 
 class MonthSerializer(serializers.Serializer):
-    month = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$",
-        required=False,
-        error_messages={"invalid": _("月份应为 YYYY-MM 格式，如 2026-11。")},
-        validators=[figures.check_month],
-    )
+    month = serializers.CharField(required=False, validators=[figures.check_month])
 
     @classmethod
     def period(cls, params, *, today):
         """[start, end) of the month asked for (default: this month); 400 on a bad value."""
         parsed = cls(data=params)
         parsed.is_valid(raise_exception=True)
-        value = parsed.validated_data.get("month")
-        if not value:
-            return figures.month(today.year, today.month)
-        year, number = value.split("-")
-        return figures.month(int(year), int(number))
+        return figures.month_of(parsed.validated_data.get("month"), today)

@@ -75,14 +75,6 @@ def can_view(user):
     return scope.sees_all(user)
 
 
-def month_of(value, today):
-    """``(start, end)`` of 'YYYY-MM' (already validated), or of ``today``'s month when empty."""
-    if not value:
-        return figures.month(today.year, today.month)
-    year, number = value.split("-")
-    return figures.month(int(year), int(number))
-
-
 # --- the cases behind a figure --------------------------------------------------------
 
 

@@ -3,24 +3,21 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.validators import RegexValidator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from qitong.appeals.figures import check_month, counted_units
+from qitong.appeals.figures import check_month, counted_units, month_of
 from qitong.core import clock
 from qitong.core.pages import paginate
 from qitong.dashboard import cockpit as figures_of
-
-MONTH = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", _("月份应为 YYYY-MM 格式，如 2026-11。"))
 
 
 def month_field():
     return forms.CharField(
         label=_("统计月份"),
         required=False,
-        validators=[MONTH, check_month],
+        validators=[check_month],
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
     )
 
@@ -46,7 +43,7 @@ def _allowed(request):
 
 def _month(form, today):
     value = form.cleaned_data.get("month") if form.is_valid() else ""
-    start, end = figures_of.month_of(value, today)
+    start, end = month_of(value, today)
     return start, end, f"{start:%Y-%m}"
 
 
