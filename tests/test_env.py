@@ -84,6 +84,37 @@ def test_integer_refuses_a_non_integer_naming_the_variable(setenv, value):
     assert "应为整数" in refused(env.integer, default=25)
 
 
+@pytest.mark.parametrize(
+    ("value", "bounds", "words"),
+    [
+        ("-1", {"minimum": 0}, "应为不小于 0 的整数"),
+        ("6", {"minimum": 0, "maximum": 5}, "应为0 到 5 的整数"),
+        ("²", {"minimum": 0}, "应为不小于 0 的整数"),
+    ],
+)
+def test_integer_refuses_a_number_out_of_its_bounds_naming_them(setenv, value, bounds, words):
+    setenv(value)
+
+    assert words in refused(env.integer, default=1, **bounds)
+
+
+def test_integer_takes_its_bounds_themselves(setenv):
+    setenv("0")
+    assert env.integer(VAR, default=1, minimum=0, maximum=5) == 0
+    setenv("5")
+    assert env.integer(VAR, default=1, minimum=0, maximum=5) == 5
+
+
+@pytest.mark.parametrize("value", ["²", "5", "-60"])
+def test_an_interval_or_proxy_count_of_odd_digits_is_refused_not_a_crash(setenv, value):
+    # str.isdigit() holds for "²", which int() refuses: the readers must still say which variable.
+    setenv(value)
+
+    assert "整数秒数" in refused(env.seconds, default=180, minimum=30)
+    if value != "5":
+        assert "反向代理层数" in refused(env.proxy_count)
+
+
 # --- directory ------------------------------------------------------------------------
 
 

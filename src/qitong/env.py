@@ -50,26 +50,38 @@ def boolean(name, *, default):
     raise ImproperlyConfigured(f"环境变量 {name} 的值 {value!r} 无效：应为 true 或 false。")
 
 
-def integer(name, *, default):
+def integer(name, *, default, minimum=None, maximum=None, expected=None):
+    """A whole number, within ``minimum`` … ``maximum`` when given.
+
+    ``expected`` says what the value is, for the message, when "an integer of
+    this range" would not tell the operator enough.
+    """
     value = _raw(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"环境变量 {name} 的值 {value!r} 无效：应为整数。") from None
+        number = None
+    too_small = number is not None and minimum is not None and number < minimum
+    too_large = number is not None and maximum is not None and number > maximum
+    if number is None or too_small or too_large:
+        if expected is None:
+            if minimum is not None and maximum is not None:
+                expected = f"{minimum} 到 {maximum} 的整数"
+            elif minimum is not None:
+                expected = f"不小于 {minimum} 的整数"
+            elif maximum is not None:
+                expected = f"不大于 {maximum} 的整数"
+            else:
+                expected = "整数"
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {value!r} 无效：应为{expected}。")
+    return number
 
 
 def seconds(name, *, default, minimum):
     """An interval in whole seconds, at least ``minimum`` (a job run too often would pile up)."""
-    value = _raw(name)
-    if value is None or value == "":
-        return default
-    if not value.isdigit() or int(value) < minimum:
-        raise ImproperlyConfigured(
-            f"环境变量 {name} 的值 {value!r} 无效：应为不小于 {minimum} 的整数秒数。"
-        )
-    return int(value)
+    return integer(name, default=default, minimum=minimum, expected=f"不小于 {minimum} 的整数秒数")
 
 
 def directory(name, *, default):
@@ -154,15 +166,15 @@ def proxy_count(name, *, maximum=5):
     Only with a count does the app read the client's address from
     X-Forwarded-For; without one that header is the client's own claim.
     """
-    value = _raw(name)
-    if not value:
-        return 0
-    if not value.isdigit() or int(value) > maximum:
-        raise ImproperlyConfigured(
-            f"环境变量 {name} 的值 {value!r} 无效：应为应用前面的受信任反向代理层数，"
-            f"0 到 {maximum} 的整数（例如只有一层 nginx 时为 1）。"
-        )
-    return int(value)
+    return integer(
+        name,
+        default=0,
+        minimum=0,
+        maximum=maximum,
+        expected=(
+            f"应用前面的受信任反向代理层数，0 到 {maximum} 的整数（例如只有一层 nginx 时为 1）"
+        ),
+    )
 
 
 def redis_url(name):

@@ -226,4 +226,4 @@ QITONG_REPEATED_BY_MANY = {
 # Largest attachment accepted, in bytes.
 QITONG_MAX_UPLOAD = 20 * 1024 * 1024
 # An export of more rows than this runs as a background job (its file in the inbox).
-QITONG_EXPORT_JOB_ROWS = env.integer("QITONG_EXPORT_JOB_ROWS", default=100_000)
+QITONG_EXPORT_JOB_ROWS = env.integer("QITONG_EXPORT_JOB_ROWS", default=100_000, minimum=0)
