@@ -364,7 +364,7 @@ class FiguresView(APIView):
         units = figures.units_for_user(request.user)
         at = clock.now()
         start, end = s.MonthSerializer.period(request.query_params, today=clock.local(at))
-        rows, counted_at = figures.month_for_api(start, end, units=units, at=at)
+        ((rows, counted_at),) = figures.month_snapshots([(start, end)], at=at, units=list(units))
         return Response(
             {
                 "start": start.isoformat(),

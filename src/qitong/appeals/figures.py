@@ -363,14 +363,3 @@ def refresh_snapshots(at=None):
             count_month(start, end, at=at)
             counted.append(f"{start:%Y-%m}")
     return {"counted": counted}
-
-
-def month_for_api(start, end, *, units, at):
-    """``GET /api/v1/figures``: the month's rows for ``units`` and when they were counted.
-
-    Read from the month's snapshot (``month_snapshots``), so the answer costs
-    one small query at any volume; the snapshot is at most a few minutes old
-    while the refresh job runs, and counted now when it is missing or older.
-    """
-    ((rows, counted_at),) = month_snapshots([(start, end)], at=at, units=list(units))
-    return rows, counted_at
