@@ -15,6 +15,12 @@ from django.http import Http404
 from qitong.appeals.models import Appeal, Assignment
 from qitong.orgs.scope import Role, has_role, is_city_office, sees_all
 
+# A unit's parts in a case besides leading it now: a co-unit's, and a lead's before a
+# return. A unit's active lead part and the case's lead unit are set and cleared
+# together (``actions.dispatch``, ``return_to_office``), so the case's column stands
+# for the active lead part and these lists stay short.
+OTHER_PARTS = (Q(role=Assignment.Role.CO), Q(role=Assignment.Role.LEAD, active=False))
+
 
 def visible_appeals(user):
     """Every appeal ``user`` may see, as a queryset: the start of every list, page and export."""
@@ -32,12 +38,8 @@ def visible_appeals(user):
         return appeals.filter(office_id=user.unit_id)
     # The unit's cases: those it leads now (an indexed column of the appeal), and
     # those it had another part in — one list drawn from the unit's own assignments
-    # (indexed), not a lookup per appeal. A unit's active lead part and the case's
-    # lead unit are set and cleared together (``actions.dispatch``,
-    # ``return_to_office``), so the list leaves those out and stays short.
-    other = Assignment.objects.filter(unit_id=user.unit_id).filter(
-        Q(role=Assignment.Role.CO) | Q(role=Assignment.Role.LEAD, active=False)
-    )
+    # (indexed), not a lookup per appeal.
+    other = Assignment.objects.filter(unit_id=user.unit_id).filter(OTHER_PARTS[0] | OTHER_PARTS[1])
     return appeals.filter(Q(lead_unit_id=user.unit_id) | Q(pk__in=other.values("appeal_id")))
 
 
@@ -61,10 +63,10 @@ def unit_cases(user):
     reads every case of a list (0.9 s at a million); the ids of the parts,
     united, are read from indexes on both databases. None for anyone else.
     """
-    led = appeals_led_by_unit(user)
-    if led.query.is_empty():
+    if not has_role(user, Role.UNIT):
         return None
-    return Appeal.objects.filter(pk__in=led.order_by().values("id").union(*other_parts(user)))
+    led = appeals_led_by_unit(user).order_by().values("id")
+    return Appeal.objects.filter(pk__in=led.union(*other_parts(user)))
 
 
 def other_parts(user):
@@ -74,10 +76,7 @@ def other_parts(user):
     alone (``appeals_with_unit_part`` would add a lookup of every case twice).
     """
     mine = Assignment.objects.filter(unit_id=user.unit_id)
-    return (
-        mine.filter(role=Assignment.Role.CO).order_by().values("appeal_id"),
-        mine.filter(role=Assignment.Role.LEAD, active=False).order_by().values("appeal_id"),
-    )
+    return tuple(mine.filter(part).order_by().values("appeal_id") for part in OTHER_PARTS)
 
 
 def appeals_with_unit_part(user, **part):
