@@ -63,4 +63,19 @@ def is_inside(url):
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+    return is_inside_address(address)
+
+
+def is_inside_address(address):
+    """Whether an IP address (the one a name resolved to) is not on the public internet."""
+    address = ipaddress.ip_address(address)
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_unspecified  # 0.0.0.0 reaches this machine
+        or address.is_multicast
+    )

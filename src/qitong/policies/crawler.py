@@ -19,12 +19,14 @@ is refused before it is read.
 import asyncio
 import hashlib
 import logging
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -69,6 +71,80 @@ LIMITS = Limits()
 
 class FetchError(Exception):
     """A page that could not be read; the message is for the run's report."""
+
+
+class InsideError(FetchError):
+    """An address inside a private network, asked for by a source that is not inside one."""
+
+    def __init__(self, url):
+        super().__init__(_("地址指向内部网络，已拒绝：%(url)s") % {"url": url})
+
+
+class _InsideAddress(Exception):
+    """Raised by ``PublicOnly`` under httpx, which passes it through; becomes ``InsideError``."""
+
+
+class PublicOnly(httpcore.AsyncNetworkBackend):
+    """Connects only to addresses on the public internet, checked where the connection is made.
+
+    ``addresses.is_inside`` sees only what a URL writes out. A name can
+    resolve to an internal address (a public DNS record pointing at 10.0.0.8
+    or the cloud's metadata address, ``127.1``, a name whose answer changes
+    between a check and the connection); so the name is resolved here, every
+    address it gives is checked, and the connection goes to a checked address.
+    TLS still verifies the name itself: httpcore sends the URL's host as SNI.
+    One lookup per new connection, which the crawl's keep-alive pool makes rare.
+    """
+
+    def __init__(self):
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host}") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        ips = list(dict.fromkeys(info[4][0] for info in found))
+        if not ips or any(addresses.is_inside_address(ip) for ip in ips):
+            raise _InsideAddress(host)
+        error = None
+        for ip in ips:
+            try:
+                return await self._backend.connect_tcp(
+                    ip, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise _InsideAddress(path)  # a local socket is never a public site
+
+    async def sleep(self, seconds):
+        await self._backend.sleep(seconds)
+
+
+def http_client(limits, *, public_only=True):
+    """The crawl's HTTP client; ``public_only``: it connects to public addresses only."""
+    transport = httpx.AsyncHTTPTransport(
+        trust_env=False,
+        limits=httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total),
+    )
+    if public_only:
+        # httpx takes no network backend of its own; its pool opens every connection
+        # through this attribute (pinned by test_hostile's name-resolving tests).
+        transport._pool._network_backend = PublicOnly()
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(limits.read_seconds, connect=limits.connect_seconds, pool=None),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+    )
 
 
 @dataclass
@@ -146,8 +222,9 @@ class _Host:
 class Fetcher:
     """Every request of a cycle: gated per host and overall, robots-checked, capped."""
 
-    def __init__(self, client, limits, robots=None):
-        self.client = client
+    def __init__(self, client, limits, robots=None, inside_client=None):
+        self.client = client  # for every source not inside a private network
+        self.inside_client = inside_client or client  # for sources that are (``get(inside=)``)
         self.limits = limits
         self.hosts = {}
         self.overall = asyncio.Semaphore(limits.total)
@@ -160,19 +237,19 @@ class Fetcher:
             self.hosts[key] = _Host(self.limits)
         return self.hosts[key]
 
-    async def _robots(self, url):
+    async def _robots(self, url, inside):
         """The host's robots.txt, read once a cycle (RFC 9309: unreachable means stay out)."""
         host = self._host(url)
         async with host.robots_lock:
             if not host.robots_read:
-                await self._read_robots(host, url)
+                await self._read_robots(host, url, inside)
                 host.robots_read = True
         if isinstance(host.robots, FetchError):
             raise host.robots
         if host.robots is not None and not host.robots.can_fetch(url, USER_AGENT):
             raise FetchError(_("robots.txt 不允许抓取 %(url)s") % {"url": url})
 
-    async def _read_robots(self, host, url):
+    async def _read_robots(self, host, url, inside):
         """Read the host's robots.txt into ``host.robots`` (from the day's copy if there is one)."""
         key = host_of(url)
         if key in self.robots_known:
@@ -181,8 +258,10 @@ class Fetcher:
         else:
             try:
                 answer = await self._request(
-                    urljoin(key, "/robots.txt"), {}, cap=512 * 1024, page=True
+                    urljoin(key, "/robots.txt"), {}, cap=512 * 1024, page=True, inside=inside
                 )
+            except InsideError:
+                raise
             except FetchError as exc:
                 host.robots = FetchError(
                     _("robots.txt 无法读取（%(error)s），按规范暂不抓取该站点") % {"error": exc}
@@ -208,8 +287,11 @@ class Fetcher:
 
         A page on the internet may link or redirect anywhere, the cloud's
         metadata address or the office's own intranet included; unless the
-        source itself is inside (``inside``), no hop may go to an address of a
-        private, loopback or link-local network written as such.
+        source itself is inside (``inside``: its list address is written as one),
+        no hop may go to an address of a private, loopback or link-local
+        network, whether written as such (refused here, before anything is
+        sent) or reached through a name (refused at connect time by the
+        client's ``PublicOnly``).
         """
         headers = {}
         if etag:
@@ -219,9 +301,9 @@ class Fetcher:
         cap = self.limits.page_bytes if page else self.limits.attachment_bytes
         for _hop in range(self.limits.redirects + 1):
             if not inside and addresses.is_inside(url):
-                raise FetchError(_("地址指向内部网络，已拒绝：%(url)s") % {"url": url})
-            await self._robots(url)
-            answer = await self._request(url, headers, cap=cap, page=page)
+                raise InsideError(url)
+            await self._robots(url, inside)
+            answer = await self._request(url, headers, cap=cap, page=page, inside=inside)
             if answer.location:
                 url = answer.location
                 continue
@@ -231,13 +313,16 @@ class Fetcher:
             % {"count": self.limits.redirects, "url": url}
         )
 
-    async def _request(self, url, headers, *, cap, page):
+    async def _request(self, url, headers, *, cap, page, inside):
         host = self._host(url)
+        client = self.inside_client if inside else self.client
         async with self.overall, host.slots:
             await host.turn()
             try:
                 async with asyncio.timeout(self.limits.page_seconds):
-                    return await self._read(url, headers, cap=cap, page=page)
+                    return await self._read(client, url, headers, cap=cap, page=page)
+            except _InsideAddress:
+                raise InsideError(url) from None
             except TimeoutError:
                 log.warning(
                     "crawl: %s took longer than %ss, dropped", url, self.limits.page_seconds
@@ -251,8 +336,8 @@ class Fetcher:
                     _("网络错误 %(error)s：%(url)s") % {"error": type(exc).__name__, "url": url}
                 ) from None
 
-    async def _read(self, url, headers, *, cap, page):
-        async with self.client.stream("GET", url, headers=headers) as response:
+    async def _read(self, client, url, headers, *, cap, page):
+        async with client.stream("GET", url, headers=headers) as response:
             status = response.status_code
             location = response.headers.get("location", "")
             if status in (301, 302, 303, 307, 308) and location:
@@ -507,15 +592,12 @@ async def _crawl_source_now(source, known, known_files, fetcher, limits, deadlin
 
 async def _crawl(sources, known, known_files, robots, limits):
     """Read every source; returns their results and the robots.txt files read on the way."""
-    timeout = httpx.Timeout(limits.read_seconds, connect=limits.connect_seconds, pool=None)
-    async with httpx.AsyncClient(
-        timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total),
-    ) as client:
-        fetcher = Fetcher(client, limits, robots)
+    # Two pools, so that a connection opened for an inside source is never reused by another.
+    async with (
+        http_client(limits) as client,
+        http_client(limits, public_only=False) as inside_client,
+    ):
+        fetcher = Fetcher(client, limits, robots, inside_client)
         turns = asyncio.Semaphore(limits.sources_at_once)
         deadline = asyncio.get_running_loop().time() + limits.cycle_seconds
         results = await asyncio.gather(
