@@ -120,15 +120,37 @@ def _entry(name, kind, *, child=NONE, right=NONE, start=END, size=0):
 
 
 def ole(streams=(), storages=()):
-    """A compound file holding ``streams`` (name → bytes) and empty ``storages`` at its root.
+    """A compound file holding ``streams`` (name → bytes) and ``storages`` at its root.
 
-    Each stream is padded to 4,096 bytes so that it lives in ordinary sectors
-    (no mini stream needed); siblings hang off each other's right link.
+    ``storages`` is a list of names (empty storages) or a dict of name → its
+    own tree (name → bytes for a stream, a dict for a storage), so that a file
+    can hide a stream deep inside, as Word's ``ObjectPool/<id>/`` does. Each
+    stream is padded to 4,096 bytes so that it lives in ordinary sectors (no
+    mini stream needed); siblings hang off each other's right link.
     """
-    children = [(name, 2, data.ljust(4096, b"\x00")) for name, data in dict(streams).items()]
-    children += [(name, 1, b"") for name in storages]
-    data_sectors = sum(len(data) // SECTOR for _name, _kind, data in children)
-    directory_entries = 1 + len(children)
+    tree = dict(streams)
+    tree.update(storages if isinstance(storages, dict) else {name: {} for name in storages})
+    nodes = [["Root Entry", 5, b"", NONE, NONE]]  # name, kind, data, child, right
+
+    def place(children):
+        """Append ``children`` as siblings (then their own children); the first's index."""
+        first = len(nodes)
+        items = list(children.items())
+        for position, (name, value) in enumerate(items):
+            right = first + position + 1 if position + 1 < len(items) else NONE
+            if isinstance(value, dict):
+                nodes.append([name, 1, b"", NONE, right])
+            else:
+                nodes.append([name, 2, value.ljust(4096, b"\x00"), NONE, right])
+        for position, (_name, value) in enumerate(items):
+            if isinstance(value, dict) and value:
+                nodes[first + position][3] = place(value)
+        return first
+
+    if tree:
+        nodes[0][3] = place(tree)
+    data_sectors = sum(len(data) // SECTOR for _name, _kind, data, _child, _right in nodes)
+    directory_entries = len(nodes)
     directory_sectors = -(-directory_entries // 4)
     total = 1 + directory_sectors + data_sectors
     assert total <= SECTOR // 4, "one FAT sector is enough for these files"
@@ -139,8 +161,7 @@ def ole(streams=(), storages=()):
         sector = first_directory + index
         fat[sector] = sector + 1 if index < directory_sectors - 1 else END
     entries, body, next_sector = [], b"", first_directory + directory_sectors
-    for position, (name, kind, data) in enumerate(children):
-        right = position + 2 if position + 1 < len(children) else NONE
+    for name, kind, data, child, right in nodes:
         if kind == 2:
             count = len(data) // SECTOR
             for index in range(count):
@@ -149,9 +170,9 @@ def ole(streams=(), storages=()):
             body += data
             next_sector += count
         else:
-            entries.append(_entry(name, 1, right=right, start=0))
-    root = _entry("Root Entry", 5, child=1 if children else NONE)
-    directory = (root + b"".join(entries)).ljust(directory_sectors * SECTOR, b"\x00")
+            start = END if kind == 5 else 0
+            entries.append(_entry(name, kind, child=child, right=right, start=start))
+    directory = b"".join(entries).ljust(directory_sectors * SECTOR, b"\x00")
     # unused directory slots: empty entries with no siblings or child
     slots = directory_sectors * 4 - directory_entries
     if slots:

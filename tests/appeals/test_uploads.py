@@ -22,6 +22,8 @@ HTML = b"<html><body><script>alert(1)</script></body></html>"
 BAT = b"@echo off\r\ndel /q C:\\*\r\n"
 HTA = b'<hta:application id="x"/><script language="VBScript">CreateObject("WScript.Shell")</script>'
 
+WORD = {"WordDocument": b"\xec\xa5" + b"\x00" * 100}
+
 EXTENSION_REFUSED = [
     ("setup.msi", files.msi(), "文件扩展名 .msi 不允许"),
     ("payload.exe", files.doc(), "文件扩展名 .exe 不允许"),
@@ -108,6 +110,35 @@ CONTENT_REFUSED = [
         files.ole({"Workbook": b"\x00" * 16}, storages=["_VBA_PROJECT_CUR"]),
         "不接受含宏的 Office 文档（.xls）",
     ),
+    # the same, deeper in the tree: where Word and Excel keep their embedded objects
+    (
+        "旧申请.doc",
+        files.ole(WORD, storages={"ObjectPool": {"_1": {"\x01Ole10Native": files.EXE}}}),
+        "Office 文档中嵌入了文件包（ObjectPool/_1）",
+    ),
+    (
+        "旧申请.doc",
+        files.ole(WORD, storages={"ObjectPool": {"_2": {"Workbook": b"\x09\x08", "Macros": {}}}}),
+        "不接受含宏的 Office 文档（.doc）",
+    ),
+    (
+        "申请.docx",
+        files.docx(
+            extra=[
+                (
+                    "word/embeddings/oleObject1.bin",
+                    files.ole(storages={"Inner": {"\x01Ole10Native": files.EXE}}),
+                )
+            ]
+        ),
+        "Office 文档中嵌入了文件包（oleObject1.bin）",
+    ),
+    # Office does not mind the case of a storage's name, so neither do we
+    (
+        "旧报表.xls",
+        files.ole({"Workbook": b"\x00" * 16}, storages=["_vba_project_cur"]),
+        "不接受含宏的 Office 文档（.xls）",
+    ),
     # damaged containers
     ("旧报表.xls", files.OLE_MAGIC_ONLY, "文件已损坏：无法作为 .xls 文档读取。"),
     ("坏包.xlsx", files.xlsx()[:200], "文件已损坏：无法作为 .xlsx 文档读取。"),
@@ -131,6 +162,11 @@ ACCEPTED = [
     ("清单.xlsx", files.xlsx(), uploads.OOXML["xlsx"][1]),
     ("汇报.pptx", files.pptx(), uploads.OOXML["pptx"][1]),
     ("旧申请.doc", files.doc(), "application/msword"),
+    (
+        "旧申请.doc",
+        files.ole(WORD, storages={"ObjectPool": {"_1": {"Workbook": b"\x09\x08"}}}),
+        "application/msword",
+    ),
     ("旧报表.xls", files.xls(), "application/vnd.ms-excel"),
     ("旧报表.xls", files.ole({"Book": b"\x09\x00"}), "application/vnd.ms-excel"),
     ("旧汇报.ppt", files.ppt(), "application/vnd.ms-powerpoint"),

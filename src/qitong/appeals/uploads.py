@@ -239,17 +239,7 @@ def _check_embedded(package, entry, ext):
         data = member.read(EMBEDDED_MAX + 1)
     if len(data) > EMBEDDED_MAX:
         raise _error(_("Office 文档中嵌入的对象过大，无法检查：%(name)s。") % {"name": name})
-    try:
-        with olefile.OleFileIO(io.BytesIO(data)) as embedded:
-            if embedded.exists(OLE_PACKAGE_STREAM):
-                raise _error(
-                    _("Office 文档中嵌入了文件包（%(name)s），其中可能是程序：请把文件直接上传。")
-                    % {"name": name}
-                )
-            if any(embedded.exists(storage) for storage in OLE_MACROS):
-                raise _macros(ext)
-    except (OSError, ValueError, IndexError, KeyError, TypeError, RecursionError):
-        raise _error(_("文件已损坏：无法作为 .%(ext)s 文档读取。") % {"ext": ext}) from None
+    _open_ole(io.BytesIO(data), ext, name)
 
 
 def _read(package, name, at_most):
@@ -266,20 +256,44 @@ def _macros(ext):
 def _ole_document(upload, ext):
     """A legacy Office file (OLE) whose directory holds the stream of the kind ``ext`` names."""
     streams, content_type = OLE[ext]
+    paths = _open_ole(upload, ext)
+    if not any((stream.lower(),) in paths for stream in streams):
+        raise _error(
+            _("文件内容与扩展名 .%(ext)s 不符：缺少 %(stream)s 数据流。")
+            % {"ext": ext, "stream": streams[0]}
+        )
+    return content_type
+
+
+def _open_ole(source, ext, name=None):
+    """The paths in an OLE file (tuples of names), refused when any holds macros or a package.
+
+    The whole tree is looked at, not only its root: a Word file keeps its
+    embedded objects in ``ObjectPool/<id>/``, an Excel file in ``MBD…``
+    storages, and an object there (a workbook with macros, a "package"
+    wrapping a program) runs as readily as one at the top. ``name`` is the
+    package entry the OLE file came from, when it was embedded in one.
+    """
     try:
-        with olefile.OleFileIO(upload) as document:
-            if any(document.exists(storage) for storage in OLE_MACROS):
-                raise _macros(ext)
-            if not any(document.exists(stream) for stream in streams):
-                raise _error(
-                    _("文件内容与扩展名 .%(ext)s 不符：缺少 %(stream)s 数据流。")
-                    % {"ext": ext, "stream": streams[0]}
-                )
+        with olefile.OleFileIO(source) as ole:
+            found = ole.listdir(streams=True, storages=True)
     except (OSError, ValueError, IndexError, KeyError, TypeError, RecursionError):
         # olefile raises these on a damaged directory or sector chain (its
         # directory tree is walked recursively, hence RecursionError)
         raise _error(_("文件已损坏：无法作为 .%(ext)s 文档读取。") % {"ext": ext}) from None
-    return content_type
+    # olefile's own lookups ignore case, and so does Office
+    paths = {tuple(part.lower() for part in path): path for path in found}
+    for lowered, path in sorted(paths.items()):
+        if lowered[-1] == OLE_PACKAGE_STREAM.lower():
+            shown = name or "/".join(path[:-1]) or display_name(path[-1])
+            raise _error(
+                _("Office 文档中嵌入了文件包（%(name)s），其中可能是程序：请把文件直接上传。")
+                % {"name": shown}
+            )
+    macros = {storage.lower() for storage in OLE_MACROS}
+    if any(macros.intersection(lowered) for lowered in paths):
+        raise _macros(ext)
+    return set(paths)
 
 
 def _text_encoding(upload):
