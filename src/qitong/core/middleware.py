@@ -14,7 +14,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from qitong.core.parsers import NUL, fields_with_nul, nul_message
+from qitong.core.parsers import NUL, fields_with_nul, form_fields_with_nul, nul_message
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -23,19 +23,11 @@ def _nul_fields(request):
     fields = {}
     if NUL in request.path:
         fields["path"] = [nul_message()]
-    fields.update(fields_with_nul(_pairs(request.GET)))
+    fields.update(form_fields_with_nul(request.GET))
     fields.update(fields_with_nul(request.COOKIES.items()))
     if request.method == "POST" and request.content_type in FORM_TYPES:
-        fields.update(fields_with_nul(_pairs(request.POST)))
-        files = [
-            (name, upload.name) for name, uploads in request.FILES.lists() for upload in uploads
-        ]
-        fields.update(fields_with_nul(files))
+        fields.update(form_fields_with_nul(request.POST, request.FILES))
     return fields
-
-
-def _pairs(data):
-    return [(name, value) for name, values in data.lists() for value in values]
 
 
 class RefuseNulMiddleware:

@@ -12,7 +12,7 @@ Set once for every endpoint (``REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]``):
 
 Both answer 400 with the contract's body, naming the field. The query string,
 cookies and bodies of the pages are checked by ``core.middleware``, which
-shares ``fields_with_nul`` with these parsers.
+shares ``fields_with_nul`` and ``form_fields_with_nul`` with these parsers.
 """
 
 from django.utils.translation import gettext as _
@@ -41,6 +41,15 @@ def fields_with_nul(pairs):
         if NUL in name or (isinstance(text, str) and NUL in text):
             fields[shown_name(name)] = [nul_message()]
     return fields
+
+
+def form_fields_with_nul(data, files=None):
+    """``fields_with_nul`` of a form: each value of every field (a ``QueryDict``), and each
+    uploaded file's name (``files``, a ``MultiValueDict``) under its field."""
+    pairs = [(name, value) for name, values in data.lists() for value in values]
+    if files is not None:
+        pairs += [(name, upload.name) for name, uploads in files.lists() for upload in uploads]
+    return fields_with_nul(pairs)
 
 
 def _walk(value):
@@ -87,10 +96,7 @@ class JSONParser(parsers.JSONParser):
 
 
 def _check_form(data, files=None):
-    pairs = [(name, value) for name, values in data.lists() for value in values]
-    if files is not None:
-        pairs += [(name, upload.name) for name, uploads in files.lists() for upload in uploads]
-    nul_fields = fields_with_nul(pairs)
+    nul_fields = form_fields_with_nul(data, files)
     if nul_fields:
         raise ValidationError(nul_fields)
 
