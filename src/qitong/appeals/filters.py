@@ -15,6 +15,7 @@ unit's own roads in ``access``).
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import deadlines, search, sweep
@@ -265,14 +266,10 @@ class AppealFilter(forms.Form):
         """The cleaned filters as a query string (for the export link): what the table shows."""
         if not self.is_valid():
             return ""
-        return self.data_query(self.fields)
-
-    def data_query(self, names):
-        query = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
-        keep = {name: query.getlist(name) for name in names if query.get(name)}
-        query.clear()
-        for name, values in keep.items():
-            query.setlist(name, values)
+        query = QueryDict(mutable=True)
+        for name in self.fields:
+            if self.data.get(name):
+                query.setlist(name, self.data.getlist(name))
         return query.urlencode()
 
     def error_dict(self):
