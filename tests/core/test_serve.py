@@ -46,6 +46,15 @@ def test_a_second_serve_on_a_busy_port_says_so_and_exits_non_zero(served):
     assert f"端口 {port} 已被占用" in second.stderr
 
 
+@pytest.mark.parametrize("workers", ["many", "0"])
+def test_a_wrong_worker_count_stops_serve_naming_the_variable(tmp_path, workers):
+    env = {**qitong_env(tmp_path), "QITONG_WEB_WORKERS": workers}
+    refused = qitong("serve", "--port", str(free_port()), env=env, timeout=60)
+    assert refused.returncode != 0
+    assert "QITONG_WEB_WORKERS" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_it_migrates_an_older_database_before_serving(tmp_path):
     env = qitong_env(tmp_path)
     assert qitong("migrate", "enterprises", "0001", env=env).returncode == 0

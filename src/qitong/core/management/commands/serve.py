@@ -18,6 +18,7 @@ from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from qitong import env
 from qitong.core.scheduler import Scheduler
 
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("QITONG_WEB_WORKERS", "0")) or None,
+            default=env.integer("QITONG_WEB_WORKERS", default=None, minimum=1),
             help=_("进程数（仅在配置 Redis 的生产模式下有效）"),
         )
         parser.add_argument("--threads", type=int, default=8)
