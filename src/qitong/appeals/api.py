@@ -22,7 +22,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +34,7 @@ from qitong.appeals.access import (
 )
 from qitong.appeals.models import Appeal, Assignment, Category, Event
 from qitong.core import clock, jobs
+from qitong.core.api import CountedPagination
 from qitong.core.views import JOB_SCHEMA
 from qitong.orgs.models import User
 
@@ -85,15 +85,11 @@ FILTER_PARAMETERS = [
 ]
 
 
-class AppealPagination(PageNumberPagination):
+class AppealPagination(CountedPagination):
     """``?page=N&page_size=M`` → ``{"count", "results"}``."""
 
-    page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-
-    def get_paginated_response(self, data):
-        return Response({"count": self.page.paginator.count, "results": data})
 
 
 class FileDownloadMixin:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -58,3 +59,19 @@ def exception_handler(exc, context):
 
 def _auth_headers(response):
     return {key: value for key, value in response.items() if key == "WWW-Authenticate"}
+
+
+class CountedPagination(PageNumberPagination):
+    """The contract's page of a list: ``?page=N`` → ``{"count", "results"}``, 20 a page."""
+
+    page_size = 20
+
+    def get_paginated_response(self, data):
+        return Response({"count": self.page.paginator.count, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "results"],
+            "properties": {"count": {"type": "integer"}, "results": schema},
+        }
