@@ -278,3 +278,13 @@ def test_old_results_are_removed_after_a_week_and_old_rows_after_ninety_days(off
     assert client_for(office_user).get(f"/api/v1/jobs/{stale.pk}/download").status_code == 404
     assert jobs.clear_old(now=START) == {"files": 0, "rows": 0}
     assert "qitong.core.tasks.clear_old_jobs" in {job.task for job in JOBS}
+
+
+def test_a_download_not_ready_is_a_json_404_whatever_the_client_accepts(office_user):
+    job = jobs.start(COUNT, params={"n": 1}, created_by=office_user)
+    response = client_for(office_user).get(
+        f"/api/v1/jobs/{job.pk}/download", HTTP_ACCEPT="application/octet-stream"
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_found"

@@ -34,7 +34,7 @@ from qitong.appeals.access import (
 )
 from qitong.appeals.models import Appeal, Assignment, Category, Event
 from qitong.core import clock, jobs
-from qitong.core.api import CountedPagination
+from qitong.core.api import CountedPagination, FileDownloadMixin
 from qitong.core.views import JOB_SCHEMA
 from qitong.orgs.models import User
 
@@ -90,13 +90,6 @@ class AppealPagination(CountedPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
-
-
-class FileDownloadMixin:
-    """Binary answers: whatever the client accepts, errors still come as JSON."""
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
 
 
 class UnitCaseList:

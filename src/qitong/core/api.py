@@ -75,3 +75,10 @@ class CountedPagination(PageNumberPagination):
             "required": ["count", "results"],
             "properties": {"count": {"type": "integer"}, "results": schema},
         }
+
+
+class FileDownloadMixin:
+    """For views that answer with a file: whatever the client accepts, errors still come as JSON."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)

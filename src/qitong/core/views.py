@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from qitong.core import jobs
+from qitong.core.api import FileDownloadMixin
 from qitong.core.models import Job
 
 
@@ -72,17 +73,13 @@ class JobView(APIView):
         return Response(jobs.as_json(jobs.access_job_for_user(request.user, pk)))
 
 
-class JobDownloadView(APIView):
+class JobDownloadView(FileDownloadMixin, APIView):
     """The file a finished job made; 404 until it is done, and to anyone but its creator."""
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         job = jobs.access_job_for_user(request.user, pk)
         return _download(job)
-
-    def perform_content_negotiation(self, request, force=False):
-        # Binary answers: whatever the client accepts, errors still come as JSON.
-        return super().perform_content_negotiation(request, force=True)
 
 
 def _download(job):
