@@ -82,8 +82,8 @@ def case_url(appeal):
 
 
 def recipients(**condition):
-    """Active users matching ``condition``, with just what the outbox reads of them."""
-    return list(User.objects.filter(is_active=True, **condition).only("id", "email"))
+    """Active users matching ``condition``, with just what the outbox reads of them (and their unit)."""
+    return list(User.objects.filter(is_active=True, **condition).only("id", "email", "unit_id"))
 
 
 def notify_unit(unit, appeal, *, kind, subject, body):
@@ -902,13 +902,6 @@ def _close_supervisions(appeal, at, triggers=None):
     open_ones.update(closed_at=at)
 
 
-def open_supervision(appeal, trigger, *, at, reason, actor=None):
-    """Open a supervision unless one of this trigger is open; returns it or None."""
-    if not open_supervisions([appeal], trigger, at=at, reason=reason, actor=actor):
-        return None
-    return appeal.supervisions.get(trigger=trigger, closed_at__isnull=True)
-
-
 def open_supervisions(appeals, trigger, *, at, reason, actor=None):
     """Open a supervision of ``trigger`` on each case that has none open; returns their pks.
 
@@ -948,12 +941,8 @@ def open_supervisions(appeals, trigger, *, at, reason, actor=None):
 def supervise(appeal, *, acting_user, at, reason):
     _check(appeal, acting_user, "supervise")
     reason = _text(reason, "reason")
-    if (
-        open_supervision(
-            appeal, Supervision.Trigger.MANUAL, at=at, reason=reason, actor=acting_user
-        )
-        is None
-    ):
+    manual = Supervision.Trigger.MANUAL
+    if not open_supervisions([appeal], manual, at=at, reason=reason, actor=acting_user):
         raise Conflict(_("该诉求已有进行中的人工督办。"), appeal.status)
 
 
@@ -1000,7 +989,7 @@ def urge_responsible(urges, *, at, actor=None):
 def _members(unit_ids):
     """The active users of each unit, by unit id: whom a unit's messages go to."""
     members = {}
-    for user in User.objects.filter(unit_id__in=unit_ids, is_active=True):
+    for user in recipients(unit_id__in=unit_ids):
         members.setdefault(user.unit_id, []).append(user)
     return members
 
@@ -1033,20 +1022,16 @@ def escalate(appeal, *, acting_user, at, level, reason):
                 ]
             }
         )
-    raise_level(appeal, level, at=at, reason=reason, actor=acting_user)
+    raise_levels([(appeal, level)], at=at, reason=reason, actor=acting_user)
 
 
 def ladder_top():
     return EscalationStep.objects.order_by("-level").values_list("level", flat=True).first() or 0
 
 
-def raise_level(appeal, level, *, at, reason, actor=None):
-    """Move the case up the ladder to ``level``, one event per rung, notifying each holder."""
-    raise_levels([(appeal, level)], at=at, reason=reason, actor=actor)
-
-
 def raise_levels(rises, *, at, reason, actor=None):
-    """``raise_level`` for many ``(appeal, level)`` at once, a few statements for all of them.
+    """Move each case of ``(appeal, level)`` up the ladder to ``level``: an event per rung,
+    a message to each rung's holder, a few statements for all of them.
 
     The appeals come locked by the caller, with their category; the caller
     holds the transaction.
