@@ -4,8 +4,8 @@ Every event kind (``Event.Kind``, with its label) declares here the facts it
 keeps in ``Event.data``; ``record`` refuses any other key, so the figures,
 the cockpit and the ledger can rely on what they read (``data_field``), and a
 newcomer finds in one table what each event says. Actions, the sweep and the
-calendar's recomputation all write through ``record`` (or ``build``, for
-bulk inserts).
+calendar's recomputation all write through ``record`` (or ``row`` and
+``insert``, for the batches of many cases at once).
 """
 
 from qitong.appeals.models import Event
@@ -49,25 +49,17 @@ def _checked(kind, data):
     return kind
 
 
-def build(appeal, kind, *, actor=None, note="", unit=None, at=None, **data):
-    """An unsaved event (for ``bulk_create``), its data checked against its kind."""
-    kind = _checked(kind, data)
-    return Event(
+def record(appeal, kind, *, actor=None, note="", unit=None, at=None, **data):
+    """Append one event to the appeal's timeline, its data checked against its kind."""
+    return Event.objects.create(
         appeal=appeal,
-        action=kind,
+        action=_checked(kind, data),
         actor=actor,
         note=note,
         unit=unit,
         at=at or clock.now(),
         data=data,
     )
-
-
-def record(appeal, kind, **fields):
-    """Append one event to the appeal's timeline."""
-    event = build(appeal, kind, **fields)
-    event.save()
-    return event
 
 
 def data_field(kind, key):
