@@ -1,7 +1,7 @@
 import pytest
 
 from qitong.appeals.models import EscalationStep
-from qitong.demo.city import ACCOUNTS, load_demo_city
+from qitong.demo.city import ACCOUNTS, NotEmpty, load_demo_city
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import validate_uscc
 from qitong.orgs.models import Region, Unit, User
@@ -50,6 +50,14 @@ def test_the_demo_city_is_complete_valid_and_loaded_once():
     assert list(ladder) == ["office", "deputy-secgen", "vice-mayor", "mayor"]
     assert load_demo_city() == accounts
     assert Enterprise.objects.count() == 200
+
+
+def test_the_demo_city_is_never_loaded_into_a_database_of_its_own():
+    User.objects.create_user("zhang", password="not-the-demo-one")
+    with pytest.raises(NotEmpty):
+        load_demo_city()
+    assert not Unit.objects.exists()
+    assert list(User.objects.values_list("username", flat=True)) == ["zhang"]
 
 
 def test_the_demo_appeals_walk_the_loop_through_the_actions():

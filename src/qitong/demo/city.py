@@ -102,15 +102,27 @@ def _uscc(rng, region_code):
     return make_uscc("91" + region_code + organisation)
 
 
+class NotEmpty(Exception):
+    """The database holds units or users of its own: not the demo city's."""
+
+
 @transaction.atomic
 def load_demo_city(*, appeals=0, now=None):
     """Create the demo city; does nothing when it is already there. Returns the accounts.
 
     With ``appeals`` > 0 it also files that many appeals over the past weeks
     and takes each some way through the loop (``qitong demo`` asks for 60).
+    Only into an empty database (``NotEmpty`` otherwise): its accounts share a
+    published password and one is a superuser, which must never reach a real
+    installation — ``qitong demo`` run with a production environment, say.
     """
-    if Unit.objects.filter(code="office").exists():
+    names = [row[0] for row in ACCOUNTS]
+    if Unit.objects.filter(code="office").exists() and User.objects.filter(
+        username__in=names
+    ).count() == len(names):
         return demo_accounts()
+    if Unit.objects.exists() or User.objects.exists():
+        raise NotEmpty
     rng = random.Random(SEED)
 
     # The divisions come with the installation (migration orgs.0004).

@@ -1,9 +1,9 @@
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from qitong.core.management.commands.serve import ensure_port_free
-from qitong.demo.city import DEMO_PASSWORD, load_demo_city
+from qitong.demo.city import DEMO_PASSWORD, NotEmpty, load_demo_city
 
 DEMO_APPEALS = 60
 
@@ -20,7 +20,15 @@ class Command(BaseCommand):
         if not no_serve:
             ensure_port_free(host, port)
         call_command("migrate", interactive=False, verbosity=0)
-        accounts = load_demo_city(appeals=DEMO_APPEALS)
+        try:
+            accounts = load_demo_city(appeals=DEMO_APPEALS)
+        except NotEmpty:
+            raise CommandError(
+                _(
+                    "数据库中已有单位或用户，不能载入示范城市（其账号使用公开的密码，含系统管理员）。"
+                    "请为演示另设 QITONG_DATA_DIR，并且不要设置 QITONG_DATABASE_URL。"
+                )
+            ) from None
         self.stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD})
         for username, role, scope in accounts:
             self.stdout.write(f"  {username:<14} {role:<10} {scope}")
