@@ -219,32 +219,36 @@ def _record_lists(source, lists, *, keep_validators):
         )
 
 
+# A source's health: written by every cycle, shown read-only in the admin.
+HEALTH = [
+    "last_run_at",
+    "last_success_at",
+    "last_error",
+    "consecutive_failures",
+    "backoff_until",
+    "flagged",
+]
+
+
+def _healthy(now):
+    """The ``HEALTH`` fields after a cycle that read the source fine (one or many sources)."""
+    return dict(zip(HEALTH, [now, now, "", 0, None, False], strict=True))
+
+
 def _health(source, failed):
     """A source's health after this cycle: reset by a success, backed off by a failure."""
     now = clock.now()
     source.last_run_at = now
     if not failed:
-        source.last_success_at = now
-        source.last_error = ""
-        source.consecutive_failures = 0
-        source.backoff_until = None
-        source.flagged = False
+        for name, value in _healthy(now).items():
+            setattr(source, name, value)
     else:
         source.last_error = failed
         source.consecutive_failures += 1
         wait = BACKOFF_FIRST * 2 ** min(source.consecutive_failures - 1, 20)
         source.backoff_until = now + min(wait, BACKOFF_MOST)
         source.flagged = source.flagged or source.consecutive_failures >= FLAG_AFTER
-    source.save(
-        update_fields=[
-            "last_run_at",
-            "last_success_at",
-            "last_error",
-            "consecutive_failures",
-            "backoff_until",
-            "flagged",
-        ]
-    )
+    source.save(update_fields=HEALTH)
 
 
 def keep_robots(files):
@@ -260,14 +264,7 @@ def keep_robots(files):
 def record_quiet_sources(run, sources, results):
     """The sources whose list had not changed: healthy, in a few statements whatever their number."""
     now = clock.now()
-    PolicySource.objects.filter(pk__in=[source.pk for source in sources]).update(
-        last_run_at=now,
-        last_success_at=now,
-        last_error="",
-        consecutive_failures=0,
-        backoff_until=None,
-        flagged=False,
-    )
+    PolicySource.objects.filter(pk__in=[source.pk for source in sources]).update(**_healthy(now))
     run = CrawlRun.objects.select_for_update().get(pk=run.pk)
     for source, result in zip(sources, results, strict=True):
         run.report[str(source.pk)] = {

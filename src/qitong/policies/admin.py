@@ -8,15 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from qitong.policies import actions
 from qitong.policies.models import Attachment, CrawlRun, Policy, PolicySource
 
-HEALTH = [
-    "last_run_at",
-    "last_success_at",
-    "last_error",
-    "consecutive_failures",
-    "backoff_until",
-    "flagged",
-]
-
 
 @admin.register(PolicySource)
 class PolicySourceAdmin(admin.ModelAdmin):
@@ -32,7 +23,7 @@ class PolicySourceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "flagged", "kind"]
     search_fields = ["name", "list_url"]
-    readonly_fields = [*HEALTH, "resume_url", "created_at"]
+    readonly_fields = [*actions.HEALTH, "resume_url", "created_at"]
     actions = ["resume"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
