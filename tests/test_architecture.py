@@ -7,42 +7,20 @@ including through imports written inside functions.
 """
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import grimp
 
 
 def _cycles(graph):
-    """Strongly connected groups of more than one module (Tarjan), each sorted."""
-    index, low, on_stack, stack, found = {}, {}, set(), [], []
-    counter = [0]
-
-    def visit(module):
-        index[module] = low[module] = counter[0]
-        counter[0] += 1
-        stack.append(module)
-        on_stack.add(module)
-        for target in graph.find_modules_directly_imported_by(module):
-            if target not in index:
-                visit(target)
-                low[module] = min(low[module], low[target])
-            elif target in on_stack:
-                low[module] = min(low[module], index[target])
-        if low[module] == index[module]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == module:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
-    for module in sorted(graph.modules):
-        if module not in index:
-            visit(module)
-    return found
+    """A cycle among the modules, as its sorted members, or none (``graphlib`` names one at a time)."""
+    imports = {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
+    try:
+        TopologicalSorter(imports).prepare()
+    except CycleError as error:
+        return [sorted(set(error.args[1]))]
+    return []
 
 
 def test_no_module_imports_itself_through_others():
