@@ -11,10 +11,10 @@ is ready.
 """
 
 import datetime as dt
+from itertools import islice
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import FloatField, Func
-from django.db.models.sql.constants import MULTI
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -64,7 +64,6 @@ FIELDS = (
 )
 # Where ``_cells`` puts the instants in a row of ``headers``.
 INSTANT_COLUMNS = (10, 11, 12, 13, 15, 16, 18, 19)
-COLUMNS = len(FIELDS)
 WIDTHS = [16, 28, 20, 36, 8, 14, 10, 10, 22, 22] + [16] * 11 + [8, 8, 10, 10]
 
 
@@ -117,20 +116,21 @@ class Words:
 def rows(appeals, at):
     """The rows of ``appeals`` (a queryset) as of ``at``, in its order, read in chunks.
 
-    The rows come straight from the database cursor, without Django's
-    per-value converters, and the instants as POSIX seconds (``Seconds``):
-    building a datetime per value cost more than everything else of a row
-    together (a unit's ledger holds 400,000 instants). The sheet writes
-    them as local dates (``sheet`` names their columns).
+    The rows are plain tuples, and the instants in them POSIX seconds
+    (``Seconds``): building a datetime per value cost more than everything
+    else of a row together (a unit's ledger holds 400,000 instants); what
+    converters are left (SQLite's booleans) cost nothing that shows. The
+    sheet writes the instants as local dates (``sheet`` names their columns).
     """
     words = Words()
     unit_names = dict(Unit.objects.values_list("pk", "name"))
-    query = appeals.annotate(**{f"{name}_seconds": Seconds(name) for name in TIMES}).values_list(
-        *FIELDS
+    records = (
+        appeals.annotate(**{f"{name}_seconds": Seconds(name) for name in TIMES})
+        .values_list(*FIELDS)
+        .iterator(chunk_size=CHUNK)
     )
-    compiler = query.query.get_compiler(using=query.db)
     at = at.timestamp()  # compared with the instants as they are read: seconds
-    for chunk in compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=CHUNK):
+    while chunk := list(islice(records, CHUNK)):
         co_units = _co_units([record[0] for record in chunk], unit_names)
         for record in chunk:
             yield _cells(record, co_units.get(record[0], ""), at, words)
@@ -194,7 +194,7 @@ def _cells(record, co_units, at, words):
         escalation_level,
         rating_process,
         rating_result,
-    ) = record[:COLUMNS]
+    ) = record
     yes_no, choices, on_time = words.yes_no, words.choices, deadlines.on_time
     return [
         number,
