@@ -61,13 +61,20 @@ class Step:
     short: str  # in a list's "next step" column
 
 
-STEPS = (
-    Step("contact", "contact_due", "contacted_at", _("联系企业"), _("联系")),
-    Step("reply", "reply_due", "replied_at", _("答复企业"), _("答复")),
-    Step("resolve", "resolve_due", "resolved_at", _("办结"), _("办结")),
+# Each deadline column and the milestone that meets it (``Appeal.MILESTONES``).
+MILESTONE_FIELDS = Appeal.MILESTONES
+STEPS = tuple(
+    Step(key, due, done, label, short)
+    for (due, done), (key, label, short) in zip(
+        MILESTONE_FIELDS,
+        (
+            ("contact", _("联系企业"), _("联系")),
+            ("reply", _("答复企业"), _("答复")),
+            ("resolve", _("办结"), _("办结")),
+        ),
+        strict=True,
+    )
 )
-# Each deadline column and the milestone that meets it.
-MILESTONE_FIELDS = tuple((step.due, step.done) for step in STEPS)
 # The next step of a case in a list, by ``with_next_deadline``'s ``next_step`` (``co``: a co-unit's part).
 STEP_WORDS = {**{step.key: step.short for step in STEPS}, "co": _("协办")}
 
@@ -197,11 +204,9 @@ def with_next_deadline(appeals, *, running_only=True):
 
 
 def missed_since(appeal, at):
-    """The earliest deadline this case has missed as of ``at``, or None."""
-    missed = [
-        due for due, done in _milestones(appeal) if due is not None and due < at and done is None
-    ]
-    return min(missed, default=None)
+    """The deadline a running case has missed as of ``at`` (its earliest unmet), or None."""
+    due = appeal.earliest_unmet_due()
+    return due if due is not None and due < at else None
 
 
 def working_days_left(due, at, calendar):
@@ -231,8 +236,6 @@ def is_overdue(appeal, at):
     clock stops while a case waits on the enterprise. The sweep, the API and
     the ledger all judge lateness by this rule (``overdue_q`` for querysets).
     """
-    if appeal.status not in Appeal.HANDLING_STATES or appeal.suspended_since is not None:
-        return False
     return missed_since(appeal, at) is not None
 
 
@@ -281,7 +284,3 @@ def on_time(due, done, at):
     if done is not None:
         return done <= due
     return False if due < at else None
-
-
-def _milestones(appeal):
-    return [(getattr(appeal, due), getattr(appeal, done)) for due, done in MILESTONE_FIELDS]

@@ -285,19 +285,16 @@ class Appeal(models.Model):
     def __str__(self):
         return f"{self.number} {self.title}"
 
+    # Each deadline column and the milestone that meets it, in the order of the clock.
+    MILESTONES = (
+        ("contact_due", "contacted_at"),
+        ("reply_due", "replied_at"),
+        ("resolve_due", "resolved_at"),
+    )
     # What ``earliest_unmet_due`` reads; a save that writes any of them refreshes
     # ``escalation_due``.
     SWEEP_FIELDS = frozenset(
-        (
-            "status",
-            "suspended_since",
-            "contact_due",
-            "reply_due",
-            "resolve_due",
-            "contacted_at",
-            "replied_at",
-            "resolved_at",
-        )
+        ("status", "suspended_since", *(f for pair in MILESTONES for f in pair))
     )
 
     def save(self, *args, **kwargs):
@@ -313,14 +310,8 @@ class Appeal(models.Model):
         """The earliest deadline not yet met while the case runs (with a unit, not suspended)."""
         if self.status not in self.HANDLING_STATES or self.suspended_since is not None:
             return None
-        milestones = (
-            (self.contact_due, self.contacted_at),
-            (self.reply_due, self.replied_at),
-            (self.resolve_due, self.resolved_at),
-        )
-        return min(
-            (due for due, done in milestones if due is not None and done is None), default=None
-        )
+        unmet = (getattr(self, due) for due, done in self.MILESTONES if getattr(self, done) is None)
+        return min((due for due in unmet if due is not None), default=None)
 
     @property
     def searchable_text(self):

@@ -216,11 +216,7 @@ def _overdue(summary, at, calendar):
                 .filter(pk__in=chunk, escalation_due__lte=at)
                 .order_by("pk")
             )
-            overdue = [
-                appeal
-                for appeal in appeals
-                if (since := appeal.earliest_unmet_due()) is not None and since < at
-            ]
+            overdue = [appeal for appeal in appeals if deadlines.is_overdue(appeal, at)]
             opened = actions.open_supervisions(
                 overdue, T.OVERDUE, at=at, reason=_("已超过办理期限，必须督办。")
             )
