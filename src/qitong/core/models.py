@@ -119,10 +119,8 @@ class Job(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = (
-            "queued",
-            _("排队中"),
-        )  # waiting for a worker (or for a dead worker's lease to run out)
+        # waiting for a worker (or for a dead worker's lease to run out)
+        QUEUED = "queued", _("排队中")
         RUNNING = "running", _("进行中")  # claimed by a worker until ``lease_until``
         DONE = "done", _("已完成")  # finished; ``result`` holds the file, if the kind makes one
         FAILED = "failed", _("失败")  # gave up; ``error`` says why
