@@ -1186,7 +1186,8 @@ def git(*args):
     ).stdout.strip()
 
 
-def describe_machine(connection):
+def describe_hardware():
+    """The processor, cores, memory and Python: what every benchmark's report names."""
     cpu = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -1196,6 +1197,14 @@ def describe_machine(connection):
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def describe_machine(connection):
+    """``describe_hardware``, the database with the settings that matter, and the code."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SHOW server_version")
@@ -1221,10 +1230,7 @@ def describe_machine(connection):
             revision += " with uncommitted changes in src/"
     except (OSError, subprocess.CalledProcessError):
         revision = revision or "unknown"
-    return (
-        f"{cpu}{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
-        f"Python {platform.python_version()}, {database}; code at {revision}."
-    )
+    return f"{describe_hardware()}, {database}; code at {revision}."
 
 
 def report(total, command, machine, generated, measured, write=True):

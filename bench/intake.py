@@ -32,7 +32,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import shutil
 import socket
@@ -45,7 +44,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import appeals as appeal_bench  # noqa: E402  (bench/appeals.py: what every report names)
+
+ROOT = appeal_bench.ROOT
 BENCH = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 SECRET = "bench-only-secret-key-0123456789abcdefghijkl"
@@ -385,18 +387,6 @@ def pg_top(pg, limit=15):
     )
 
 
-def machine():
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in run(["lscpu"]).splitlines()
-            if line.startswith("Model name")
-        ),
-        platform.processor(),
-    )
-    return f"{model}, {os.cpu_count()} cores (nproc), Python {platform.python_version()}"
-
-
 def commit_of(src):
     folder = Path(src).resolve() if src else ROOT
     done = subprocess.run(
@@ -419,7 +409,7 @@ def report(args, pg, targets, numbers, command):
     lines = [
         f"## Filing under load, Qitong against a minimal create ({dt.date.today().isoformat()})",
         "",
-        f"Machine: {machine()}; PostgreSQL {pg.version} "
+        f"Machine: {appeal_bench.describe_hardware()}; PostgreSQL {pg.version} "
         f"(fsync={pg.settings['fsync']}, synchronous_commit={pg.settings['synchronous_commit']}, "
         f"full_page_writes={pg.settings['full_page_writes']}, "
         f"wal_sync_method={pg.settings['wal_sync_method']}), Redis; everything on the same cores.",
