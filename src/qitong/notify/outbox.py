@@ -39,19 +39,21 @@ def enqueue(recipients, *, kind, subject, body, url="", email=True):
     Celery worker at once; the embedded scheduler finds the rows within a minute.
     """
     now = clock.now()
-    unique = {user.pk: user for user in recipients}
-    messages = [
-        Message(
-            recipient=user,
-            kind=kind,
-            subject=subject,
-            body=body,
-            url=url,
-            created_at=now,
-            **(_pending(now) if email and user.email else {}),
+    messages = []
+    for user in _unique(recipients):
+        status, next_attempt = _delivery(user, email, now)
+        messages.append(
+            Message(
+                recipient=user,
+                kind=kind,
+                subject=subject,
+                body=body,
+                url=url,
+                created_at=now,
+                email_status=status,
+                email_next_attempt_at=next_attempt,
+            )
         )
-        for user in unique.values()
-    ]
     created = Message.objects.bulk_create(messages)
     if any(message.email_status == Message.EmailStatus.PENDING for message in created):
         # robust: a broker that is down must not fail the caller's committed
@@ -70,11 +72,10 @@ def enqueue_many(letters, *, kind, email=True):
     now = clock.now()
     rows, wake = [], False
     for recipients, subject, body, url in letters:
-        for user in {user.pk: user for user in recipients}.values():
-            mail = bool(email and user.email)
-            wake = wake or mail
-            status = Message.EmailStatus.PENDING if mail else Message.EmailStatus.NONE
-            rows.append((user.pk, kind, subject, body, url, now, status, now if mail else None))
+        for user in _unique(recipients):
+            status, next_attempt = _delivery(user, email, now)
+            wake = wake or status == Message.EmailStatus.PENDING
+            rows.append((user.pk, kind, subject, body, url, now, status, next_attempt))
     count = insert_rows(
         Message,
         (
@@ -94,8 +95,20 @@ def enqueue_many(letters, *, kind, email=True):
     return count
 
 
-def _pending(now):
-    return {"email_status": Message.EmailStatus.PENDING, "email_next_attempt_at": now}
+def _unique(recipients):
+    """Each recipient once, however often named."""
+    return {user.pk: user for user in recipients}.values()
+
+
+def _delivery(user, email, now):
+    """``(email_status, email_next_attempt_at)`` of a new message to ``user``.
+
+    Sent by e-mail at once when asked for and the user has an address; the
+    inbox entry alone otherwise.
+    """
+    if email and user.email:
+        return Message.EmailStatus.PENDING, now
+    return Message.EmailStatus.NONE, None
 
 
 def _wake_delivery():
