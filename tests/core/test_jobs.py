@@ -288,3 +288,17 @@ def test_a_download_not_ready_is_a_json_404_whatever_the_client_accepts(office_u
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "not_found"
+
+
+def test_the_creator_is_told_a_job_failed_without_the_exceptions_text(office_user):
+    job = jobs.start(BREAKS, created_by=office_user)
+    jobs.run(job.pk)
+    body = client_for(office_user).get(f"/api/v1/jobs/{job.pk}").json()
+    assert body["status"] == "failed"
+    assert body["error"] == "任务失败，请稍后重试或联系管理员。"
+    browser = Client()
+    browser.force_login(office_user)
+    page = browser.get(f"/jobs/{job.pk}/").content.decode()
+    assert "任务失败，请稍后重试或联系管理员。" in page
+    assert "ValueError" not in page and "数据有误" not in page
+    assert "数据有误" in Job.objects.get(pk=job.pk).error  # kept for the admin

@@ -298,6 +298,11 @@ def job_download_url(job):
     return reverse("api-job-download", args=[job.pk]) if job.result else None
 
 
+def failure_words():
+    """What the creator is told of a failed job, on its page and in the API."""
+    return _("任务失败，请稍后重试或联系管理员。")
+
+
 def as_json(job):
     """A job as the API shows it: where it stands, where to poll, and the file once done."""
     return {
@@ -306,7 +311,9 @@ def as_json(job):
         "progress": {"done": job.done, "total": job.total, "percent": job.percent},
         "created_at": clock.local(job.created_at).isoformat(),
         "finished_at": clock.local(job.finished_at).isoformat() if job.finished_at else None,
-        "error": job.error if job.status == Job.Status.FAILED else "",
+        # What went wrong stays in the row, for the admin: an exception's text can
+        # name a server path or a query, which the creator has no use for.
+        "error": failure_words() if job.status == Job.Status.FAILED else "",
         "url": job_api_url(job),
         "page": job_page_url(job),
         "download": job_download_url(job) if job.status == Job.Status.DONE else None,

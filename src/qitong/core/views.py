@@ -106,5 +106,6 @@ def job_page(request, pk):
             "label": jobs.label(job),
             "running": job.status in (Job.Status.QUEUED, Job.Status.RUNNING),
             "download_url": jobs.job_download_url(job) if job.status == Job.Status.DONE else None,
+            "failure": jobs.failure_words() if job.status == Job.Status.FAILED else "",
         },
     )
