@@ -582,3 +582,15 @@ def test_the_filing_date_range_filters_the_table_and_goes_into_the_export(client
             submitted_to="2026-11-03",
         )
     assert "提交日期的结束日不能早于开始日。" in backwards
+
+
+def test_the_preview_names_each_step_as_the_case_page_does(client, city):
+    appeal = actions.accept(city.file(when=WHEN), acting_user=city.office_user, at=WHEN)
+    client.force_login(city.office_user)
+    choice = {"mode": "coordinated", "lead_unit": "fgw", "co_units": ["gxj"]}
+    with time_machine.travel(WHEN, tick=False):
+        fragment = _page(client, f"/office/appeals/{appeal.pk}/triage/preview/", **choice)
+    labels = re.findall(
+        r'<tr><td>([^<]+)</td><td class="nowrap" data-testid="preview-due"', fragment
+    )
+    assert labels == ["联系企业", "答复企业", "办结", "协办单位提交意见"]

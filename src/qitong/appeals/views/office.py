@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from qitong.appeals import actions, deadlines, filters
 from qitong.appeals.access import access_appeal_for_user, visible_appeals
-from qitong.appeals.models import Appeal
+from qitong.appeals.models import Appeal, Event
 from qitong.appeals.views.common import back, refusal
 from qitong.core import clock
 from qitong.core.errors import Conflict
@@ -176,17 +176,14 @@ def bulk_act(request):
     missing = len(set(ids)) - done - len(failed)
     words = {"action": action.label, "done": done}
     if failed or missing:
+        count = len(failed) + missing  # refused, and not found (or not visible)
         if missing:
             failed.append(_("%(count)d 件未找到") % {"count": missing})
         report = messages.warning if done else messages.error
         report(
             request,
             _("%(action)s：%(done)d 件成功，%(failed)d 件未能办理：%(list)s")
-            % {
-                **words,
-                "failed": len(failed) - bool(missing) + missing,
-                "list": _("；").join(failed),
-            },
+            % {**words, "failed": count, "list": _("；").join(failed)},
         )
     else:
         messages.success(request, _("%(action)s：%(done)d 件成功。") % words)
@@ -209,9 +206,10 @@ def _preview(appeal, data, at, calendar):
     due = deadlines.schedule(
         at, halved=halved, mode=mode, complex=bool(data.get("complex")), calendar=calendar
     )
-    rows = [(_("联系企业"), due.contact), (_("答复企业"), due.reply), (_("办结"), due.resolve)]
+    # The steps in the case page's words; a co-unit's part by its event's.
+    rows = [(step.label, getattr(due, step.key)) for step in deadlines.STEPS]
     if mode == Appeal.Mode.COORDINATED:
-        rows.append((_("协办单位提交意见"), due.co_unit))
+        rows.append((Event.Kind.CONTRIBUTE.label, due.co_unit))
     return {
         "start": at,
         "halved": halved,
