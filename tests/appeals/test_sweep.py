@@ -9,6 +9,7 @@ from django.core.management import call_command
 from qitong.appeals import actions, sweep
 from qitong.appeals.models import Category, EscalationStep, Event, Supervision
 from qitong.core.models import CalendarDay
+from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import make_uscc
 from qitong.notify.models import Message
@@ -192,3 +193,47 @@ def test_a_rung_added_to_the_ladder_is_climbed_by_cases_at_the_old_top(city):
     assert sweep.run(at("2026-12-10 10:31"))["escalated"] == 1
     appeal.refresh_from_db()
     assert appeal.escalation_level == 5
+
+
+def test_escalation_due_is_never_later_than_the_sweeps_own_judgement_after_any_action(city):
+    """``Appeal.escalation_due`` is derived state: after every action it must be no later
+    than the instant the sweep would judge the case due, or the case rises late."""
+    calendar, top = WorkCalendar(), actions.ladder_top()
+    office, fgw = city.office_user, city.fgw_user
+
+    def check(appeal, when):
+        appeal.refresh_from_db()
+        truth = sweep.next_look(appeal, when, calendar, top)
+        if truth is not None:
+            assert appeal.escalation_due is not None and appeal.escalation_due <= truth
+        return appeal
+
+    appeal = check(city.dispatched(when=MONDAY), MONDAY)
+    sweep.run(at("2026-11-04 10:30"))  # overdue on its contact deadline: level 2
+    appeal = check(appeal, at("2026-11-04 10:30"))
+    assert appeal.escalation_level == 2
+    when = at("2026-11-04 11:00")
+    actions.return_to_office(appeal, acting_user=fgw, at=when, reason="不属于本单位职责")
+    appeal = check(appeal, when)
+    assert appeal.escalation_due is None  # with the office: nothing can fall due
+    actions.dispatch(appeal, acting_user=office, at=when, mode="transfer", lead_unit="fgw")
+    appeal = check(appeal, when)
+    assert appeal.escalation_due == appeal.contact_due
+    actions.sign(appeal, acting_user=fgw, at=when)
+    actions.contact(appeal, acting_user=fgw, at=when, note="已联系")
+    appeal = check(appeal, when)
+    assert appeal.escalation_due == appeal.reply_due
+    actions.suspend(appeal, acting_user=fgw, at=when, reason="等待企业补充材料")
+    actions.approve_suspension(appeal, acting_user=office, at=when)
+    appeal = check(appeal, when)
+    assert appeal.escalation_due is None  # the clock is stopped
+    when = at("2026-11-06 10:00")
+    actions.resume(appeal, acting_user=fgw, at=when)
+    appeal = check(appeal, when)
+    actions.reply(appeal, acting_user=fgw, at=when, note="已答复")
+    actions.resolve(appeal, acting_user=fgw, at=when, result="已解决")
+    appeal = check(appeal, when)
+    assert appeal.escalation_due is None  # with the office for review
+    actions.redo(appeal, acting_user=office, at=when, reason="请补充办理依据")
+    appeal = check(appeal, when)
+    assert appeal.escalation_due == appeal.resolve_due
