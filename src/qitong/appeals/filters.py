@@ -74,9 +74,9 @@ def queue_conditions(at, calendar, *, only=None):
 
 def queue_condition(key, at, calendar=None):
     """One queue's condition; the calendar is read only for the near-deadline queue."""
-    if key == "near":
-        return deadlines.near_deadline_q(at, calendar or WorkCalendar())
-    return queue_conditions(at, None, only=key)[key]
+    if key == "near" and calendar is None:
+        calendar = WorkCalendar()
+    return queue_conditions(at, calendar, only=key)[key]
 
 
 def queue_counts(appeals, conditions):
