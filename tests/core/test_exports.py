@@ -102,6 +102,14 @@ def test_times_are_local_dates_and_numbers_are_numbers():
     assert sheet["B2"].number_format == exports.DATE_FORMAT
 
 
+def test_nan_and_infinities_are_written_as_their_text_not_a_broken_number():
+    values = [float("nan"), float("inf"), Decimal("-Infinity"), Decimal("NaN")]
+    data = export([values], headers=list("ABCD"))
+    assert "<v>NAN</v>" not in sheet_xml(data)[0].upper()
+    row = next(read_back(data).iter_rows(min_row=2, values_only=True))
+    assert row == ("nan", "inf", "-Infinity", "NaN")
+
+
 def test_naive_times_are_local_unless_said_to_be_utc():
     naive = dt.datetime(2026, 11, 2, 2, 0)
     local = read_back(export([[naive]]))["A2"].value

@@ -15,7 +15,8 @@ Cells are typed by their Python value, never by their content:
   which stores it as an inline string whatever it starts with;
 - datetimes are written as Excel dates in local time (Asia/Shanghai, as
   Excel wants them), dates as dates;
-- ``int``, ``float`` and ``Decimal`` as numbers; ``None`` as an empty cell;
+- ``int``, ``float`` and ``Decimal`` as numbers (but NaN and the infinities,
+  which a sheet cannot hold, as their text); ``None`` as an empty cell;
   anything else (a bool included) as its text.
 
 ``export_to_tempfile`` gives the result as a rewound temporary file, which a
@@ -27,6 +28,7 @@ import datetime as dt
 import re
 import tempfile
 from decimal import Decimal
+from math import isfinite
 
 import xlsxwriter
 from django.conf import settings
@@ -177,12 +179,16 @@ class RowSheet(Worksheet):
                     f'<c r="{columns[column]}{number}" s="{datetime_style}">'
                     f"<v>{from_seconds(value):.16G}</v></c>"
                 )
-            elif kind is int or kind is float or kind is Decimal:
+            elif (
+                kind is int
+                or (kind is float and isfinite(value))
+                or (kind is Decimal and value.is_finite())
+            ):
                 add(f'<c r="{columns[column]}{number}"><v>{value:.16G}</v></c>')
             elif kind is dt.date:
                 days = (dt.datetime(value.year, value.month, value.day) - _EXCEL_EPOCH) / _DAY
                 add(f'<c r="{columns[column]}{number}" s="{date_style}"><v>{days:.16G}</v></c>')
-            else:  # bool, lazy translations, anything else: its text, never a formula
+            else:  # bool, NaN and infinities, lazy translations, anything else: its text
                 text = str(value)
                 if not text:
                     continue
