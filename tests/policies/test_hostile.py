@@ -285,3 +285,35 @@ def test_an_inside_source_still_reads_through_its_own_pool(site):
     """The loopback sites of these tests are inside sources: read by the client without the check."""
     healthy(site)
     assert crawl()["new"] == 1
+
+
+def test_a_json_list_nested_past_the_decoders_depth_fails_its_source_cleanly(site, caplog):
+    """Python's JSON decoder gives up with RecursionError: the source fails with a reason."""
+    site.page("/api/list", "[" * 200_000 + "]" * 200_000, content_type="application/json")
+    source = add_source(
+        site, "/api/list", kind="json", link_selector="", json_items_path="data.list"
+    )
+    summary = crawl()
+    assert summary["new"] == 0
+    assert PolicySource.objects.get(pk=source.pk).last_error.startswith("JSON 无法解析")
+    assert "RecursionError" not in caplog.text
+
+
+def test_a_page_nested_without_end_is_refused_before_parsing_and_the_rest_is_kept(site):
+    """The HTML parser's time grows with the square of the depth: such a page is not parsed."""
+    title = "关于组织做好国家技术创新示范企业申报推荐工作的通知"
+    site.page("/list", list_page([("/doc/1.html", title), ("/doc/deep.html", "嵌套")]))
+    site.page("/doc/1.html", detail_page(title, BODY))
+    site.page("/doc/deep.html", "<html><body>" + "<div>" * 30_000 + "</div>" * 30_000)
+    source = add_source(site)
+    summary = crawl(limits=dataclasses.replace(FAST, page_bytes=1_000_000))
+    assert summary["new"] == 1
+    assert PolicySource.objects.get(pk=source.pk).consecutive_failures == 0
+    assert any("嵌套超过" in error for error in errors_of(source))
+
+
+def test_ordinary_unclosed_tags_do_not_count_as_nesting():
+    from qitong.policies import extract
+
+    page = "<html><body>" + "<p>段落<br><img src=x.png><li>条目<td>格" * 5000 + "</body></html>"
+    assert extract.parse_detail(page, base_url="http://example.gov.cn/").body

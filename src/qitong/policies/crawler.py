@@ -509,7 +509,7 @@ async def _read_detail(key, item, before, source, fetcher, known_files, result):
         result.fetched += 1
         html = extract.decode(answer.body, header_charset=answer.charset, forced=source.encoding)
         document = await asyncio.to_thread(extract.parse_detail, html, base_url=answer.url)
-    except FetchError as exc:
+    except (FetchError, ValueError) as exc:  # one unreadable page, not the source's failure
         result.errors.append(str(exc))
         result.incomplete = True
         return

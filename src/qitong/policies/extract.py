@@ -91,13 +91,47 @@ class Listing:
     next_url: str | None = None
 
 
+# Elements nested deeper than this make a page hostile: the HTML parser's time grows with the
+# square of the depth (20,000 levels, one second; 100,000, forty), in a thread nothing can stop.
+# Real pages nest a few dozen levels.
+MAX_NESTING = 2000
+# Tags that never nest (void) or that the parser closes by itself when the next one opens.
+_FLAT_TAGS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead",
+    "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "html", "head", "body",
+}  # fmt: skip
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+
+
+def _parse_html(html):
+    """``html`` parsed; ``ValueError`` when its elements nest past ``MAX_NESTING``.
+
+    The depth is counted on the text before parsing (openings less closings,
+    void and self-closing tags left out), a linear scan; a page whose tags are
+    left open counts deeper than it is, which only the hostile reach.
+    """
+    depth = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        name = name.lower()
+        if name in _FLAT_TAGS or self_closing:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth > MAX_NESTING:
+            raise ValueError(
+                _("页面元素嵌套超过 %(depth)d 层，不予解析。") % {"depth": MAX_NESTING}
+            )
+    return HTMLParser(html)
+
+
 def parse_list(text, *, base_url, source):
     """The entries of one list page (and the next page's address), per the source's kind."""
     if source.kind == "rss":
         return _parse_feed(text, base_url)
     if source.kind == "json":
         return _parse_json(text, base_url, source)
-    tree = HTMLParser(text)
+    tree = _parse_html(text)
     items, seen = [], set()
     for node in tree.css(source.link_selector):
         link = node if node.tag == "a" else node.css_first("a[href]")
@@ -145,7 +179,7 @@ def _walk(value, path):
 def _parse_json(text, base_url, source):
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # a list nested past the decoder's depth
         raise ValueError(_("JSON 无法解析：%(error)s") % {"error": exc}) from None
     entries = _walk(data, source.json_items_path)
     if not isinstance(entries, list):
@@ -295,8 +329,8 @@ def _drop_metadata_blocks(tree):
 
 
 def parse_detail(html, *, base_url):
-    """The policy's fields from a detail page's decoded HTML."""
-    tree = HTMLParser(html)
+    """The policy's fields from a detail page's decoded HTML; ``ValueError`` for a hostile one."""
+    tree = _parse_html(html)
     attachments = attachment_links(tree, base_url)
     for tag in ("script", "style", "noscript"):
         for node in tree.css(tag):
