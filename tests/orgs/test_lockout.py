@@ -7,6 +7,7 @@ guessing one account. Behind a declared proxy the client's own address counts
 refused login gets a Chinese page (429) or, for a JSON client, a Chinese body.
 """
 
+import datetime as dt
 import io
 import json
 import logging
@@ -288,3 +289,9 @@ def test_an_administrator_lifts_a_lock_at_once(client, city, clock):
     assert refused(login(client, "office", PASSWORD, address="198.51.100.7"))
     call_command("axes_reset_username", "office", stdout=io.StringIO())
     assert logged_in(login(client, "office", PASSWORD, address="198.51.100.7"))
+
+
+def test_axes_keeps_failures_exactly_as_long_as_the_longest_window(settings):
+    """axes deletes attempts older than its cool-off; shorter than a rule's window, that
+    rule would count too few, and longer keeps rows that count for nothing."""
+    assert dt.timedelta(hours=settings.AXES_COOLOFF_TIME) == lockout.LONGEST
