@@ -3,6 +3,9 @@
 import datetime as dt
 import io
 import re
+import signal
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 from decimal import Decimal
@@ -13,6 +16,7 @@ from openpyxl import load_workbook
 from qitong.core import exports
 from qitong.core.clock import SHANGHAI
 from tests.core.formulas import PAYLOADS
+from tests.processes import qitong_env
 
 
 def export(rows, headers=("标题",), **options):
@@ -163,3 +167,41 @@ def test_columns_of_instants_take_posix_seconds_as_local_dates():
     assert sheet["A2"].value == dt.datetime(2026, 11, 2, 10, 0, 30)
     assert sheet["A2"].number_format == exports.DATETIME_FORMAT
     assert sheet["B2"].value == 2.5  # other columns' floats stay numbers
+
+
+KILLED_MID_EXPORT = """
+import os, signal, django
+django.setup()
+from qitong.core import exports
+
+def rows():
+    for n in range(20000):
+        if n == 15000:  # some rows are in XlsxWriter's row file by now
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield [f"诉求标题{n}", n]
+
+exports.export_to_tempfile(title="台帐", headers=["标题", "序号"], rows=rows())
+"""
+
+
+def test_what_a_killed_export_leaves_is_found_and_cleared(tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    env = qitong_env(tmp_path, QITONG_REDIS_URL="", QITONG_DATABASE_URL="")
+    env["DJANGO_SETTINGS_MODULE"] = "qitong.settings"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_EXPORT], env=env, capture_output=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (left,) = list(exports.scratch_dir().iterdir())  # its row file, under the data directory
+    assert left.stat().st_size > 0
+
+    written = dt.datetime.fromtimestamp(left.stat().st_mtime, dt.UTC)
+    assert exports.clear_scratch(now=written + dt.timedelta(hours=1)) == 0  # may be running
+    assert exports.clear_scratch(now=written + exports.SCRATCH_KEPT * 2) == 1
+    assert list(exports.scratch_dir().iterdir()) == []
+
+
+def test_a_finished_export_leaves_nothing_in_the_scratch_folder(tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    export([["行"]] * 3)
+    assert list(exports.scratch_dir().iterdir()) == []

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import os
 import sqlite3
 import subprocess
 import time
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from qitong.core import jobs
+from qitong.core import exports, jobs, tasks
 from qitong.core.models import Job
 from qitong.core.schedule import JOBS
 from qitong.core.scheduler import Scheduler
@@ -302,3 +303,14 @@ def test_the_creator_is_told_a_job_failed_without_the_exceptions_text(office_use
     assert "任务失败，请稍后重试或联系管理员。" in page
     assert "ValueError" not in page and "数据有误" not in page
     assert "数据有误" in Job.objects.get(pk=job.pk).error  # kept for the admin
+
+
+def test_the_periodic_clearing_also_takes_what_killed_exports_left(tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    left = exports.scratch_dir() / "tmp_row_file"
+    left.write_bytes(b"<row/>")
+    long_ago = (START - exports.SCRATCH_KEPT * 2).timestamp()
+    os.utime(left, (long_ago, long_ago))
+    with time_machine.travel(START, tick=False):
+        assert tasks.clear_old_jobs() == {"files": 0, "rows": 0, "scratch": 1}
+    assert not left.exists()

@@ -29,12 +29,14 @@ import re
 import tempfile
 from decimal import Decimal
 from math import isfinite
+from pathlib import Path
 
 import xlsxwriter
 from django.conf import settings
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from qitong.core import clock
 from qitong.core.clock import SHANGHAI as LOCAL
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,6 +64,38 @@ def job_threshold():
     return getattr(settings, "QITONG_EXPORT_JOB_ROWS", JOB_ROWS)
 
 
+# How long a file may lie in ``scratch_dir`` before ``clear_scratch`` takes it for
+# a killed export's: a sheet is written in minutes, and its row file grows meanwhile.
+SCRATCH_KEPT = dt.timedelta(days=1)
+
+
+def scratch_dir():
+    """Where XlsxWriter keeps a sheet's rows while it is written: a folder of our own.
+
+    XlsxWriter removes its row file when the workbook closes; a process killed
+    before that (a request past the web server's timeout, a worker's SIGKILL)
+    leaves it behind, as large as the sheet. In a folder of its own, under the
+    data directory, ``clear_scratch`` finds and removes such files.
+    """
+    path = Path(settings.DATA_DIR) / "tmp" / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def clear_scratch(now=None):
+    """Remove what killed exports left in ``scratch_dir`` over ``SCRATCH_KEPT`` ago; returns how many."""
+    cutoff = (now or clock.now()).timestamp() - SCRATCH_KEPT.total_seconds()
+    removed = 0
+    for path in scratch_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # removed meanwhile by its own export or another sweep
+    return removed
+
+
 class TooManyRows(ValueError):
     """More rows than one Excel sheet holds."""
 
@@ -79,7 +113,7 @@ def write_sheet(
     seconds (floats, as a query can select them without building a datetime
     per value) and are written as local dates too.
     """
-    book = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": tempfile.gettempdir()})
+    book = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": str(scratch_dir())})
     try:
         sheet = book.add_worksheet(title[:31], worksheet_class=RowSheet)
         sheet.naive_utc = naive_utc

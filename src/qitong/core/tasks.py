@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.contrib.sessions.models import Session
 
-from qitong.core import clock, jobs
+from qitong.core import clock, exports, jobs
 
 
 @shared_task(name="qitong.core.tasks.clear_expired_sessions")
@@ -27,5 +27,5 @@ def run_queued_jobs():
 
 @shared_task(name="qitong.core.tasks.clear_old_jobs")
 def clear_old_jobs():
-    """Remove old jobs' result files and rows (``jobs.clear_old``); returns how many."""
-    return jobs.clear_old()
+    """Remove old jobs' result files and rows (``jobs.clear_old``), and what killed exports left."""
+    return {**jobs.clear_old(), "scratch": exports.clear_scratch()}
