@@ -4,6 +4,8 @@ import datetime as dt
 import html
 import io
 import re
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -18,6 +20,7 @@ from qitong.notify.models import Message
 from tests.appeals.conftest import at
 from tests.conftest import client_for
 from tests.core.formulas import PAYLOADS
+from tests.processes import qitong_env
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +262,49 @@ def test_a_units_ledger_by_job_holds_its_lists_cases_co_handled_and_returned_one
     assert response.status_code == 202
     assert jobs.run_queued() == [response.json()["id"]]
     assert set(sheet_of(unit.get(response.json()["url"] + "/download"))) == listed
+
+
+# On SQLite, a write on a connection whose chunked read is still open fails at once
+# ("database is locked") when another connection has committed meanwhile
+# (docs/architecture.md): the export job reports progress as it writes the sheet.
+EXPORT_WHILE_OTHERS_WRITE = """
+import sqlite3, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from qitong.demo.city import load_demo_city
+load_demo_city(appeals=30)
+from qitong.appeals import ledger
+from qitong.core import clock, exports, jobs
+from qitong.orgs.models import User
+
+ledger.CHUNK, exports.PROGRESS_EVERY = 2, 1  # many chunks, a progress write after each row
+other = sqlite3.connect(sys.argv[1])
+read_chunk = ledger._co_units
+
+def others_commit_meanwhile(ids, names):
+    with other:  # the sweep, a filing: any other connection's commit
+        other.execute("UPDATE core_counter SET value = value + 1")
+        other.execute("INSERT INTO core_counter (name, value) VALUES (?, 0)", (f"c{ids[0]}",))
+    return read_chunk(ids, names)
+
+ledger._co_units = others_commit_meanwhile
+office = User.objects.get(username="office")
+job = ledger.start_export(office, "", at=clock.now())
+print(jobs.run(job.pk), job.__class__.objects.get(pk=job.pk).error)
+"""
+
+
+def test_the_export_job_survives_other_writers_on_sqlite(tmp_path):
+    env = qitong_env(tmp_path, QITONG_REDIS_URL="", QITONG_DATABASE_URL="")
+    env["DJANGO_SETTINGS_MODULE"] = "qitong.settings"
+    finished = subprocess.run(
+        [sys.executable, "-c", EXPORT_WHILE_OTHERS_WRITE, str(tmp_path / "qitong.db")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "done"

@@ -113,27 +113,47 @@ class Words:
         }
 
 
-def rows(appeals, at):
+def rows(appeals, at, *, keys_first=False):
     """The rows of ``appeals`` (a queryset) as of ``at``, in its order, read in chunks.
 
     The rows are plain tuples, and the instants in them POSIX seconds
     (``Seconds``): building a datetime per value cost more than everything
-    else of a row together (a unit's ledger holds 400,000 instants); what
-    converters are left (SQLite's booleans) cost nothing that shows. The
-    sheet writes the instants as local dates (``sheet`` names their columns).
+    else of a row together (a unit's ledger holds 400,000 instants). The
+    sheet writes them as local dates (``sheet`` names their columns).
+    ``keys_first``: see ``_chunks``.
     """
     words = Words()
     unit_names = dict(Unit.objects.values_list("pk", "name"))
-    records = (
-        appeals.annotate(**{f"{name}_seconds": Seconds(name) for name in TIMES})
-        .values_list(*FIELDS)
-        .iterator(chunk_size=CHUNK)
+    query = appeals.annotate(**{f"{name}_seconds": Seconds(name) for name in TIMES}).values_list(
+        *FIELDS
     )
     at = at.timestamp()  # compared with the instants as they are read: seconds
-    while chunk := list(islice(records, CHUNK)):
+    for chunk in _chunks(appeals, query, keys_first):
         co_units = _co_units([record[0] for record in chunk], unit_names)
         for record in chunk:
             yield _cells(record, co_units.get(record[0], ""), at, words)
+
+
+def _chunks(appeals, query, keys_first):
+    """``query``'s records in ``appeals``' order, ``CHUNK`` at a time.
+
+    One read open until the last chunk, or, ``keys_first``, the keys read at
+    once and then each chunk by its own query: for a caller that writes while
+    the rows are read (the export job's progress), since on SQLite a write on
+    a connection whose chunked read is still open fails at once when another
+    one has committed meanwhile (docs/architecture.md). A case gone between
+    the two reads is left out.
+    """
+    if not keys_first:
+        records = query.iterator(chunk_size=CHUNK)
+        while chunk := list(islice(records, CHUNK)):
+            yield chunk
+        return
+    keys = list(appeals.values_list("pk", flat=True))
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        found = {record[0]: record for record in query.order_by().filter(pk__in=part)}
+        yield [found[key] for key in part if key in found]
 
 
 class Seconds(Func):
@@ -230,7 +250,8 @@ def sheet(appeals, *, at, progress=None):
     return {
         "title": _("诉求台帐"),
         "headers": headers(),
-        "rows": rows(appeals, at),
+        # A sheet that reports its progress writes (the job's row) while it reads.
+        "rows": rows(appeals, at, keys_first=progress is not None),
         "widths": WIDTHS,
         "progress": progress,
         "instants": INSTANT_COLUMNS,
