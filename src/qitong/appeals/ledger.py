@@ -124,35 +124,39 @@ def rows(appeals, at, *, keys_first=False):
     """
     words = Words()
     unit_names = dict(Unit.objects.values_list("pk", "name"))
-    query = appeals.annotate(**{f"{name}_seconds": Seconds(name) for name in TIMES}).values_list(
-        *FIELDS
-    )
     at = at.timestamp()  # compared with the instants as they are read: seconds
-    for chunk in _chunks(appeals, query, keys_first):
+    for chunk in _chunks(appeals, keys_first):
         co_units = _co_units([record[0] for record in chunk], unit_names)
         for record in chunk:
             yield _cells(record, co_units.get(record[0], ""), at, words)
 
 
-def _chunks(appeals, query, keys_first):
-    """``query``'s records in ``appeals``' order, ``CHUNK`` at a time.
+def _records(appeals):
+    return appeals.annotate(**{f"{name}_seconds": Seconds(name) for name in TIMES}).values_list(
+        *FIELDS
+    )
+
+
+def _chunks(appeals, keys_first):
+    """The records of ``appeals`` in its order, ``CHUNK`` at a time.
 
     One read open until the last chunk, or, ``keys_first``, the keys read at
-    once and then each chunk by its own query: for a caller that writes while
-    the rows are read (the export job's progress), since on SQLite a write on
-    a connection whose chunked read is still open fails at once when another
-    one has committed meanwhile (docs/architecture.md). A case gone between
-    the two reads is left out.
+    once and then each chunk by its own query by key (the selection was made
+    with the keys): for a caller that writes while the rows are read (the
+    export job's progress), since on SQLite a write on a connection whose
+    chunked read is still open fails at once when another one has committed
+    meanwhile (docs/architecture.md). A case gone between the two reads is
+    left out.
     """
     if not keys_first:
-        records = query.iterator(chunk_size=CHUNK)
+        records = _records(appeals).iterator(chunk_size=CHUNK)
         while chunk := list(islice(records, CHUNK)):
             yield chunk
         return
     keys = list(appeals.values_list("pk", flat=True))
     for start in range(0, len(keys), CHUNK):
         part = keys[start : start + CHUNK]
-        found = {record[0]: record for record in query.order_by().filter(pk__in=part)}
+        found = {record[0]: record for record in _records(Appeal.objects.filter(pk__in=part))}
         yield [found[key] for key in part if key in found]
 
 
