@@ -1100,7 +1100,11 @@ def recompute_deadlines_for_years(years, *, progress=None):
     if progress:
         progress(0, total)
     fields = ("pk", "dispatched_at", "contact_due", "reply_due", "resolve_due")
-    for done, row in enumerate(candidates.values_list(*fields).iterator(), start=1):
+    # Read whole before writing: on SQLite a connection that writes while its own
+    # read is still open fails at once ("database is locked") when another thread
+    # has committed meanwhile. The running cases are tens of thousands at most.
+    rows = list(candidates.values_list(*fields))
+    for done, row in enumerate(rows, start=1):
         if progress and done % PROGRESS_EVERY == 0:
             progress(done, total)
         touched = {instant.astimezone(SHANGHAI).year for instant in row[1:] if instant}
