@@ -114,9 +114,12 @@ def major_cases():
 def repeated_cases(at):
     """Open appeals in a group: one enterprise filing one category often, or many enterprises.
 
-    The groups come from two aggregate queries; the open appeals of the
-    window are then matched in memory, so the SQL stays small however many
-    groups there are.
+    One query: a case is in a group when its enterprise filed its category at
+    least ``QITONG_REPEATED_BY_ONE`` times in the window (a count over the
+    (enterprise, category, created_at) index for each open case of the window),
+    or when its category was filed by at least ``QITONG_REPEATED_BY_MANY``
+    enterprises (the crowded categories, a subquery). No list of ids travels
+    through Python, however many cases the groups hold.
     """
     by_one, by_many = settings.QITONG_REPEATED_BY_ONE, settings.QITONG_REPEATED_BY_MANY
 
@@ -125,32 +128,28 @@ def repeated_cases(at):
             category__isnull=False, created_at__gt=at - timedelta(days=days), created_at__lte=at
         )
 
-    pairs = set(
+    often = (
         window(by_one["days"])
+        .filter(enterprise_id=OuterRef("enterprise_id"), category_id=OuterRef("category_id"))
+        .order_by()
         .values("enterprise_id", "category_id")
         .annotate(n=Count("id"))
         .filter(n__gte=by_one["appeals"])
-        .values_list("enterprise_id", "category_id")
     )
-    crowded = set(
+    crowded = (
         window(by_many["days"])
+        .order_by()
         .values("category_id")
         .annotate(n=Count("enterprise_id", distinct=True))
         .filter(n__gte=by_many["enterprises"])
-        .values_list("category_id", flat=True)
+        .values("category_id")
     )
-    if not pairs and not crowded:
-        return Appeal.objects.none()
     many_since = at - timedelta(days=by_many["days"])
-    candidates = window(max(by_one["days"], by_many["days"])).filter(status__in=Appeal.OPEN_STATES)
-    candidates = candidates.values_list("pk", "enterprise_id", "category_id", "created_at")
-    ids = [
-        pk
-        for pk, enterprise_id, category_id, created_at in candidates
-        if (enterprise_id, category_id) in pairs
-        or (category_id in crowded and created_at > many_since)
-    ]
-    return Appeal.objects.filter(pk__in=ids)
+    return (
+        window(max(by_one["days"], by_many["days"]))
+        .filter(status__in=Appeal.OPEN_STATES)
+        .filter(Exists(often) | Q(category_id__in=crowded, created_at__gt=many_since))
+    )
 
 
 def under_supervision_q():
