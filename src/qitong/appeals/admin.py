@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.shortcuts import redirect
 
 from qitong.appeals.models import Appeal, Category, EscalationStep, Event, Supervision, TimeLimits
+from qitong.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Category)
@@ -47,7 +48,7 @@ class SupervisionInline(admin.TabularInline):
 
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(ReadOnlyAdmin):
     list_display = [
         "number",
         "title",
@@ -62,15 +63,6 @@ class AppealAdmin(admin.ModelAdmin):
     list_select_related = ["enterprise", "lead_unit"]
     date_hierarchy = "created_at"
     inlines = [SupervisionInline, EventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TimeLimits)

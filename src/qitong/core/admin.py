@@ -114,8 +114,26 @@ class OfficeHoursAdmin(admin.ModelAdmin):
     list_display = ["start", "end"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list to read, never to edit: rows that only the app's actions or jobs write.
+
+    ``allow_delete`` lets an admin still remove rows (e.g. old crawl runs).
+    """
+
+    allow_delete = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allow_delete and super().has_delete_permission(request, obj)
+
+
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     """Background jobs, read-only: what runs, how far it got, and why one failed."""
 
     list_display = ["id", "what", "status", "progress", "created_by", "created_at", "finished_at"]
@@ -137,12 +155,3 @@ class JobAdmin(admin.ModelAdmin):
             "total": job.total,
             "percent": job.percent,
         }
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

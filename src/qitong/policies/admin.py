@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core.admin import ReadOnlyAdmin
 from qitong.policies import actions
 from qitong.policies.models import Attachment, CrawlRun, Policy, PolicySource
 
@@ -39,12 +40,8 @@ class PolicySourceAdmin(admin.ModelAdmin):
             actions.enable_source(source_id)
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class ReadOnly(ReadOnlyAdmin):
+    allow_delete = True  # old runs and policies may be removed by hand
 
 
 class AttachmentInline(admin.TabularInline):
