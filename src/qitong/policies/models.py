@@ -9,6 +9,29 @@ from qitong.core import clock
 from qitong.policies.selectors import check_selector
 
 
+class Level(models.TextChoices):
+    """The level of government that issued a policy."""
+
+    NATIONAL = "national", _("国家级")
+    PROVINCIAL = "provincial", _("省级")
+    CITY = "city", _("市级")
+    DISTRICT = "district", _("区县级")
+
+
+class Category(models.TextChoices):
+    """What a policy offers enterprises: the library's one classification."""
+
+    FINANCING = "financing", _("金融支持")  # loans, guarantees, interest subsidies, listing
+    ENTREPRENEURSHIP = "entrepreneurship", _("创业扶持")  # start-ups, incubators, 双创
+    INDUSTRY = "industry", _("产业发展")  # industrial upgrading, manufacturing, clusters
+    TECHNOLOGY = "technology", _("科技创新")  # R&D, high-tech firms, 专精特新, patents
+    BUSINESS_ENVIRONMENT = "business_environment", _("营商环境")  # approvals, services, reform
+    TALENT = "talent", _("人才支持")  # recruitment, training, talent housing and awards
+    TAX = "tax", _("税费减免")  # tax cuts, fee reductions, social insurance relief
+    TRADE = "trade", _("商贸外贸")  # consumption, commerce, exports, investment promotion
+    OTHER = "other", _("其他")  # nothing above fits
+
+
 class PolicySource(models.Model):
     """A list of policies on some government site, read every cycle by ``policies.crawler``.
 
@@ -40,6 +63,17 @@ class PolicySource(models.Model):
     json_title_path = models.CharField(_("JSON 标题路径"), max_length=200, blank=True)
     encoding = models.CharField(
         _("编码"), max_length=10, choices=Encoding.choices, default=Encoding.AUTO
+    )
+    # Whose site it is: a policy first read here takes its level and region from its source
+    # unless its own text says otherwise.
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices, blank=True)
+    region = models.ForeignKey(
+        "orgs.Region",
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     enabled = models.BooleanField(_("启用"), default=True)
     # Where reading a list too long for one cycle goes on (the first cycles of a new source).
@@ -81,7 +115,25 @@ class Policy(models.Model):
     ``simhash`` is the 64-bit SimHash of the body (``policies.dedup``); its four
     16-bit bands are indexed columns, so a document republished elsewhere is
     found by equal bands and confirmed by a small Hamming distance.
+
+    Its category and target conditions are filled in by ``policies.classify``
+    (rules, then a trained classifier) and may be corrected by staff: a corrected
+    field is named in ``corrected`` and no later crawl or classification
+    overwrites it. The conditions say whom the policy is for; an empty list means
+    "any": ``industries`` are GB/T 4754 code prefixes (a section letter such as
+    ``C`` or a longer code such as ``C39``), ``sizes`` and ``tiers`` the
+    enterprise's own values, ``regions`` divisions the enterprise must lie
+    within (besides the policy's own ``region``), ``qualifications`` any one of
+    which the enterprise must hold.
     """
+
+    class CategoryBy(models.TextChoices):
+        RULE = "rule", _("规则")  # a keyword rule decided it
+        MODEL = "model", _("分类模型")  # the trained classifier decided it
+        STAFF = "staff", _("人工")  # staff set it
+
+    Level = Level
+    Category = Category
 
     title = models.CharField(_("标题"), max_length=500)
     body = models.TextField(_("正文"), blank=True)
@@ -91,6 +143,47 @@ class Policy(models.Model):
     subject = models.CharField(_("主题分类"), max_length=100, blank=True)
     written = models.DateField(_("成文日期"), null=True, blank=True)
     published = models.DateField(_("发布日期"), null=True, blank=True)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices, blank=True)
+    region = models.ForeignKey(
+        "orgs.Region",
+        verbose_name=_("发布区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    category = models.CharField(
+        _("政策类别"), max_length=30, choices=Category.choices, blank=True, db_index=True
+    )
+    category_by = models.CharField(
+        _("类别来源"), max_length=10, choices=CategoryBy.choices, blank=True
+    )
+    valid_from = models.DateField(_("有效期起"), null=True, blank=True)
+    valid_until = models.DateField(_("有效期止"), null=True, blank=True)
+    industries = models.JSONField(_("适用行业"), default=list, blank=True)
+    sizes = models.JSONField(_("适用企业规模"), default=list, blank=True)
+    tiers = models.JSONField(_("适用服务等级"), default=list, blank=True)
+    regions = models.ManyToManyField(
+        "orgs.Region", verbose_name=_("适用区划"), blank=True, related_name="+"
+    )
+    qualifications = models.ManyToManyField(
+        "enterprises.Qualification",
+        verbose_name=_("所需资质"),
+        blank=True,
+        related_name="policies",
+    )
+    interprets = models.ForeignKey(
+        "self",
+        verbose_name=_("所解读的政策"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interpretations",
+    )
+    public = models.BooleanField(_("公开"), default=True)
+    corrected = models.JSONField(_("人工更正的字段"), default=list, blank=True)
+    # When matching against enterprises last ran for it (None: not yet; it is pushed once).
+    matched_at = models.DateTimeField(_("匹配时间"), null=True, blank=True, db_index=True)
     simhash = models.BigIntegerField(_("正文指纹"), default=0)
     band0 = models.PositiveIntegerField(default=0)
     band1 = models.PositiveIntegerField(default=0)
@@ -109,6 +202,8 @@ class Policy(models.Model):
             models.Index(fields=["band2"], name="policies_band2"),
             models.Index(fields=["band3"], name="policies_band3"),
             models.Index(fields=["title"], name="policies_title"),
+            models.Index(fields=["issuer"], name="policies_issuer"),
+            models.Index(fields=["published", "id"], name="policies_published"),
         ]
 
     def __str__(self):
@@ -161,6 +256,48 @@ class Page(models.Model):
 
     def __str__(self):
         return self.url
+
+
+class Push(models.Model):
+    """A policy sent to an enterprise: at most once (a unique pair), with why it fits.
+
+    ``reasons`` are the conditions it matched, as ``policies.matching`` words
+    them; ``read_at`` is set when someone of the enterprise opens it;
+    ``digested_at`` when the daily digest e-mail carried it.
+    """
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="pushes"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="policy_pushes",
+    )
+    pushed_at = models.DateTimeField(_("推送时间"), default=clock.now)
+    reasons = models.JSONField(_("匹配条件"), default=list, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    digested_at = models.DateTimeField(_("摘要邮件时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pushed_at", "-id"]
+        verbose_name = _("政策推送")
+        verbose_name_plural = _("政策推送")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "enterprise"], name="policies_push_once")
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "-pushed_at"], name="policies_push_enterprise"),
+            models.Index(
+                fields=["pushed_at"],
+                condition=models.Q(digested_at__isnull=True),
+                name="policies_push_undigested",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.policy} → {self.enterprise}"
 
 
 def attachment_path(instance, filename):
