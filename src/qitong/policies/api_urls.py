@@ -1,0 +1,5 @@
+"""The policy library's API routes, mounted under /api/v1/."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""The policy library's pages."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns = []
