@@ -164,6 +164,7 @@ class Appeal(models.Model):
         PHONE = "phone", _("电话")
         MEETING = "meeting", _("座谈会")
         OPEN311 = "open311", _("Open311")
+        PROJECT = "project", _("重点项目")  # a problem raised in a key project's progress report
 
     class Mode(models.TextChoices):
         DIRECT = "direct", _("直接办理")  # the office answers itself
