@@ -56,7 +56,7 @@ def test_a_success_clears_the_failures_and_the_flag(site):
 
 def test_a_disabled_source_is_not_crawled(site):
     source = add_source(site)
-    actions.disable_source(source.pk)
+    actions.disable_source(source.pk, acting_user=actions.COMMAND_LINE)
     summary = crawl()
     assert summary["sources"] == 0
     assert site.hits["/list"] == 0

@@ -8,6 +8,8 @@ MENUS = {
     User.Role.OFFICE: [
         (_("诉求工作台"), "office-workbench"),
         (_("领导驾驶舱"), "cockpit"),
+        (_("政策来源"), "policy-sources"),
+        (_("抓取记录"), "policy-runs"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.UNIT: [(_("我的诉求"), "unit-workbench"), (_("站内消息"), "inbox")],
@@ -20,6 +22,8 @@ MENUS = {
     User.Role.ADMIN: [
         (_("系统管理"), "admin:index"),
         (_("领导驾驶舱"), "cockpit"),
+        (_("政策来源"), "policy-sources"),
+        (_("抓取记录"), "policy-runs"),
         (_("站内消息"), "inbox"),
     ],
 }

@@ -12,7 +12,7 @@ import posixpath
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
-from qitong.policies import dedup
+from qitong.policies import access, dedup
 from qitong.policies.addresses import canonical
 from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, RobotsTxt
 
@@ -51,8 +51,19 @@ def _source(source_id):
         raise ValidationError({"id": _("政策来源 %(id)s 不存在。") % {"id": source_id}}) from None
 
 
+# Who acts at the command line (``qitong policysource``): the operator, trusted as staff.
+COMMAND_LINE = "command line"
+
+
+def _check_keeper(acting_user):
+    """The gate of the sources' actions: the library's keepers (403), or the command line."""
+    if acting_user is not COMMAND_LINE and not access.keeps_library(acting_user):
+        raise PermissionDenied
+
+
 @transaction.atomic
-def disable_source(source_id):
+def disable_source(source_id, *, acting_user):
+    _check_keeper(acting_user)
     source = _source(source_id)
     source.enabled = False
     source.save(update_fields=["enabled"])
@@ -60,8 +71,9 @@ def disable_source(source_id):
 
 
 @transaction.atomic
-def enable_source(source_id):
+def enable_source(source_id, *, acting_user):
     """Back in the cycle at once: its backoff and flag are cleared, as staff looked at it."""
+    _check_keeper(acting_user)
     source = _source(source_id)
     source.enabled = True
     source.consecutive_failures = 0

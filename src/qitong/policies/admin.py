@@ -37,7 +37,7 @@ class PolicySourceAdmin(admin.ModelAdmin):
     @admin.action(description=_("启用并清除暂停与标记"))
     def resume(self, request, queryset):
         for source_id in queryset.values_list("pk", flat=True):
-            actions.enable_source(source_id)
+            actions.enable_source(source_id, acting_user=request.user)
 
 
 class ReadOnly(ReadOnlyAdmin):

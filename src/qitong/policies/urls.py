@@ -2,4 +2,17 @@
 
 from django.urls import path  # noqa: F401
 
+from qitong.policies.views import sources
+
 urlpatterns = []
+
+urlpatterns += [
+    path("office/policy-sources/", sources.sources, name="policy-sources"),
+    path(
+        "office/policy-sources/<int:pk>/<str:name>/",
+        sources.source_act,
+        name="policy-source-act",
+    ),
+    path("office/policy-runs/", sources.runs, name="policy-runs"),
+    path("office/policy-runs/<int:pk>/", sources.run, name="policy-run"),
+]

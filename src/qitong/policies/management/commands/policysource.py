@@ -78,11 +78,11 @@ class Command(BaseCommand):
             )
 
     def _enable(self, *, id, **options):
-        actions.enable_source(id)
+        actions.enable_source(id, acting_user=actions.COMMAND_LINE)
         self.stdout.write(_("来源 %(id)s 已启用。") % {"id": id})
 
     def _disable(self, *, id, **options):
-        actions.disable_source(id)
+        actions.disable_source(id, acting_user=actions.COMMAND_LINE)
         self.stdout.write(_("来源 %(id)s 已停用。") % {"id": id})
 
     def _remove(self, *, id, **options):
