@@ -12,8 +12,16 @@ from drf_spectacular.views import SpectacularAPIView
 admin.site.site_header = admin.site.site_title = _("企通 · 系统管理")
 admin.site.index_title = _("系统管理")
 
-APPS = ("core", "orgs", "notify", "appeals", "policies", "dashboard")  # the apps with pages
-API_APPS = ("core", "orgs", "enterprises", "notify", "appeals", "policies")
+APPS = (
+    "core",
+    "orgs",
+    "notify",
+    "appeals",
+    "policies",
+    "projects",
+    "dashboard",
+)  # the apps with pages
+API_APPS = ("core", "orgs", "enterprises", "notify", "appeals", "policies", "projects")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -33,6 +33,8 @@ JOBS = [
     ),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
+    # Ranks each month once it is due (day ``Rules.close_day`` of the next), warns, sends digests.
+    Job("project-months", "qitong.projects.tasks.close_months", timedelta(hours=1)),
     Job("clear-old-jobs", "qitong.core.tasks.clear_old_jobs", timedelta(hours=6)),
     Job(
         "clear-old-login-records",

@@ -18,6 +18,7 @@ from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Contact, Enterprise, Qualification
 from qitong.enterprises.uscc import CHARSET, make_uscc
 from qitong.orgs.models import Region, Unit, User
+from qitong.projects import demo as demo_projects
 
 DEMO_PASSWORD = "qitong-demo-2026"
 ENTERPRISE_COUNT = 200
@@ -229,6 +230,7 @@ def load_demo_city(*, appeals=0, now=None):
         user.save()
     if appeals:
         load_demo_appeals(appeals, now=now or clock.now(), rng=rng)
+    demo_projects.load(now=now or clock.now())
     return demo_accounts()
 
 

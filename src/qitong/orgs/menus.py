@@ -8,20 +8,30 @@ MENUS = {
     User.Role.OFFICE: [
         (_("诉求工作台"), "office-workbench"),
         (_("领导驾驶舱"), "cockpit"),
+        (_("重点项目"), "projects-registry"),
         (_("政策来源"), "policy-sources"),
         (_("抓取记录"), "policy-runs"),
         (_("站内消息"), "inbox"),
     ],
-    User.Role.UNIT: [(_("我的诉求"), "unit-workbench"), (_("站内消息"), "inbox")],
+    User.Role.UNIT: [
+        (_("我的诉求"), "unit-workbench"),
+        (_("重点项目"), "projects-registry"),
+        (_("站内消息"), "inbox"),
+    ],
     User.Role.ENTERPRISE: [
         (_("我的诉求"), "portal-home"),
         (_("提交诉求"), "portal-file"),
         (_("站内消息"), "inbox"),
     ],
-    User.Role.LEADER: [(_("领导驾驶舱"), "cockpit"), (_("站内消息"), "inbox")],
+    User.Role.LEADER: [
+        (_("领导驾驶舱"), "cockpit"),
+        (_("重点项目"), "projects-registry"),
+        (_("站内消息"), "inbox"),
+    ],
     User.Role.ADMIN: [
         (_("系统管理"), "admin:index"),
         (_("领导驾驶舱"), "cockpit"),
+        (_("重点项目"), "projects-registry"),
         (_("政策来源"), "policy-sources"),
         (_("抓取记录"), "policy-runs"),
         (_("站内消息"), "inbox"),
