@@ -47,6 +47,13 @@ JOBS = [
         timedelta(seconds=env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30)),
         lane="crawl",
     ),
+    # The policy classifier learns again from the library's staff and rule categories.
+    Job(
+        "policy-classifier",
+        "qitong.policies.tasks.train_classifier",
+        timedelta(days=1),
+        lane="crawl",
+    ),
     # Background jobs (exports, recomputes): the embedded deployment's only road
     # to them, production's safety net for a lost message or a dead worker.
     Job(

@@ -9,7 +9,8 @@ together.
 
 import hashlib
 import posixpath
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
-from qitong.policies import access, dedup
+from qitong.enterprises.industries import validate_industry
+from qitong.enterprises.models import Enterprise, Qualification
+from qitong.orgs.models import Region
+from qitong.policies import access, classify, dedup
 from qitong.policies.addresses import canonical
 from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, RobotsTxt
 
@@ -105,6 +109,8 @@ def finish_run(run):
 def _fill(policy, document, fingerprint, *, blanks_only=False):
     for name in FIELDS:
         value = getattr(document, name)
+        if name in policy.corrected:  # staff's word stands, whatever the page says now
+            continue
         if blanks_only and getattr(policy, name):
             continue
         if value or not blanks_only:
@@ -188,14 +194,17 @@ def record_document(source, detail):
         return None
     fingerprint = dedup.simhash(document.body)
     if page.policy_id:
-        policy = page.policy
+        # Locked: a correction by staff committed meanwhile must not be written over.
+        policy = Policy.objects.select_for_update().get(pk=page.policy_id)
         _fill(policy, document, fingerprint)
         policy.updated_at = now
         policy.save()
+        classify.reclassify(policy, source)
         outcome = "updated"
     else:
         policy = same_document(document, detail.key, source, fingerprint)
         if policy is not None:
+            policy = Policy.objects.select_for_update().get(pk=policy.pk)
             _fill(
                 policy, document, fingerprint, blanks_only=True
             )  # a copy may say what the first one lacked
@@ -205,6 +214,7 @@ def record_document(source, detail):
             policy = Policy(first_seen_at=now, updated_at=now)
             _fill(policy, document, fingerprint)
             policy.save()
+            classify.reclassify(policy, source)
             outcome = "new"
     page.policy = policy
     page.etag, page.last_modified = detail.etag, detail.last_modified
@@ -337,3 +347,241 @@ def record_source_result(run, source, result):
         }
         run.save()
     return run
+
+
+# === Staff corrections =====================================================================
+# The library's keepers correct what the crawl or the classifier got wrong; a corrected
+# field is named in ``Policy.corrected`` and neither a later crawl (``_fill``) nor the
+# classifier (``classify.reclassify``) writes it again, until staff hand it back.
+
+# What staff may correct: the page's own words, and everything the classifier fills.
+CORRECTABLE = [
+    "title",
+    "issuer",
+    "number",
+    "written",
+    "published",
+    "level",
+    "region",
+    "category",
+    "valid_from",
+    "valid_until",
+    "industries",
+    "sizes",
+    "tiers",
+    "regions",
+    "qualifications",
+    "interprets",
+]
+# Fields read from the page: correcting one may change what the classifier reads.
+READ_FROM_PAGE = {"title", "issuer", "number", "written", "published"}
+
+
+def _label(name):
+    return str(Policy._meta.get_field(name).verbose_name)
+
+
+def _items(value):
+    """A list from a list, or from text separated by commas, semicolons or spaces."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item for item in re.split(r"[\s,，;；、]+", value) if item]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _day(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(value) from None
+
+
+def _text(name, value, limit, *, required=False):
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise ValidationError(_("%(field)s：不能为空。") % {"field": _label(name)})
+    if len(text) > limit:
+        raise ValidationError(
+            _("%(field)s：不能超过 %(limit)d 个字。") % {"field": _label(name), "limit": limit}
+        )
+    return text
+
+
+def _choices(name, value, allowed):
+    chosen = []
+    for item in _items(value):
+        if item not in allowed:
+            raise ValidationError(
+                _("%(field)s：“%(value)s”不是有效的选项。") % {"field": _label(name), "value": item}
+            )
+        if item not in chosen:
+            chosen.append(item)
+    return [item for item in allowed if item in chosen]
+
+
+def _region(name, code):
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise ValidationError(
+            _("%(field)s：行政区划代码 %(value)s 不存在。") % {"field": _label(name), "value": code}
+        )
+    return region
+
+
+def _correction(policy, name, value):
+    """``value`` for field ``name`` of ``policy``, checked; ValidationError (a message) if bad."""
+    if name in ("title", "issuer", "number"):
+        limit = Policy._meta.get_field(name).max_length
+        return _text(name, value, limit, required=name == "title")
+    if name in ("written", "published", "valid_from", "valid_until"):
+        try:
+            return _day(value)
+        except ValueError:
+            raise ValidationError(
+                _("%(field)s：“%(value)s”不是有效的日期（格式为 2024-01-31）。")
+                % {"field": _label(name), "value": value}
+            ) from None
+    if name == "level":
+        return (_choices(name, value or "", Policy.Level.values) or [""])[0]
+    if name == "category":
+        chosen = _choices(name, value or "", Policy.Category.values)
+        if len(chosen) != 1:
+            raise ValidationError(_("%(field)s：请选择一个类别。") % {"field": _label(name)})
+        return chosen[0]
+    if name == "sizes":
+        return _choices(name, value, Enterprise.Size.values)
+    if name == "tiers":
+        return _choices(name, value, Enterprise.Tier.values)
+    if name == "industries":
+        codes = []
+        for code in _items(value):
+            code = code.upper()
+            try:
+                validate_industry(code)
+            except ValidationError as exc:
+                raise ValidationError(
+                    _("%(field)s：%(message)s")
+                    % {"field": _label(name), "message": exc.messages[0]}
+                ) from None
+            if code not in codes:
+                codes.append(code)
+        return sorted(codes)
+    if name == "region":
+        return _region(name, str(value).strip()) if value not in (None, "") else None
+    if name == "regions":
+        return [_region(name, code) for code in dict.fromkeys(_items(value))]
+    if name == "qualifications":
+        codes = list(dict.fromkeys(_items(value)))
+        found = {row.code: row for row in Qualification.objects.filter(code__in=codes)}
+        for code in codes:
+            if code not in found:
+                raise ValidationError(
+                    _("%(field)s：资质代码 %(value)s 不存在。")
+                    % {"field": _label(name), "value": code}
+                )
+        return [found[code] for code in codes]
+    if name == "interprets":
+        if value in (None, ""):
+            return None
+        target = Policy.objects.filter(pk=int(value)).first() if str(value).isdigit() else None
+        if target is None:
+            raise ValidationError(
+                _("%(field)s：政策 %(value)s 不存在。") % {"field": _label(name), "value": value}
+            )
+        if target.pk == policy.pk:
+            raise ValidationError(_("%(field)s：不能是本政策自己。") % {"field": _label(name)})
+        if target.interprets_id == policy.pk:
+            raise ValidationError(
+                _("%(field)s：政策 %(value)s 是本政策的解读，两者不能互相解读。")
+                % {"field": _label(name), "value": target.pk}
+            )
+        return target
+    raise ValidationError(_("字段 %(name)s 不能更正。") % {"name": name})
+
+
+def _locked_policy(policy_id):
+    try:
+        return Policy.objects.select_for_update().get(pk=policy_id)
+    except (Policy.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({"id": _("政策 %(id)s 不存在。") % {"id": policy_id}}) from None
+
+
+def correct_policy(actor, policy_id, **changes):
+    """Staff's correction of some of a policy's fields; each field given becomes staff's.
+
+    The library's keepers only (403). Every field given is checked (a
+    ``ValidationError`` names each bad one, in Chinese, and nothing is written),
+    set, and named in ``corrected``, changed or not: a value staff confirmed is
+    theirs too. A category given is staff's (``category_by=staff``), which the
+    classifier then learns from. A corrected title, issuer or date is read again
+    by the classifier for the fields still its own (level, region…).
+    """
+    _check_keeper(actor)
+    if not changes:
+        raise ValidationError({"__all__": _("没有要更正的字段。")})
+    with transaction.atomic():
+        policy = _locked_policy(policy_id)
+        values, errors = {}, {}
+        for name, value in changes.items():
+            if name not in CORRECTABLE:
+                errors[name] = [_("字段 %(name)s 不能更正。") % {"name": name}]
+                continue
+            try:
+                values[name] = _correction(policy, name, value)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        start = values.get("valid_from", policy.valid_from)
+        end = values.get("valid_until", policy.valid_until)
+        if start and end and end < start and "valid_until" not in errors:
+            errors["valid_until"] = [
+                _("%(field)s：不能早于有效期起（%(start)s）。")
+                % {"field": _label("valid_until"), "start": start.isoformat()}
+            ]
+        if errors:
+            raise ValidationError(errors)
+        fields = ["corrected", "updated_at"]
+        for name, value in values.items():
+            if name in ("regions", "qualifications"):
+                getattr(policy, name).set(value)
+                continue
+            setattr(policy, name, value)
+            fields.append(name)
+        if "category" in values:
+            policy.category_by = Policy.CategoryBy.STAFF
+            fields.append("category_by")
+        policy.corrected = sorted(set(policy.corrected) | set(values))
+        policy.updated_at = clock.now()
+        policy.save(update_fields=fields)
+        if READ_FROM_PAGE & set(values):
+            classify.reclassify(policy)
+    return policy
+
+
+def uncorrect_policy(actor, policy_id, fields):
+    """Hand fields back to the machine: they leave ``corrected`` and are classified again at once.
+
+    A field read from the page (title, issuer…) keeps staff's value until the page
+    is read changed again.
+    """
+    _check_keeper(actor)
+    fields = list(dict.fromkeys(fields or []))
+    unknown = [name for name in fields if name not in CORRECTABLE]
+    if unknown:
+        raise ValidationError(
+            {name: [_("字段 %(name)s 不能更正。") % {"name": name}] for name in unknown}
+        )
+    with transaction.atomic():
+        policy = _locked_policy(policy_id)
+        handed = [name for name in fields if name in policy.corrected]
+        if not handed:
+            return policy
+        policy.corrected = [name for name in policy.corrected if name not in handed]
+        policy.updated_at = clock.now()
+        policy.save(update_fields=["corrected", "updated_at"])
+        classify.reclassify(policy)
+    return policy

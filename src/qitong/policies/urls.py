@@ -3,6 +3,7 @@
 from django.urls import path  # noqa: F401
 
 from qitong.policies.views import sources
+from qitong.policies.views import staff as staff_views
 
 urlpatterns = []
 
@@ -15,4 +16,9 @@ urlpatterns += [
     ),
     path("office/policy-runs/", sources.runs, name="policy-runs"),
     path("office/policy-runs/<int:pk>/", sources.run, name="policy-run"),
+]
+
+# The library's keepers: correcting a policy's category, conditions and page fields.
+urlpatterns += [
+    path("office/policies/<int:pk>/correct/", staff_views.correct, name="policy-correct"),
 ]
