@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install, with apt, what the test suite needs from Debian and is absent:
-# PostgreSQL, Redis, Chromium and a CJK font (or Chinese renders as boxes).
+# PostgreSQL, Redis, Chromium, a CJK font (or Chinese renders as boxes) and Pango (PDFs).
 set -euo pipefail
 
 need=()
@@ -10,6 +10,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
+# WeasyPrint (the monthly bulletin's PDF) lays text out with Pango and subsets fonts with HarfBuzz.
+dpkg -s libpango-1.0-0 >/dev/null 2>&1 || need+=(libpango-1.0-0)
+dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || need+=(libpangoft2-1.0-0)
+dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || need+=(libharfbuzz-subset0)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 
 [ ${#need[@]} -eq 0 ] && exit 0

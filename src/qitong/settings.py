@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "qitong.enterprises",
     "qitong.appeals",
     "qitong.policies",
+    "qitong.assessment",
     "qitong.projects",
     "qitong.notify",
     "qitong.dashboard",

@@ -19,9 +19,19 @@ APPS = (
     "appeals",
     "policies",
     "projects",
+    "assessment",
     "dashboard",
 )  # the apps with pages
-API_APPS = ("core", "orgs", "enterprises", "notify", "appeals", "policies", "projects")
+API_APPS = (
+    "core",
+    "orgs",
+    "enterprises",
+    "notify",
+    "appeals",
+    "policies",
+    "projects",
+    "assessment",
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

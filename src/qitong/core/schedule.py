@@ -31,6 +31,20 @@ JOBS = [
         timedelta(minutes=5),
         lane="figures",
     ),
+    # The units' monthly tallies for their scores; the previous month's bulletin is built
+    # once, from the first working day of the month on.
+    Job(
+        "assessment-tallies",
+        "qitong.assessment.tasks.refresh_tallies",
+        timedelta(minutes=10),
+        lane="figures",
+    ),
+    Job(
+        "assessment-bulletin",
+        "qitong.assessment.tasks.build_due_bulletin",
+        timedelta(hours=1),
+        lane="figures",
+    ),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
     # Ranks each month once it is due (day ``Rules.close_day`` of the next), warns, sends digests.

@@ -11,11 +11,15 @@ MENUS = {
         (_("重点项目"), "projects-registry"),
         (_("政策来源"), "policy-sources"),
         (_("抓取记录"), "policy-runs"),
+        (_("考核评价"), "assessment"),
+        (_("月度通报"), "assessment-bulletins"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.UNIT: [
         (_("我的诉求"), "unit-workbench"),
         (_("重点项目"), "projects-registry"),
+        (_("考核评价"), "assessment"),
+        (_("月度通报"), "assessment-bulletins"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.ENTERPRISE: [
@@ -26,6 +30,8 @@ MENUS = {
     User.Role.LEADER: [
         (_("领导驾驶舱"), "cockpit"),
         (_("重点项目"), "projects-registry"),
+        (_("考核评价"), "assessment"),
+        (_("月度通报"), "assessment-bulletins"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.ADMIN: [
@@ -34,6 +40,8 @@ MENUS = {
         (_("重点项目"), "projects-registry"),
         (_("政策来源"), "policy-sources"),
         (_("抓取记录"), "policy-runs"),
+        (_("考核评价"), "assessment"),
+        (_("月度通报"), "assessment-bulletins"),
         (_("站内消息"), "inbox"),
     ],
 }
