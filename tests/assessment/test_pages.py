@@ -5,8 +5,12 @@ import io
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from qitong.assessment import tally
+from qitong.orgs.models import Unit
 from tests.appeals.conftest import at
 from tests.assessment.conftest import AFTER
 
@@ -81,3 +85,21 @@ def test_the_export_is_the_ranking_as_a_spreadsheet(november, city, client, trav
     assert rows[1][:4] == (1, "fgw", "市发展和改革委员会", 87.5)
     assert rows[2][:4] == (2, "gxj", "市工业和信息化局", 28.57)
     assert len(rows) == 6  # the header and the five assessed units
+
+
+def test_the_ranking_costs_the_same_queries_however_many_units(november, city, client, travel):
+    _client(client, city.office_user)
+    tally.refresh(at(AFTER))
+    client.get("/assessment/?period=2026")  # the session and the templates, warm
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/assessment/?period=2026").status_code == 200
+        return len(captured)
+
+    before = queries()
+    Unit.objects.bulk_create(
+        Unit(code=f"extra-{number}", name=f"新增单位{number}", kind=Unit.Kind.DEPARTMENT)
+        for number in range(20)
+    )
+    assert queries() == before <= 15
