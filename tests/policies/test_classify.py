@@ -200,6 +200,12 @@ def _policy(title, category, by, body=""):
     return Policy.objects.create(title=title, body=body, category=category, category_by=by)
 
 
+def _held_out(*by):
+    """How many examples the training keeps out: those whose key is a multiple of five."""
+    keys = Policy.objects.filter(category_by__in=by).values_list("pk", flat=True)
+    return sum(1 for key in keys if key % classify.HELD_OUT_EVERY == 0)
+
+
 def test_training_reads_staffs_and_the_rules_categories_only(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     for title in FISH * 3:
@@ -212,7 +218,7 @@ def test_training_reads_staffs_and_the_rules_categories_only(settings, tmp_path)
     summary = classify.train()
     assert summary["examples"] == 18
     assert summary["classes"] == {"industry": 9, "trade": 9}
-    assert summary["held_out"] == 4 and summary["saved"] is True
+    assert summary["held_out"] == _held_out(By.STAFF, By.RULE) and summary["saved"] is True
     assert 0 <= summary["accuracy"] <= 1
     stored = json.loads(default_storage.open(classify.MODEL_PATH).read())
     assert stored["classes"] == ["industry", "trade"]
@@ -221,6 +227,25 @@ def test_training_reads_staffs_and_the_rules_categories_only(settings, tmp_path)
     assert [path.name for path in folder.iterdir()] == ["classifier.json"]  # no temporary left
     model = classify.load_model()
     assert model.predict("关于渔船补助的通知", "")[0] == Category.INDUSTRY
+
+
+def test_training_reads_staffs_first_then_the_newest_rules_at_most(monkeypatch):
+    monkeypatch.setattr(classify, "MODEL_EXAMPLES_MOST", 4)
+    day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    for title in FISH:
+        Policy.objects.create(
+            title=title, category=Category.INDUSTRY, category_by=By.STAFF, first_seen_at=day
+        )
+    for index, title in enumerate(SHOPS + ["关于早市摊点的通知", "关于晚市摊点的通知"]):
+        Policy.objects.create(
+            title=title,
+            category=Category.TRADE,
+            category_by=By.RULE,
+            first_seen_at=day + dt.timedelta(days=index),
+        )
+    rows = list(classify.training_examples())
+    assert [row[1] for row in rows] == [*reversed(FISH), "关于晚市摊点的通知"]
+    assert classify.train(save=False)["classes"] == {"industry": 3, "trade": 1}
 
 
 def test_no_model_is_written_from_fewer_than_two_classes(settings, tmp_path):
@@ -262,7 +287,7 @@ def test_the_command_trains_and_prints_json(settings, tmp_path):
     summary = json.loads(out.getvalue())
     assert summary["examples"] == 12
     assert summary["classes"] == {"industry": 6, "trade": 6}
-    assert summary["held_out"] == 3 and summary["saved"] is True
+    assert summary["held_out"] == _held_out(By.STAFF) and summary["saved"] is True
     assert default_storage.exists(classify.MODEL_PATH)
 
 
@@ -422,16 +447,20 @@ def test_a_reading_explains_the_policy_it_names():
 
 
 def test_a_policy_read_after_its_reading_collects_it():
-    reading = _read("《济南市稳就业若干政策措施》政策解读")
-    corrected = _read("一图读懂《济南市稳就业若干政策措施》")
+    day = dt.date(2024, 3, 5)
+    reading = _read("《济南市稳就业若干政策措施》政策解读", published=day)
+    corrected = _read("一图读懂《济南市稳就业若干政策措施》", published=day)
     corrected.corrected = ["interprets"]
     corrected.save()
+    # a reading from years before is of an earlier policy of the same name
+    old = _read("济南市稳就业若干政策措施解读", published=dt.date(2020, 3, 5))
     assert reading.interprets_id is None
-    original = _read(ORIGINAL)
-    reading.refresh_from_db()
-    corrected.refresh_from_db()
+    original = _read(ORIGINAL, published=dt.date(2024, 3, 1))
+    for policy in (reading, corrected, old):
+        policy.refresh_from_db()
     assert reading.interprets_id == original.pk
     assert corrected.interprets_id is None  # staff said it explains nothing
+    assert old.interprets_id is None
 
 
 # --- the whole -----------------------------------------------------------------------------

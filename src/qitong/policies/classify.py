@@ -25,7 +25,7 @@ conditions decide who is pushed a policy and an empty list means "any":
   (认定, 申报, 培育…);
 - ``interprets``: a page whose title says 解读 (图解, 一图读懂) belongs to the library's
   policy its title names in 《…》, or by the rest of its title; a policy read after its
-  readings collects them (``link_readings``).
+  readings collects those dated from a week before it to a year after (``link_readings``).
 
 The model is trained from the library (``train``: the policies whose category staff
 set or a rule decided) and kept as JSON in the default storage
@@ -37,10 +37,13 @@ import calendar
 import datetime as dt
 import json
 import math
+import operator
 import os
 import re
 import tempfile
 import threading
+import zlib
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -168,8 +171,7 @@ def _named_regions(text):
         text[start : end + 1]
         for end, char in enumerate(text)
         if char in _NAME_ENDS
-        for start in range(max(0, end - _NAME_MOST + 1), end - 0)
-        if end - start >= 1
+        for start in range(max(0, end - _NAME_MOST + 1), end)
     }
     if not candidates:
         return []
@@ -407,35 +409,41 @@ def by_rules(title, body, scores=None):
 # --- category: the trained model -----------------------------------------------------------
 
 MODEL_PATH = "policies/classifier.json"
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 MODEL_TITLE_WEIGHT = 3  # a title bigram counts three times a body bigram
 MODEL_BODY_CHARS = 3000  # the body's opening is what says what a policy is about
-MODEL_FEATURES = 40_000  # the commonest bigrams kept
+# Bigrams are counted in this many buckets (a stable hash), so that training holds a few
+# arrays whatever the library's vocabulary; the buckets found in most examples are kept.
+MODEL_BUCKETS = 1 << 18
+MODEL_FEATURES = 40_000
+MODEL_EXAMPLES_MOST = 20_000  # staff's first, then the rules' newest
 MODEL_CONFIDENCE = 0.9  # the model decides only when this sure
 SMOOTHING = 1.0
-_WORD = re.compile(rf"[{CJK}A-Za-z0-9]+")
+HELD_OUT_EVERY = 5  # an example whose key is a multiple of this measures the model
+_NOT_WORD = re.compile(rf"[^{CJK}A-Za-z0-9]+")
 
 
 def features(title, body):
-    """Character bigrams of the title's subject (weighted) and of the body's opening."""
+    """Character bigrams of the title's subject (weighted) and of the body's opening, by bucket."""
     counts = Counter()
     for text, weight in (
         (subject_of(title), MODEL_TITLE_WEIGHT),
         ((body or "")[:MODEL_BODY_CHARS], 1),
     ):
-        for run in _WORD.findall(text):
-            for index in range(len(run) - 1):
-                counts[run[index : index + 2]] += weight
+        text = _NOT_WORD.sub(" ", text)
+        for gram, count in Counter(map(operator.add, text, text[1:])).items():
+            if " " not in gram:
+                counts[zlib.crc32(gram.encode()) & (MODEL_BUCKETS - 1)] += count * weight
     return counts
 
 
 @dataclass
 class Model:
-    """A multinomial naive Bayes: per class, its examples and its bigram counts."""
+    """A multinomial naive Bayes: per class, its examples and its (bucketed) bigram counts."""
 
     classes: list
     documents: dict  # class -> examples
-    counts: dict  # class -> {bigram: weighted count}
+    counts: dict  # class -> {bucket: weighted count}
     trained_at: str = ""
     accuracy: float | None = None
     _table: dict = field(default=None, repr=False)
@@ -443,26 +451,34 @@ class Model:
     def as_json(self):
         return {
             "version": MODEL_VERSION,
+            "buckets": MODEL_BUCKETS,
             "trained_at": self.trained_at,
             "accuracy": self.accuracy,
             "classes": self.classes,
             "documents": self.documents,
-            "counts": self.counts,
+            "counts": {
+                name: {str(bucket): count for bucket, count in counts.items()}
+                for name, counts in self.counts.items()
+            },
         }
 
     @classmethod
     def from_json(cls, data):
-        if data.get("version") != MODEL_VERSION:
-            raise ValueError("unknown classifier version")
+        if data.get("version") != MODEL_VERSION or data.get("buckets") != MODEL_BUCKETS:
+            raise ValueError("a classifier of another version")
         return cls(
             classes=list(data["classes"]),
             documents=dict(data["documents"]),
-            counts={key: dict(value) for key, value in data["counts"].items()},
+            counts={
+                name: {int(bucket): count for bucket, count in counts.items()}
+                for name, counts in data["counts"].items()
+            },
             trained_at=data.get("trained_at", ""),
             accuracy=data.get("accuracy"),
         )
 
     def _prepare(self):
+        """Log-probabilities per bucket and class, computed once."""
         if self._table is None:
             vocabulary = set()
             for counts in self.counts.values():
@@ -475,8 +491,8 @@ class Model:
                 denominator = sum(counts.values()) + SMOOTHING * size
                 priors.append(math.log(self.documents[name] / total_docs))
                 unseen.append(math.log(SMOOTHING / denominator))
-                for gram, count in counts.items():
-                    table.setdefault(gram, [None] * len(self.classes))[index] = math.log(
+                for bucket, count in counts.items():
+                    table.setdefault(bucket, [None] * len(self.classes))[index] = math.log(
                         (count + SMOOTHING) / denominator
                     )
             for row in table.values():
@@ -491,8 +507,8 @@ class Model:
         table = self._prepare()
         scores = list(table["priors"])
         rows = table["rows"]
-        for gram, count in features(title, body).items():
-            row = rows.get(gram)
+        for bucket, count in features(title, body).items():
+            row = rows.get(bucket)
             if row is not None:
                 for index, value in enumerate(row):
                     scores[index] += count * value
@@ -508,61 +524,101 @@ class Model:
         return best, probabilities[best]
 
 
-def fit(examples, *, most=MODEL_FEATURES):
-    """A model from [(title, body, category)]; the ``most`` bigrams found in most examples."""
-    documents, per_class, spread = Counter(), {}, Counter()
-    for title, body, category in examples:
+class Tally:
+    """Counts for a model, one example at a time: per class, an array of bucket counts."""
+
+    def __init__(self):
+        self.documents = Counter()
+        self.counts = {}
+        self.spread = array("I", bytes(4 * MODEL_BUCKETS))  # examples each bucket is found in
+
+    def add(self, grams, category):
         category = str(category)
-        grams = features(title, body)
-        documents[category] += 1
-        per_class.setdefault(category, Counter()).update(grams)
-        spread.update(grams.keys())
-    kept = {gram for gram, seen in spread.most_common(most) if seen >= 2}
-    counts = {
-        category: {gram: count for gram, count in grams.items() if gram in kept}
-        for category, grams in per_class.items()
-    }
-    classes = sorted(documents)
-    return Model(classes=classes, documents=dict(documents), counts=counts)
+        self.documents[category] += 1
+        counts = self.counts.get(category)
+        if counts is None:
+            counts = self.counts[category] = array("I", bytes(4 * MODEL_BUCKETS))
+        for bucket, count in grams.items():
+            counts[bucket] += count
+            self.spread[bucket] += 1
+
+    def model(self, *, most=MODEL_FEATURES):
+        """The model of what was added: the ``most`` buckets found in most examples (twice at least)."""
+        ranked = sorted(
+            (bucket for bucket in range(MODEL_BUCKETS) if self.spread[bucket] >= 2),
+            key=lambda bucket: self.spread[bucket],
+            reverse=True,
+        )[:most]
+        counts = {
+            category: {bucket: values[bucket] for bucket in ranked if values[bucket]}
+            for category, values in self.counts.items()
+        }
+        return Model(classes=sorted(self.documents), documents=dict(self.documents), counts=counts)
+
+
+def fit(examples, *, most=MODEL_FEATURES):
+    """A model from [(title, body, category)]."""
+    tally = Tally()
+    for title, body, category in examples:
+        tally.add(features(title, body), category)
+    return tally.model(most=most)
 
 
 def training_examples():
-    """The library's policies whose category staff set or a rule decided, as (pk, title, body, category)."""
-    rows = (
-        Policy.objects.filter(category_by__in=[Policy.CategoryBy.STAFF, Policy.CategoryBy.RULE])
-        .exclude(category="")
-        .annotate(opening=Substr("body", 1, MODEL_BODY_CHARS))
-        .order_by("pk")
-        .values_list("pk", "title", "opening", "category")
+    """The policies to learn from, as (pk, title, body's opening, category), read in chunks:
+    those whose category staff set, then those a rule decided, newest first, at most
+    ``MODEL_EXAMPLES_MOST``."""
+    chosen = Policy.objects.exclude(category="").annotate(
+        opening=Substr("body", 1, MODEL_BODY_CHARS)
     )
-    return list(rows)
-
-
-HELD_OUT_EVERY = 5  # every fifth example (by id) is kept out to measure the model
+    taken = 0
+    for by in (Policy.CategoryBy.STAFF, Policy.CategoryBy.RULE):
+        rows = (
+            chosen.filter(category_by=by)
+            .order_by("-first_seen_at", "-pk")
+            .values_list("pk", "title", "opening", "category")[: MODEL_EXAMPLES_MOST - taken]
+        )
+        for row in rows.iterator(chunk_size=500):
+            taken += 1
+            yield row
 
 
 def train(*, examples=None, save=True):
-    """Train the model from the library, measure it on a held-out fifth, keep it; returns a summary.
+    """Train the model from the library, measure it on the examples kept out, keep it.
 
+    ``examples`` (pk, title, body, category) default to ``training_examples()``;
+    those whose key is a multiple of ``HELD_OUT_EVERY`` are kept out of a trial
+    model that measures the accuracy, then every example trains the model kept.
     With fewer than two classes there is nothing to learn: no model is written (any
-    earlier one stays) and the summary says so.
+    earlier one stays). Returns a summary: examples, classes, held_out, accuracy, saved.
     """
-    examples = training_examples() if examples is None else examples
-    classes = Counter(str(category) for *_rest, category in examples)
-    summary = {"examples": len(examples), "classes": dict(sorted(classes.items()))}
+    reread = examples is None
+    examples = training_examples() if reread else examples
+    everything, rest, held = Tally(), Tally(), []
+    for key, title, body, category in examples:
+        grams = features(title, body)
+        everything.add(grams, category)
+        if key % HELD_OUT_EVERY:
+            rest.add(grams, category)
+        elif not reread:
+            held.append((title, body, str(category)))
+    classes = dict(sorted(everything.documents.items()))
+    summary = {"examples": sum(classes.values()), "classes": classes}
     if len(classes) < 2:
         summary.update(accuracy=None, held_out=0, saved=False)
         return summary
-    held = [row for index, row in enumerate(examples) if index % HELD_OUT_EVERY == 0]
-    rest = [row for index, row in enumerate(examples) if index % HELD_OUT_EVERY != 0]
+    if reread:  # read the held-out ones again rather than keep their text all along
+        held = [
+            (title, body, str(category))
+            for key, title, body, category in training_examples()
+            if not key % HELD_OUT_EVERY
+        ]
     accuracy = None
-    if held and len({row[3] for row in rest}) >= 2:
-        trial = fit([row[1:] for row in rest])
-        right = sum(
-            trial.predict(title, body)[0] == str(category) for _pk, title, body, category in held
-        )
+    if held and len(rest.documents) >= 2:
+        trial = rest.model()
+        right = sum(trial.predict(title, body)[0] == category for title, body, category in held)
         accuracy = round(right / len(held), 4)
-    model = fit([row[1:] for row in examples])
+    model = everything.model()
     model.trained_at = clock.now().isoformat()
     model.accuracy = accuracy
     if save:
@@ -930,15 +986,26 @@ def interpreted(policy):
     return None
 
 
+# Readings a policy read after them collects: those published from a week before it to a
+# year after (an index on the date finds them; the library's titles are not scanned).
+READINGS_BEFORE = dt.timedelta(days=7)
+READINGS_AFTER = dt.timedelta(days=365)
+
+
 def link_readings(policy):
     """Readings already in the library that name ``policy`` and explain nothing yet: link them."""
-    if not policy.pk or is_reading(policy.title):
+    if not policy.pk or policy.published is None or is_reading(policy.title):
         return 0
     name = _name_of(policy.title)
     if len(name) < 6:
         return 0
     readings = (
-        Policy.objects.filter(interprets__isnull=True, title__contains=name)
+        Policy.objects.filter(
+            published__gte=policy.published - READINGS_BEFORE,
+            published__lte=policy.published + READINGS_AFTER,
+            interprets__isnull=True,
+            title__contains=name,
+        )
         .filter(Q(title__contains="解读") | Q(title__contains="图解") | Q(title__contains="一图"))
         .exclude(pk=policy.pk)
     )
