@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "qitong.policies",
     "qitong.assessment",
     "qitong.projects",
+    "qitong.visits",
     "qitong.notify",
     "qitong.dashboard",
     "qitong.demo",

@@ -19,6 +19,7 @@ APPS = (
     "appeals",
     "policies",
     "projects",
+    "visits",
     "assessment",
     "dashboard",
 )  # the apps with pages

@@ -245,7 +245,8 @@ def test_the_cockpit_needs_a_bounded_number_of_queries(
     for number in range(10):  # more cases must not mean more queries
         city.dispatched(when=at("2026-11-10 10:00"), title=f"批量 {number}", lead="zjj")
     figures.refresh_snapshots(NOW)  # what the periodic job has done
-    with django_assert_max_num_queries(12):
+    # 12, and two for the overdue pairings (the rhythm table, then one count).
+    with django_assert_max_num_queries(14):
         assert leader.get("/leader/cockpit/").status_code == 200
     with django_assert_max_num_queries(10):
         assert leader.get("/leader/cockpit/cases/?kind=received&month=2026-11").status_code == 200
@@ -278,3 +279,21 @@ def test_a_snapshot_the_job_left_stale_is_counted_again_by_the_page(leader, mont
 def test_the_month_picker_shows_the_month_on_view(leader, month):
     page = leader.get("/leader/cockpit/").content.decode()
     assert 'name="month" value="2026-11"' in page
+
+
+def test_the_cockpit_counts_the_overdue_pairings(leader, city):
+    import datetime as dt
+
+    from qitong.visits import actions as visit_actions
+
+    visit_actions.pair(
+        acting_user=city.office_user,
+        enterprise=city.company,
+        unit=city.town,
+        at=NOW - dt.timedelta(days=8),  # a town owes a weekly visit
+    )
+    visit_actions.pair(
+        acting_user=city.office_user, enterprise=city.key_company, unit=city.town, at=NOW
+    )
+    page = leader.get("/leader/cockpit/").content.decode()
+    assert "1 个包联关系的调度或走访已逾期" in page

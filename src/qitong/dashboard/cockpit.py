@@ -20,6 +20,8 @@ from qitong.appeals import deadlines, figures
 from qitong.appeals.access import visible_appeals
 from qitong.appeals.models import Appeal, EscalationStep, Event
 from qitong.orgs import scope
+from qitong.visits import access as visit_access
+from qitong.visits import rhythm
 
 TREND_MONTHS = 12
 ESCALATED_TO_ME_SHOWN = 5
@@ -347,6 +349,7 @@ def overview(user, start, end, at):
             ]
         ),
         "escalated_to_me": shown,
+        "pairings_overdue": rhythm.overdue(visit_access.visible_pairings(user), at).count(),
         "period_end": end - dt.timedelta(days=1),
         "counted_at": counted_at,
     }

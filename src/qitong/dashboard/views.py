@@ -11,6 +11,7 @@ from qitong.appeals.figures import check_month, counted_units, month_of
 from qitong.core import clock
 from qitong.core.pages import paginate
 from qitong.dashboard import cockpit as figures_of
+from qitong.dashboard import dossier as dossiers
 
 
 def month_field():
@@ -99,3 +100,15 @@ def cases(request):
         **listing,
     }
     return render(request, "dashboard/cases.html", context)
+
+
+@login_required
+def dossier(request, pk):
+    """一企一档: one enterprise's file, printable, as the user may see it."""
+    user = request.user
+    enterprise = dossiers.access_dossier(user, pk)
+    context = {
+        "title": _("一企一档：%(name)s") % {"name": enterprise.name},
+        **dossiers.assemble(user, enterprise, clock.now()),
+    }
+    return render(request, "dashboard/dossier.html", context)

@@ -134,3 +134,38 @@ class Contact(models.Model):
 
     def __str__(self):
         return _("%(name)s（%(enterprise)s）") % {"name": self.name, "enterprise": self.enterprise}
+
+
+class EnterpriseChange(models.Model):
+    """One field of an enterprise's profile changed: who, when, from what, to what, by which road."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("企业自助")  # the enterprise's own portal page
+        ADMIN = "admin", _("系统管理")  # an admin's edit
+        IMPORT = "import", _("批量导入")  # an office's enterprise list
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="changes"
+    )
+    at = models.DateTimeField(_("变更时间"))
+    actor = models.ForeignKey(
+        "orgs.User",
+        verbose_name=_("变更人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(_("变更途径"), max_length=10, choices=Source.choices)
+    field = models.CharField(_("变更项"), max_length=40)
+    old = models.TextField(_("变更前"), blank=True)
+    new = models.TextField(_("变更后"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("企业信息变更")
+        verbose_name_plural = _("企业信息变更")
+        indexes = [models.Index(fields=["enterprise", "-at"], name="enterprises_change_at")]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.field}"

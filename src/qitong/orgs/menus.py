@@ -9,6 +9,7 @@ MENUS = {
         (_("诉求工作台"), "office-workbench"),
         (_("领导驾驶舱"), "cockpit"),
         (_("重点项目"), "projects-registry"),
+        (_("包联走访"), "visit-list"),
         (_("政策来源"), "policy-sources"),
         (_("抓取记录"), "policy-runs"),
         (_("考核评价"), "assessment"),
@@ -18,6 +19,7 @@ MENUS = {
     User.Role.UNIT: [
         (_("我的诉求"), "unit-workbench"),
         (_("重点项目"), "projects-registry"),
+        (_("我的包联企业"), "visit-mine"),
         (_("考核评价"), "assessment"),
         (_("月度通报"), "assessment-bulletins"),
         (_("站内消息"), "inbox"),
@@ -30,6 +32,7 @@ MENUS = {
     User.Role.LEADER: [
         (_("领导驾驶舱"), "cockpit"),
         (_("重点项目"), "projects-registry"),
+        (_("我的包联企业"), "visit-mine"),
         (_("考核评价"), "assessment"),
         (_("月度通报"), "assessment-bulletins"),
         (_("站内消息"), "inbox"),
@@ -38,6 +41,7 @@ MENUS = {
         (_("系统管理"), "admin:index"),
         (_("领导驾驶舱"), "cockpit"),
         (_("重点项目"), "projects-registry"),
+        (_("包联走访"), "visit-list"),
         (_("政策来源"), "policy-sources"),
         (_("抓取记录"), "policy-runs"),
         (_("考核评价"), "assessment"),
