@@ -1,4 +1,4 @@
-"""The crawl runs every three minutes (configurable) in both deployments."""
+"""The crawl runs every 15 seconds (configurable) in both deployments."""
 
 from datetime import timedelta
 
@@ -11,9 +11,9 @@ from qitong.policies import tasks
 from qitong.policies.models import CrawlRun
 
 
-def test_the_crawl_is_a_scheduled_job_every_three_minutes():
+def test_the_crawl_is_a_scheduled_job_every_15_seconds():
     (job,) = [job for job in JOBS if job.task == "qitong.policies.tasks.crawl"]
-    assert job.every == timedelta(minutes=3)
+    assert job.every == timedelta(seconds=15)
     assert tasks.crawl.name == job.task
 
 
@@ -26,10 +26,10 @@ def test_the_task_runs_one_cycle():
 
 def test_the_interval_is_read_strictly(monkeypatch):
     monkeypatch.setenv("QITONG_CRAWL_EVERY_SECONDS", "600")
-    assert env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30) == 600
+    assert env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=15, minimum=10) == 600
     for wrong in ("5", "abc", "-60", "1.5"):
         monkeypatch.setenv("QITONG_CRAWL_EVERY_SECONDS", wrong)
         with pytest.raises(ImproperlyConfigured, match="QITONG_CRAWL_EVERY_SECONDS"):
-            env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30)
+            env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=15, minimum=10)
     monkeypatch.delenv("QITONG_CRAWL_EVERY_SECONDS")
     assert env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30) == 180
