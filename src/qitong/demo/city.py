@@ -19,6 +19,7 @@ from qitong.enterprises.models import Contact, Enterprise, Qualification
 from qitong.enterprises.uscc import CHARSET, make_uscc
 from qitong.orgs.models import Region, Unit, User
 from qitong.projects import demo as demo_projects
+from qitong.visits import demo as demo_visits
 
 DEMO_PASSWORD = "qitong-demo-2026"
 ENTERPRISE_COUNT = 200
@@ -231,6 +232,7 @@ def load_demo_city(*, appeals=0, now=None):
     if appeals:
         load_demo_appeals(appeals, now=now or clock.now(), rng=rng)
     demo_projects.load(now=now or clock.now())
+    demo_visits.load(now=now or clock.now())
     return demo_accounts()
 
 
