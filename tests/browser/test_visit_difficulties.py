@@ -19,7 +19,11 @@ pytestmark = [
 DIFFICULTIES = ["新建仓库消防验收排期过长", "厂区门前公交站点撤并，职工通勤困难"]
 
 
-def test_a_visits_difficulties_become_appeals_in_the_offices_queue(as_role, live_server, demo_city):
+def test_a_visits_difficulties_become_appeals_in_the_offices_queue(
+    as_role,  # noqa: F811 - the fixture imported above
+    live_server,
+    demo_city,  # noqa: F811
+):
     pairing = Pairing.objects.filter(unit__code="lixia-town1", ended_at__isnull=True).first()
     enterprise = pairing.enterprise
     User.objects.create_user(
