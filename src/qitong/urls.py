@@ -15,6 +15,7 @@ admin.site.index_title = _("系统管理")
 APPS = (
     "core",
     "orgs",
+    "enterprises",
     "notify",
     "appeals",
     "policies",

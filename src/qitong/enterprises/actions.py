@@ -155,9 +155,9 @@ def save_contact(enterprise, *, acting_user, contact=None, at=None, **fields):
         for name, value in fields.items():
             setattr(row, name, value.strip() if isinstance(value, str) else value)
         row.is_primary = bool(row.is_primary)
-        row.full_clean()
-        if row.is_primary:
+        if row.is_primary:  # (undone with the transaction when the contact is refused)
             locked.contacts.exclude(pk=row.pk).filter(is_primary=True).update(is_primary=False)
+        row.full_clean()
         row.save()
         record_changes(locked, before, actor=acting_user, source=Source.PORTAL, at=at)
     return row

@@ -27,6 +27,7 @@ MENUS = {
     User.Role.ENTERPRISE: [
         (_("我的诉求"), "portal-home"),
         (_("提交诉求"), "portal-file"),
+        (_("企业信息"), "portal-profile"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.LEADER: [
