@@ -1,7 +1,7 @@
 """Filing appeals under load: Qitong's ``POST /api/v1/appeals`` against a minimal create.
 
 Run: ``.venv/bin/python bench/intake.py [--rounds 3] [--seconds 20] [--clients 16]
-[--qitong-src DIR] [--pg-stat]``
+[--qitong-src DIR] [--before-src DIR] [--pg-stat]``
 
 It starts, on loopback and under a temporary folder removed at the end:
 
@@ -23,9 +23,12 @@ for the per-request latency. A Lua script counts the 201 answers; afterwards the
 rows are counted: every 201 must be a row, the only rows beyond them are the
 requests cut off in flight when wrk stopped, and the year's numbers must run
 1..N without a gap or a duplicate. ``--qitong-src`` runs Qitong from another
-checkout's ``src`` (e.g. a ``git worktree`` of an older commit) to measure
-"before". ``--pg-stat`` loads pg_stat_statements and prints Qitong's costliest
-statements. The figures go to stdout as a markdown section.
+checkout's ``src`` (e.g. a ``git worktree`` of an older commit); ``--before-src``
+adds a second Qitong from such a ``src`` (its own database, data folder and
+Redis database), alternated with the other two in the same run, so that before
+and after meet the same noise on a shared machine. ``--pg-stat`` loads
+pg_stat_statements and prints Qitong's costliest statements. The figures go to
+stdout as a markdown section.
 """
 
 import argparse
@@ -138,8 +141,11 @@ class Postgres:
             + ["-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"],
             as_owner=self.as_owner,
         )
+        # track_wal_io_timing: the time of each WAL flush, which every filing's
+        # commit waits for while it holds the year's counter (``wal_flushes``).
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c max_connections=100"
+            " -c track_wal_io_timing=on"
         )
         if pg_stat:
             options += " -c shared_preload_libraries=pg_stat_statements"
@@ -162,6 +168,12 @@ class Postgres:
             ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url(database)]
             + ["-c", sql]
         ).strip()
+
+    def wal_flushes(self):
+        """``(flushes, milliseconds, bytes)`` of WAL the server has flushed and written so far."""
+        done = self.psql("postgres", "SELECT wal_sync, wal_sync_time, wal_bytes FROM pg_stat_wal")
+        count, time_ms, written = done.split("|")
+        return int(count), float(time_ms), int(written)
 
     def stop(self):
         subprocess.run(
@@ -247,13 +259,13 @@ class Target:
         self.log.close()
 
 
-def start_qitong(tmp, pg, redis, qitong_src):
+def start_qitong(tmp, pg, redis, qitong_src, *, name="Qitong", database="qitong", redis_db=0):
     env = {key: value for key, value in os.environ.items() if not key.startswith("QITONG_")}
     env.update(
-        QITONG_DATA_DIR=str(tmp / "qitong-data"),
+        QITONG_DATA_DIR=str(tmp / f"{database}-data"),
         QITONG_SECRET_KEY=SECRET,
-        QITONG_DATABASE_URL=pg.url("qitong"),
-        QITONG_REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+        QITONG_DATABASE_URL=pg.url(database),
+        QITONG_REDIS_URL=f"redis://127.0.0.1:{redis.port}/{redis_db}",
         QITONG_WEB_WORKERS="2",
     )
     if qitong_src:
@@ -263,7 +275,7 @@ def start_qitong(tmp, pg, redis, qitong_src):
     setup = _setup_line(run([*qitong, "shell", "-c", SETUP_QITONG], env=env))
     token = run([*qitong, "apitoken", "office"], env=env).strip()
     port = free_port()
-    log = open(tmp / "qitong-serve.log", "w")  # noqa: SIM115 closed by Target.stop
+    log = open(tmp / f"{database}-serve.log", "w")  # noqa: SIM115 closed by Target.stop
     process = subprocess.Popen(
         [*qitong, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -276,11 +288,12 @@ def start_qitong(tmp, pg, redis, qitong_src):
         "contact_name": "王伟",
         "contact_phone": "13800000000",
     }
-    target = Target("Qitong", f"http://127.0.0.1:{port}/api/v1/appeals", body, token, process, log)
+    target = Target(name, f"http://127.0.0.1:{port}/api/v1/appeals", body, token, process, log)
     target.office_users = setup["office_users"]
     target.count_sql = "SELECT count(*) FROM appeals_appeal"
     target.numbers_sql = "SELECT number FROM appeals_appeal WHERE number LIKE 'QT-2026-%'"
-    target.database = "qitong"
+    target.database = database
+    target.src = qitong_src
     return target
 
 
@@ -347,12 +360,18 @@ def wrk(target, tmp, *, clients, seconds, pg):
         encoding="utf-8",
     )
     rows_before = int(pg.psql(target.database, target.count_sql))
+    flushes_before = pg.wal_flushes()
     threads = min(clients, 2)
-    cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script)]
+    # A long timeout: on a busy machine a slow answer is a figure, not an error.
+    cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "60s"]
+    cmd += ["--latency", "-s", str(script)]
     output = run([*cmd, target.url])
     figures = json.loads(
         next(line[7:] for line in output.splitlines() if line.startswith("INTAKE "))
     )
+    flushes = [
+        after - before for after, before in zip(pg.wal_flushes(), flushes_before, strict=True)
+    ]
     time.sleep(1)  # requests cut off by wrk's stop finish on the server
     rows = int(pg.psql(target.database, target.count_sql)) - rows_before
     answered = figures["created"] + figures["others"]
@@ -360,6 +379,10 @@ def wrk(target, tmp, *, clients, seconds, pg):
         rows=rows,
         unanswered=figures["sent"] - answered,
         rate=figures["created"] / (figures["duration_us"] / 1e6),
+        # The mean WAL flush while this server ran alone: each filing's commit waits
+        # for one while holding the counter, so 1000 / flush_ms bounds the filings/s.
+        flush_ms=flushes[1] / flushes[0] if flushes[0] else 0.0,
+        wal_per_row=flushes[2] / rows if rows else 0,
     )
     if figures["others"] or figures["errors"]:
         raise RuntimeError(f"{target.name}: answers other than 201: {figures}\n{output}")
@@ -388,10 +411,13 @@ def pg_top(pg, limit=15):
 
 
 def commit_of(src):
+    """The commit a ``src`` folder was checked out at, or the folder when it is no checkout."""
     folder = Path(src).resolve() if src else ROOT
     done = subprocess.run(
         ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     )
+    if done.returncode:
+        return str(folder)
     dirty = subprocess.run(
         ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
         capture_output=True,
@@ -405,7 +431,7 @@ def ms(microseconds):
 
 
 def report(args, pg, targets, numbers, command):
-    qitong, minimal = targets
+    *qitongs, minimal = targets
     lines = [
         f"## Filing under load, Qitong against a minimal create ({dt.date.today().isoformat()})",
         "",
@@ -413,16 +439,17 @@ def report(args, pg, targets, numbers, command):
         f"(fsync={pg.settings['fsync']}, synchronous_commit={pg.settings['synchronous_commit']}, "
         f"full_page_writes={pg.settings['full_page_writes']}, "
         f"wal_sync_method={pg.settings['wal_sync_method']}), Redis; everything on the same cores.",
-        f"Qitong at {commit_of(args.qitong_src)}: `qitong serve`, production mode, "
-        f"QITONG_WEB_WORKERS=2 (gthread, 8 threads each), filed by the office's clerk; "
-        f"{qitong.office_users} office users notified by inbox and e-mail. "
-        "Minimal: `bench/intake_app` under gunicorn, 2 workers × 8 threads.",
+        "; ".join(f"{t.name} at {commit_of(t.src)}" for t in qitongs)
+        + ": `qitong serve`, production mode, QITONG_WEB_WORKERS=2 (gthread, 8 threads each), "
+        f"filed by the office's clerk; {qitongs[0].office_users} office users notified by inbox "
+        "and e-mail. Minimal: `bench/intake_app` under gunicorn, 2 workers × 8 threads.",
         f"Command: `{command}`",
         "",
         f"{args.clients} clients, {args.rounds} rounds of {args.seconds} s each, alternating:",
         "",
-        "| round | server | filings/s | p50 ms | p90 ms | p99 ms | max ms | 201s | rows | cut off |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| round | server | filings/s | p50 ms | p90 ms | p99 ms | max ms | WAL flush ms "
+        "| WAL kB a filing | 201s | rows | cut off |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for index in range(args.rounds):
         for target in targets:
@@ -430,24 +457,56 @@ def report(args, pg, targets, numbers, command):
             lines.append(
                 f"| {index + 1} | {target.name} | {f['rate']:,.0f} | {ms(f['p50_us'])} | "
                 f"{ms(f['p90_us'])} | {ms(f['p99_us'])} | {ms(f['max_us'])} | "
-                f"{f['created']:,} | {f['rows']:,} | {f['unanswered']} |"
+                f"{f['flush_ms']:.1f} | {f['wal_per_row'] / 1024:.1f} | {f['created']:,} | "
+                f"{f['rows']:,} | {f['unanswered']} |"
             )
-    rate = {t.name: statistics.median(f["rate"] for f in t.rounds) for t in targets}
-    p99 = {t.name: statistics.median(f["p99_us"] for f in t.rounds) for t in targets}
+
+    def median(target, key):
+        return statistics.median(f[key] for f in target.rounds)
+
     lines += [
         "",
-        f"Median of the rounds: Qitong {rate['Qitong']:,.0f}/s, p99 {ms(p99['Qitong'])} ms; "
-        f"minimal {rate['minimal']:,.0f}/s, p99 {ms(p99['minimal'])} ms; "
-        f"ratio {rate['Qitong'] / rate['minimal']:.2f}.",
+        "WAL flush ms: the server's mean WAL flush while that round ran (`pg_stat_wal` with "
+        "track_wal_io_timing); every filing's commit waits for one while it holds the year's "
+        "counter, so 1,000 / flush ms bounds the filings a second of either server. WAL kB a "
+        "filing: the WAL written in the round over its rows.",
         "",
-        f"One client, {args.single_seconds} s each: Qitong p50 {ms(qitong.single['p50_us'])} ms, "
-        f"p99 {ms(qitong.single['p99_us'])} ms ({qitong.single['rate']:,.0f}/s); "
-        f"minimal p50 {ms(minimal.single['p50_us'])} ms, p99 {ms(minimal.single['p99_us'])} ms "
-        f"({minimal.single['rate']:,.0f}/s).",
+        "Medians of the rounds:",
         "",
-        f"Rows after: every 201 answer is a row; the rows beyond them are requests wrk cut off "
-        f"in flight at its stop. Numbers gap-free and unique: Qitong QT-2026 1..{numbers[0]:,}, "
-        f"minimal 1..{numbers[1]:,}.",
+    ]
+    for target in targets:
+        line = (
+            f"- {target.name}: {median(target, 'rate'):,.0f}/s, p50 {ms(median(target, 'p50_us'))}"
+            f" ms, p99 {ms(median(target, 'p99_us'))} ms, WAL flush "
+            f"{median(target, 'flush_ms'):.1f} ms"
+        )
+        if target is not minimal:
+            # Each round's ratio to the minimal run right after it: the machine's
+            # load drifts less within a round than across the run.
+            ratios = [
+                mine["rate"] / theirs["rate"]
+                for mine, theirs in zip(target.rounds, minimal.rounds, strict=True)
+            ]
+            line += (
+                f"; ratio to the minimal {median(target, 'rate') / median(minimal, 'rate'):.2f}"
+                f" (median of the rounds' own ratios {statistics.median(ratios):.2f}, "
+                f"{min(ratios):.2f}–{max(ratios):.2f})"
+            )
+        lines.append(line + ".")
+    lines += ["", f"One client, {args.single_seconds} s each:", ""]
+    for target in targets:
+        single = target.single
+        lines.append(
+            f"- {target.name}: p50 {ms(single['p50_us'])} ms, p99 {ms(single['p99_us'])} ms "
+            f"({single['rate']:,.0f}/s)."
+        )
+    counted = ", ".join(
+        f"{target.name} 1..{count:,}" for target, count in zip(targets, numbers, strict=True)
+    )
+    lines += [
+        "",
+        "Rows after: every 201 answer is a row; the rows beyond them are requests wrk cut off "
+        f"in flight at its stop. Numbers gap-free and unique: {counted}.",
     ]
     return "\n".join(lines)
 
@@ -459,6 +518,9 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--single-seconds", type=int, default=10)
     parser.add_argument("--qitong-src", help="run Qitong from this src folder (PYTHONPATH)")
+    parser.add_argument(
+        "--before-src", help="also run a Qitong from this src folder, as 'Qitong before'"
+    )
     parser.add_argument("--pg-stat", action="store_true", help="print the costliest statements")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -472,11 +534,17 @@ def main():
             shutil.chown(tmp, "postgres")
             tmp.chmod(0o755)
         pg = Postgres(tmp, pg_stat=args.pg_stat)
-        for database in ("qitong", "minimal"):
+        databases = ["qitong", "minimal"] + (["before"] if args.before_src else [])
+        for database in databases:
             pg.psql("postgres", f"CREATE DATABASE {database}")
         if args.pg_stat:
             pg.psql("qitong", "CREATE EXTENSION pg_stat_statements")
         redis = Redis(tmp)
+        if args.before_src:
+            before = start_qitong(
+                tmp, pg, redis, args.before_src, name="Qitong before", database="before", redis_db=1
+            )
+            targets.append(before)
         targets.append(start_qitong(tmp, pg, redis, args.qitong_src))
         targets.append(start_minimal(tmp, pg))
         for target in targets:

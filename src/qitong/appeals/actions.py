@@ -16,13 +16,16 @@ entry has all its parts).
 """
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -54,6 +57,7 @@ from qitong.core.errors import Conflict
 from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Enterprise
 from qitong.notify import outbox
+from qitong.notify.models import Message
 from qitong.orgs import scope
 from qitong.orgs.models import Unit, User
 
@@ -87,9 +91,13 @@ def recipients(**condition):
 
 
 def notify_unit(unit, appeal, *, kind, subject, body):
-    """Queue a message about ``appeal`` to every active user of ``unit`` (sent after commit)."""
-    users = recipients(unit=unit)
-    return outbox.enqueue(users, kind=kind, subject=subject, body=body, url=case_url(appeal))
+    """Queue a message about ``appeal`` to every active user of ``unit`` (sent after commit).
+
+    One statement (``outbox.enqueue_select``): the users are not read first.
+    Returns the messages' ids.
+    """
+    users = User.objects.filter(is_active=True, unit=unit)
+    return outbox.enqueue_select(users, kind=kind, subject=subject, body=body, url=case_url(appeal))
 
 
 def notify_enterprise(appeal, *, kind, subject, body):
@@ -229,16 +237,47 @@ def _unit(code, field):
 # --- filing ---------------------------------------------------------------------------
 
 
+# How long a process keeps the city office it looked up (``city_office``).
+CITY_OFFICE_KEPT = timedelta(seconds=10)
+_city_office = {"row": None, "until": None}
+_city_office_lock = threading.Lock()
+_UNIT_COLUMNS = [field.attname for field in Unit._meta.concrete_fields]
+
+
 def city_office():
-    """The city's service office, which every new appeal goes to first."""
-    office = (
-        Unit.objects.filter(kind=Unit.Kind.OFFICE, parent__isnull=True, is_active=True)
-        .order_by("id")
-        .first()
-    )
-    if office is None:
-        raise ValidationError(_("系统尚未设置市服务企业办公室，无法受理诉求。"))
-    return office
+    """The city's service office, which every new appeal goes to first.
+
+    Every filing asks, and the answer changes perhaps once in years: a process
+    keeps it ``CITY_OFFICE_KEPT`` and forgets it at once when a unit is saved
+    or deleted in that process (``_forget_city_office``); another process's
+    admin edit reaches this one within that time. Each call gets its own
+    instance of the row.
+    """
+    now = clock.now()
+    with _city_office_lock:
+        row, until = _city_office["row"], _city_office["until"]
+    if row is None or not until - CITY_OFFICE_KEPT <= now < until:  # (or the clock went back)
+        office = (
+            Unit.objects.filter(kind=Unit.Kind.OFFICE, parent__isnull=True, is_active=True)
+            .order_by("id")
+            .first()
+        )
+        if office is None:
+            raise ValidationError(_("系统尚未设置市服务企业办公室，无法受理诉求。"))
+        row = (office._state.db, [getattr(office, name) for name in _UNIT_COLUMNS])
+        with _city_office_lock:
+            _city_office.update(row=row, until=now + CITY_OFFICE_KEPT)
+        return office
+    return Unit.from_db(row[0], _UNIT_COLUMNS, row[1])
+
+
+def _forget_city_office(**_kwargs):
+    with _city_office_lock:
+        _city_office.update(row=None, until=None)
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(_forget_city_office, sender=Unit, dispatch_uid="appeals-city-office")
 
 
 def file_appeal(
@@ -266,6 +305,12 @@ def file_appeal(
     for, is locked only for the one statement that fills them in and the
     commit, which on PostgreSQL is sent with it (``numbering.commit_with_number``).
     A filing that fails gives its number back with the rollback.
+
+    The rest is kept cheap, since every filing waits on the counter's lock in
+    turn: the office comes from the process's memory (``city_office``), the
+    office's messages are one ``INSERT … SELECT`` (``notify_unit``), and the
+    appeal comes back with its one event in its prefetch cache, so the answer
+    reads nothing more (``api.render``).
     """
     at = at or clock.now()
     errors = {}
@@ -299,6 +344,7 @@ def file_appeal(
             return _repeat_of(existing, enterprise), False
     year = at.astimezone(SHANGHAI).year
     token = numbering.placeholder()
+    office = city_office()
     try:
         with numbering.commit_with_number(), transaction.atomic():
             appeal = Appeal.objects.create(
@@ -312,21 +358,22 @@ def file_appeal(
                 major=bool(major),
                 contact_name=(contact_name or "")[:50],
                 contact_phone=(contact_phone or "")[:20],
-                office=city_office(),
+                office=office,
                 created_at=at,
             )
-            record(appeal, "submit", actor=acting_user, at=at, channel=channel)
+            event = record(appeal, "submit", actor=acting_user, at=at, channel=channel)
+            _prefetched(appeal, "events", [event])  # its whole timeline, for the answer
             messages = notify_unit(
-                appeal.office,
+                office,
                 appeal,
                 kind="submit",
                 subject=_("新诉求待受理：%(number)s") % {"number": appeal.number},
                 body=appeal.title,
             )
-            spots = [numbering.Spot(Appeal._meta.db_table, "number", (appeal.pk,))]
-            if messages:
-                table = messages[0]._meta.db_table
-                spots.append(numbering.Spot(table, "subject", tuple(m.pk for m in messages)))
+            spots = [
+                numbering.Spot(Appeal._meta.db_table, "number", (appeal.pk,)),
+                numbering.Spot(Message._meta.db_table, "subject", tuple(messages)),
+            ]
             # PostgreSQL's index row is written now and its placeholder term
             # filled in with the rest; SQLite's FTS5 rows cannot be updated, and
             # SQLite lets one writer in at a time anyway, so there it comes after.
@@ -346,6 +393,18 @@ def file_appeal(
         ), False
     appeal.number = taken.number  # read once the number went with the commit
     return appeal, True
+
+
+def _prefetched(appeal, relation, objects):
+    """Let ``appeal.<relation>.all()`` answer ``objects``, as ``prefetch_related`` leaves it.
+
+    For what an action has just written and knows whole (a new case's event):
+    whoever shows the case next reads it without a query.
+    """
+    rows = getattr(appeal, relation).all()
+    rows._result_cache, rows._prefetch_done = list(objects), True
+    cache = appeal.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[Appeal._meta.get_field(relation).cache_name] = rows
 
 
 def _repeat_of(existing, enterprise):

@@ -61,18 +61,20 @@ def render(appeal, *, code=status.HTTP_200_OK, just_filed=False):
     """The appeal as ``GET /api/v1/appeals/{id}`` shows it.
 
     A case ``just_filed`` has no parts, supervisions, requests or attachments
-    yet, and one event: those are put in its prefetch cache as plain lists (one
-    query, for the event), where the prefetch would compile a query for each
-    relation, empty or not; ``prefetch_related_objects`` skips what is there.
-    The serializer only iterates them.
+    yet, and one event, which ``actions.file_appeal`` left in its prefetch
+    cache: the others are put there as empty lists, where the prefetch would
+    compile a query for each relation, empty or not; ``prefetch_related_objects``
+    skips what is there. The serializer only iterates them.
     """
     if just_filed:
         appeal.co_parts = []
+        known = getattr(appeal, "_prefetched_objects_cache", {})
         appeal._prefetched_objects_cache = {
             "supervisions": [],
             "requests": [],
             "attachments": [],
-            "events": list(Event.objects.filter(appeal=appeal).select_related("actor", "unit")),
+            "events": known.get("events")
+            or list(Event.objects.filter(appeal=appeal).select_related("actor", "unit")),
         }
     prefetch_related_objects([appeal], *DETAIL_PREFETCH)
     return Response(s.AppealSerializer(appeal, context={"at": clock.now()}).data, status=code)

@@ -6,10 +6,12 @@ action and leave every rule (required text, lengths, choices, who may act) to
 an appeal exactly as contracts/api-v1.md lists it, plus a few extra fields.
 """
 
+from django.db.models import Manager
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from qitong.appeals import deadlines, figures
 from qitong.appeals.models import Assignment, Category
@@ -142,38 +144,105 @@ class AttachmentUploadSerializer(serializers.Serializer):
 # --- output ---------------------------------------------------------------------------
 
 
+class Shown(serializers.Serializer):
+    """An answer's shape, shown without DRF's copy of every field for every use.
+
+    DRF deep-copies a serializer's declared fields, nested shapes' too, each
+    time one is made: some sixty fields for a case's answer, a millisecond of
+    a filing. Here the fields are still declared as DRF fields (the schema and
+    the docs read them), but what showing an object takes is worked out once
+    per class from one bound copy (``_plan``) and then only followed: each
+    value read as DRF reads it (the field's ``get_attribute``), None shown as
+    None, others by the field's own ``to_representation``; a nested shape by
+    its own plan; a method field (``SerializerMethodField``) by this
+    serializer's method, so that it sees this serializer's context. Output
+    only: a nested shape must itself be ``Shown``.
+    ``tests/appeals/test_filing_costs.py`` checks the answers against DRF's own walk.
+    """
+
+    VALUE, METHOD, ONE, MANY = range(4)
+
+    @classmethod
+    def _plan(cls):
+        plan = cls.__dict__.get("_shown_plan")
+        if plan is None:
+            plan = []
+            for field in cls().fields.values():
+                if field.write_only:
+                    continue
+                if isinstance(field, serializers.SerializerMethodField):
+                    step = (cls.METHOD, field.method_name)
+                elif isinstance(field, serializers.ListSerializer):
+                    step = (cls.MANY, cls._nested(field.child))
+                elif isinstance(field, serializers.BaseSerializer):
+                    step = (cls.ONE, cls._nested(field))
+                else:
+                    step = (cls.VALUE, field.to_representation)
+                plan.append((field.field_name, field.get_attribute, *step))
+            cls._shown_plan = plan = tuple(plan)
+        return plan
+
+    @staticmethod
+    def _nested(serializer):
+        if not isinstance(serializer, Shown):
+            raise TypeError(f"{type(serializer).__name__} is nested in an answer: make it Shown")
+        return type(serializer)
+
+    def to_representation(self, instance):
+        shown = {}
+        for name, read, kind, how in self._plan():
+            if kind == self.METHOD:
+                shown[name] = getattr(self, how)(instance)
+                continue
+            try:
+                value = read(instance)
+            except SkipField:
+                continue
+            if value is None:
+                shown[name] = None
+            elif kind == self.VALUE:
+                shown[name] = how(value)
+            elif kind == self.ONE:
+                shown[name] = how(context=self.context).to_representation(value)
+            else:
+                child = how(context=self.context)
+                items = value.all() if isinstance(value, Manager) else value
+                shown[name] = [child.to_representation(item) for item in items]
+        return shown
+
+
 def _now(serializer):
     """The request's single reading of the clock, shared by every row."""
     return serializer.context.get("at") or clock.now()
 
 
-class EnterpriseRefSerializer(serializers.Serializer):
+class EnterpriseRefSerializer(Shown):
     uscc = serializers.CharField()
     name = serializers.CharField()
 
 
-class DeadlinesSerializer(serializers.Serializer):
+class DeadlinesSerializer(Shown):
     contact = serializers.DateTimeField(source="contact_due", allow_null=True)
     reply = serializers.DateTimeField(source="reply_due", allow_null=True)
     resolve = serializers.DateTimeField(source="resolve_due", allow_null=True)
     provisional = serializers.BooleanField()
 
 
-class SupervisionSerializer(serializers.Serializer):
+class SupervisionSerializer(Shown):
     reason = serializers.CharField()
     trigger = serializers.CharField()
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
 
 
-class RatingSerializer(serializers.Serializer):
+class RatingSerializer(Shown):
     process = serializers.CharField(source="rating_process")
     result = serializers.CharField(source="rating_result")
     comment = serializers.CharField(source="rating_comment")
     rated_at = serializers.DateTimeField(allow_null=True)
 
 
-class EventSerializer(serializers.Serializer):
+class EventSerializer(Shown):
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor.username", allow_null=True)
     action = serializers.CharField()
@@ -181,13 +250,13 @@ class EventSerializer(serializers.Serializer):
     unit = serializers.CharField(source="unit.code", allow_null=True)
 
 
-class CoUnitDeadlineSerializer(serializers.Serializer):
+class CoUnitDeadlineSerializer(Shown):
     unit = serializers.CharField(source="unit.code")
     due = serializers.DateTimeField(source="due_at", allow_null=True)
     contributed_at = serializers.DateTimeField(allow_null=True)
 
 
-class MilestonesSerializer(serializers.Serializer):
+class MilestonesSerializer(Shown):
     dispatched = serializers.DateTimeField(source="dispatched_at", allow_null=True)
     signed = serializers.DateTimeField(source="signed_at", allow_null=True)
     contacted = serializers.DateTimeField(source="contacted_at", allow_null=True)
@@ -196,7 +265,7 @@ class MilestonesSerializer(serializers.Serializer):
     closed = serializers.DateTimeField(source="closed_at", allow_null=True)
 
 
-class RequestSerializer(serializers.Serializer):
+class RequestSerializer(Shown):
     kind = serializers.CharField()
     working_days = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     reason = serializers.CharField()
@@ -205,7 +274,7 @@ class RequestSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
-class AttachmentSerializer(serializers.Serializer):
+class AttachmentSerializer(Shown):
     id = serializers.IntegerField()
     name = serializers.CharField()
     content_type = serializers.CharField()
@@ -223,7 +292,7 @@ def co_parts(appeal):
     return parts
 
 
-class AppealListItemSerializer(serializers.Serializer):
+class AppealListItemSerializer(Shown):
     """The lighter shape of a list row: nothing that needs more than the row and its joins."""
 
     id = serializers.IntegerField()
@@ -287,7 +356,7 @@ class AppealSerializer(AppealListItemSerializer):
         return appeal.suspended_since is not None
 
 
-class CategorySerializer(serializers.Serializer):
+class CategorySerializer(Shown):
     code = serializers.CharField()
     name = serializers.CharField()
     parent = serializers.CharField(source="parent.code", allow_null=True)
