@@ -23,6 +23,12 @@ def publish(site, *titles, etag=ETAG, modified=MODIFIED):
         site.page(href, detail_page(title, BODY, number=f"济工信发〔2026〕{number}号"))
 
 
+def read_a_while_ago():
+    """As if the list pages had last been read in full before ``crawler.PROBE_AFTER``."""
+    for page in Page.objects.filter(kind=Page.Kind.LIST):
+        Page.objects.filter(pk=page.pk).update(fetched_at=page.fetched_at - crawler.PROBE_AFTER * 2)
+
+
 def list_requests(site, since=0):
     return [headers for path, headers in site.requests[since:] if path == "/list"]
 
@@ -31,10 +37,12 @@ def test_an_unchanged_list_costs_one_conditional_request(site):
     publish(site, "关于支持技术改造的通知")
     add_source(site)
     assert crawl()["new"] == 1
+    read_a_while_ago()
     before = len(site.requests)
     summary = crawl()
     assert (summary["fetched"], summary["new"], summary["errors"]) == (0, 0, 0)
     (asked,) = list_requests(site, before)
+    assert asked["Connection"] == "close"  # the probe's: the answer's head, then closed
     assert asked["If-None-Match"] == ETAG and asked["If-Modified-Since"] == MODIFIED
     assert asked["User-Agent"] == crawler.USER_AGENT
     assert asked["Host"] == f"127.0.0.1:{site.port}"
@@ -47,9 +55,11 @@ def test_a_changed_list_is_asked_again_in_full_and_its_new_entry_read(site):
     crawl()
     later = "Wed, 02 Dec 2026 00:00:00 GMT"
     publish(site, "关于稳岗补贴的通知", "关于支持技术改造的通知", etag='"list-2"', modified=later)
+    read_a_while_ago()
     before = len(site.requests)
     assert crawl()["new"] == 1
     probe, full = list_requests(site, before)
+    assert (probe["Connection"], full["Connection"]) == ("close", "keep-alive")
     assert probe["If-None-Match"] == full["If-None-Match"] == ETAG
     assert Policy.objects.filter(title="关于稳岗补贴的通知").exists()
     list_page_row = Page.objects.get(kind=Page.Kind.LIST)
@@ -60,6 +70,7 @@ def test_a_list_that_now_redirects_is_followed_as_always(site):
     publish(site, "关于支持技术改造的通知")
     add_source(site)
     crawl()
+    read_a_while_ago()
     moved = list_page([("/doc/1.html", "关于支持技术改造的通知"), ("/doc/9.html", "新的通知")])
     site.page("/list", "", status=301, headers={"Location": "/new-list"}, content_type="")
     site.page("/new-list", moved)
@@ -73,6 +84,7 @@ def test_a_site_that_is_gone_fails_its_source_as_the_client_would(sites):
     publish(site, "关于支持技术改造的通知")
     source = add_source(site)
     crawl()
+    read_a_while_ago()
     site.stop()
     assert crawl()["errors"] == 1
     source.refresh_from_db()
@@ -91,6 +103,23 @@ def test_the_probe_of_a_public_source_connects_to_public_addresses_only(site):
     Page.objects.create(
         source=source, url=f"//127.1:{site.port}/list", kind=Page.Kind.LIST, etag=ETAG
     )
+    read_a_while_ago()
     assert crawl()["new"] == 0
     assert "内部网络" in PolicySource.objects.get(pk=source.pk).last_error
     assert not site.hits
+
+
+def test_a_list_read_in_full_a_moment_ago_goes_to_the_client_directly(site):
+    """A page that changes often, or never answers 304, is not asked twice every cycle."""
+    publish(site, "关于支持技术改造的通知")
+    add_source(site)
+    crawl()  # read in full just now
+    before = len(site.requests)
+    crawl()
+    (asked,) = list_requests(site, before)
+    assert asked["Connection"] == "keep-alive"  # the client's request, not the probe's
+    read_a_while_ago()  # not read in full for a while: likely unchanged, the probe asks first
+    before = len(site.requests)
+    crawl()
+    (asked,) = list_requests(site, before)
+    assert asked["Connection"] == "close"

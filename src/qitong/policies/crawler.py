@@ -557,6 +557,7 @@ class Known:
     listed_as: str
     etag: str
     last_modified: str
+    read_at: object = None  # when it was last read in full (a list page: its last 200)
 
 
 def _content_hash(document):
@@ -581,6 +582,18 @@ async def _read_list(source, known, fetcher, limits, result):
     elif source.resume_url:
         result.resume_url = await walk.read(source.resume_url, top=False) or ""
     return list(walk.wanted.items())
+
+
+# A list page read in full this recently changes often, or never answers 304 however it is
+# asked: it goes to the client directly, not through ``Fetcher._unchanged`` first.
+PROBE_AFTER = timedelta(minutes=1)
+
+
+def _quiet(validators):
+    """Whether a list page is likely to answer 304: not read in full for a while."""
+    return validators is not None and (
+        validators.read_at is None or validators.read_at < clock.now() - PROBE_AFTER
+    )
 
 
 class _ListWalk:
@@ -612,7 +625,7 @@ class _ListWalk:
                     etag=validators.etag if validators else "",
                     last_modified=validators.last_modified if validators else "",
                     inside=addresses.is_inside(self.source.list_url),
-                    probe=len(self.seen) == 1,  # the first page: unchanged, nearly always
+                    probe=len(self.seen) == 1 and _quiet(validators),
                 )
                 if answer.status == 304:
                     return None  # the list page has not changed: nothing new behind it either
@@ -793,10 +806,10 @@ def due_sources(source_id=None):
 
 def _known(sources):
     known = {source.id: {} for source in sources}
-    for source_id, url, listed_as, etag, last_modified in Page.objects.filter(
+    for source_id, url, listed_as, etag, last_modified, read_at in Page.objects.filter(
         source__in=sources
-    ).values_list("source_id", "url", "listed_as", "etag", "last_modified"):
-        known[source_id][url] = Known(listed_as, etag, last_modified)
+    ).values_list("source_id", "url", "listed_as", "etag", "last_modified", "fetched_at"):
+        known[source_id][url] = Known(listed_as, etag, last_modified, read_at)
     files = {source.id: set() for source in sources}
     for source_id, url in Attachment.objects.filter(policy__pages__source__in=sources).values_list(
         "policy__pages__source_id", "url"
