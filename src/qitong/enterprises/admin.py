@@ -1,7 +1,37 @@
-from django.contrib import admin
+from pathlib import Path
 
-from qitong.enterprises import actions
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from qitong.core import jobs
+from qitong.core.models import Job
+from qitong.enterprises import actions, imports
 from qitong.enterprises.models import Contact, Enterprise, Qualification
+
+# How many rejected rows the import page lists; the job's report file has them all.
+REJECTED_SHOWN = 1000
+
+
+class ImportForm(forms.Form):
+    """An office's enterprise list, as .xlsx or .csv."""
+
+    file = forms.FileField(
+        label=_("企业名单文件"), help_text=_(".xlsx 或 .csv（UTF-8 或 GBK 编码），不超过 100 MB。")
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in (".xlsx", ".csv"):
+            raise ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
+        if upload.size > imports.MAX_UPLOAD:
+            raise ValidationError(_("文件过大：不应超过 100 MB。"))
+        return upload
 
 
 class ContactInline(admin.TabularInline):
@@ -18,6 +48,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
     filter_horizontal = ["qualifications"]
     autocomplete_fields = ["region"]  # optional: left empty, it comes from the USCC
     inlines = [ContactInline]
+    change_list_template = "admin/enterprises/enterprise/change_list.html"
 
     def save_model(self, request, obj, form, change):
         """Keep the profile as it was, for the history ``save_related`` writes."""
@@ -32,6 +63,54 @@ class EnterpriseAdmin(admin.ModelAdmin):
             actions.record_changes(
                 form.instance, before, actor=request.user, source=actions.Source.ADMIN
             )
+
+    def get_urls(self):
+        upload = self.admin_site.admin_view(self.import_view)
+        return [path("import/", upload, name="enterprises_enterprise_import"), *super().get_urls()]
+
+    def import_view(self, request):
+        """导入企业名单: a small file is imported at once and its report shown; a large one
+        goes to a background job, whose progress and then report this page shows."""
+        if not imports.may_import(request.user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("导入企业名单"),
+            "opts": self.model._meta,
+            "columns": imports.COLUMNS,
+        }
+        if "job" in request.GET:
+            job = jobs.access_job_for_user(request.user, request.GET["job"])
+            report = imports.job_report(job)
+            context.update(
+                job=job,
+                job_page=jobs.job_page_url(job),
+                running=job.status in (Job.Status.QUEUED, Job.Status.RUNNING),
+                failure=jobs.failure_words() if job.status == Job.Status.FAILED else "",
+            )
+            return self._render(request, context, report)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > imports.job_threshold():
+                job = imports.start_import(request.user, upload)
+                return redirect(f"{reverse('admin:enterprises_enterprise_import')}?job={job.pk}")
+            try:
+                report = imports.import_enterprises(
+                    upload, name=upload.name, actor=request.user
+                ).as_dict()
+            except imports.UnreadableFile as error:
+                form.add_error("file", str(error))
+        context["form"] = form
+        return self._render(request, context, report)
+
+    def _render(self, request, context, report):
+        if report is not None and "rejected" in report:
+            context["shown"] = report["rejected"][:REJECTED_SHOWN]
+            context["not_shown"] = max(len(report["rejected"]) - REJECTED_SHOWN, 0)
+        context["report"] = report
+        return TemplateResponse(request, "admin/enterprises/enterprise/import.html", context)
 
 
 @admin.register(Qualification)
