@@ -19,8 +19,11 @@ It starts, on loopback and under a temporary folder removed at the end:
 
 Then ``wrk`` drives both with the same JSON body, alternating, ``--rounds`` times
 ``--seconds`` each at ``--clients`` connections, then once more with one client
-for the per-request latency. A Lua script counts the 201 answers; afterwards the
-rows are counted: every 201 must be a row, the only rows beyond them are the
+for the per-request latency; last, each server's code files ``--cpu-filings``
+appeals through its WSGI application in a process of its own, ``--cpu-rounds``
+times alternating, for the CPU a filing costs (the process's CPU clock: a busy
+machine slows it, but does not drown it as it drowns the throughput). A Lua
+script counts the 201 answers; afterwards the rows are counted: every 201 must be a row, the only rows beyond them are the
 requests cut off in flight when wrk stopped, and the year's numbers must run
 1..N without a gap or a duplicate. ``--qitong-src`` runs Qitong from another
 checkout's ``src`` (e.g. a ``git worktree`` of an older commit); ``--before-src``
@@ -294,6 +297,8 @@ def start_qitong(tmp, pg, redis, qitong_src, *, name="Qitong", database="qitong"
     target.numbers_sql = "SELECT number FROM appeals_appeal WHERE number LIKE 'QT-2026-%'"
     target.database = database
     target.src = qitong_src
+    target.env = {**env, "DJANGO_SETTINGS_MODULE": "qitong.settings"}
+    target.path = "/api/v1/appeals"
     return target
 
 
@@ -333,6 +338,7 @@ def start_minimal(tmp, pg):
     target.count_sql = "SELECT count(*) FROM intake_app_filing"
     target.numbers_sql = "SELECT number FROM intake_app_filing"
     target.database = "minimal"
+    target.env, target.path = env, "/filings"
     return target
 
 
@@ -389,6 +395,49 @@ def wrk(target, tmp, *, clients, seconds, pg):
     if not figures["created"] <= rows <= figures["created"] + figures["unanswered"]:
         raise RuntimeError(f"{target.name}: {rows} rows for {figures}")
     return figures
+
+
+# One process files through the server's own WSGI application, no HTTP server:
+# the CPU a filing costs there (the process's CPU clock, so waits for the
+# database are left out), which another job on the machine slows but does not
+# hide the way it drowns throughput.
+CPU_PROBE = r"""
+import io, json, sys, time
+import django
+django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+spec = json.loads(sys.argv[1])
+body = json.dumps(spec["body"]).encode()
+handler = WSGIHandler()
+def post():
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": spec["path"], "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": "Bearer " + spec["token"],
+    }
+    status = []
+    chunks = handler(environ, lambda line, headers: status.append(line))
+    b"".join(chunks)
+    chunks.close()
+    if not status[0].startswith("201"):
+        raise SystemExit(status[0])
+for _ in range(spec["warm"]):
+    post()
+start = time.process_time()
+for _ in range(spec["count"]):
+    post()
+print("CPU " + json.dumps((time.process_time() - start) * 1000 / spec["count"]))
+"""
+
+
+def cpu_per_filing(target, count):
+    """Milliseconds of CPU one filing costs the server's code in a process of its own."""
+    spec = {"path": target.path, "token": target.token, "body": target.body}
+    spec.update(count=count, warm=30)
+    output = run([sys.executable, "-c", CPU_PROBE, json.dumps(spec)], env=target.env)
+    return json.loads(next(line[4:] for line in output.splitlines() if line.startswith("CPU ")))
 
 
 def check_numbers(target, pg):
@@ -500,6 +549,16 @@ def report(args, pg, targets, numbers, command):
             f"- {target.name}: p50 {ms(single['p50_us'])} ms, p99 {ms(single['p99_us'])} ms "
             f"({single['rate']:,.0f}/s)."
         )
+    if args.cpu_rounds:
+        lines += [
+            "",
+            f"CPU per filing in one process of its own (the server's WSGI application, "
+            f"{args.cpu_filings} filings after 30, {args.cpu_rounds} rounds alternating, median):",
+            "",
+        ]
+        for target in targets:
+            rounds = ", ".join(f"{value:.1f}" for value in target.cpu)
+            lines.append(f"- {target.name}: {statistics.median(target.cpu):.1f} ms ({rounds}).")
     counted = ", ".join(
         f"{target.name} 1..{count:,}" for target, count in zip(targets, numbers, strict=True)
     )
@@ -522,6 +581,8 @@ def main():
         "--before-src", help="also run a Qitong from this src folder, as 'Qitong before'"
     )
     parser.add_argument("--pg-stat", action="store_true", help="print the costliest statements")
+    parser.add_argument("--cpu-rounds", type=int, default=3)
+    parser.add_argument("--cpu-filings", type=int, default=200)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -564,6 +625,11 @@ def main():
             print(pg_top(pg), file=sys.stderr)
         for target in targets:
             target.single = wrk(target, tmp, clients=1, seconds=args.single_seconds, pg=pg)
+        for target in targets:
+            target.cpu = []
+        for _index in range(args.cpu_rounds):
+            for target in targets:
+                target.cpu.append(cpu_per_filing(target, args.cpu_filings))
         numbers = [check_numbers(target, pg) for target in targets]
         print(report(args, pg, targets, numbers, command))
     except urllib.error.HTTPError as exc:
