@@ -23,6 +23,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
+        counted = getattr(self.object_list, "count_at_most", None)
+        if counted is not None:  # a search that counts its own matches (``core.search``)
+            return counted(self.limit + 1)
         # Only the ids, unordered: the shown columns and the sort do not change the count.
         return self.object_list.order_by().values("pk")[: self.limit + 1].count()
 

@@ -13,12 +13,23 @@ SQLite keeps the terms in a contentless FTS5 table (row id = the object's id),
 PostgreSQL in a ``tsvector`` column with a GIN index. Both are fed literal terms
 with their positions, never a text-search parser, so neither depends on the
 server's locale or dictionaries.
+
+``RankedIndex`` (below) is the searching of a library, where a page must be ranked
+and filtered, not only found: the most relevant first, then the newest, without
+scoring every match; ``highlight`` shows what was found.
 """
 
 import re
+import time
 import unicodedata
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from django.db import connection as default_connection
+from django.db import transaction
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 RUN = re.compile(rf"[0-9a-z]+|[{HAN}]+")
@@ -120,3 +131,654 @@ def _tsvector(found):
     return " ".join(
         f"'{term}':{min(position, MAX_POSITION)}" for position, term in enumerate(found, start=1)
     )
+
+
+# === Ranked search ============================================================================
+#
+# ``RankedIndex`` answers "the first N documents matching these words and filters, the most
+# relevant first and the newest first among equals" without ranking every match. Relevance
+# is a tier, not a score: a document whose rank field (a title) holds every word comes
+# first, then one whose rank field holds some of them, then one that has them only in its
+# text. Each document's key is its recency and its id, ``recency << 32 | id``, so each tier
+# is read newest first along the key and the reading stops as soon as the page is full: a
+# word common enough to match a million texts costs what the page shows, not what it
+# matches; counting stops at the caller's cap (``core.pages.CappedPaginator``).
+#
+# Filters are terms of the same index: a field's words (an issuer) are its terms behind a
+# prefix ("_i" + term), a tag ("__" + tag: a category, a level, a region) is one term, so a
+# filtered search is one intersection inside the index, not a lookup per match. Text terms
+# never hold "_", so neither kind can collide with a text's.
+#
+# Every word is answerable: besides its pairs, a Chinese run of several characters ends
+# with its last character alone (贷款贴息 → 贷款 款贴 贴息 息), so a word of one character is
+# the prefix of a term wherever it stands in a text (税 finds 税收, 纳税, 纳税人).
+#
+# SQLite keeps the terms in a contentless FTS5 table whose row id is the key: FTS5 walks
+# its lists by descending row id and checks phrases by the positions it keeps, so every
+# tier is one MATCH read newest first. To take a document out again FTS5 must be told its
+# terms, so a side table keeps each document's, compressed.
+#
+# PostgreSQL keeps, per document, the distinct terms of its text, fields and tags in one
+# ``tsvector`` without positions (``terms``, GIN-indexed: it finds candidates exactly for a
+# word of one term, a tag or a field's term, and a superset for a phrase), the positions
+# of the small fields and tags in another (``marks``), and the text folded as the index
+# reads it (``text``: runs of letters, digits or Chinese, one space between), where a
+# phrase is a substring (``Phrase.pattern``), so checking one never reads a large vector.
+# A GIN index cannot hand out its matches in key order, and reading a large vector per row
+# is what makes PostgreSQL's own phrase search slow, so a row is only ever checked on its
+# small columns, and each tier is read two ways: "dense", newest first along the key's
+# btree, among the ``DENSE_ROWS`` newest documents at most (a tier that many hold fills a
+# page within them); then, if the page is not full, "sparse" among the older ones: their
+# candidates through the GIN index, checked and sorted (a tier that few of the newest
+# hold is rare, so it has few candidates). A search whose count found few matches is
+# read sparse throughout; the count is always read sparse, stopping at the cap.
+
+FIELD_MARK = "_"  # "_" + the field's letter + a term: a field's copy of its terms
+TAG_MARK = "__"  # "__" + a tag
+ALL_TAG = "all"  # every document carries it: the search with no words and no filters
+# FTS5 keeps a transaction's new terms in memory up to this many bytes before writing a
+# segment: its default, and what a first fill uses for fewer, larger segments to merge.
+HASH, FILL_HASH = 1024 * 1024, 64 * 1024 * 1024
+FILL_MEMORY = "512MB"  # PostgreSQL's maintenance_work_mem to build the GIN index after a fill
+# PostgreSQL: a search with at most this many matches is read sparse.
+SPARSE = 2000
+# PostgreSQL: a tier is read dense among this many newest documents at most, then sparse.
+DENSE_ROWS = 5000
+NEWEST_SECONDS = 300  # how long the key of the DENSE_ROWS-th newest document is kept
+# PostgreSQL's work_mem during a search: the bitmap of a term in a million documents stays
+# exact (a lossy bitmap would have PostgreSQL read ``terms`` of every row on a lossy page).
+SEARCH_MEMORY = "64MB"
+ID_BITS = 32
+ID_MASK = (1 << ID_BITS) - 1
+MOST_RECENCY = (1 << 31) - 1
+
+
+def _runs(text):
+    return RUN.findall(unicodedata.normalize("NFKC", text or "").lower())
+
+
+def ranked_terms(text):
+    """The index terms of ``text``: ``terms``, each Chinese run of several characters followed
+    by its last character alone."""
+    found = []
+    for run in _runs(text):
+        if run[0].isascii() or len(run) == 1:
+            found.append(run)
+        else:
+            found.extend(run[i : i + 2] for i in range(len(run) - 1))
+            found.append(run[-1])
+    return found
+
+
+def folded(text):
+    """``text`` as the index reads it: its runs, one space between and around them."""
+    return " " + " ".join(_runs(text)) + " "
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A word as the index finds it: its terms in order (the last perhaps a prefix), and the
+    substring of a folded text (``folded``) that finds it there."""
+
+    terms: tuple
+    prefix: bool = False
+    pattern: str = ""
+
+    def marked(self, mark):
+        """The word as a field's terms (its pattern is of no use there)."""
+        return Phrase(tuple(mark + term for term in self.terms), self.prefix)
+
+
+def phrase(word):
+    """The phrase that finds ``word`` anywhere in a text; None if it has nothing searchable.
+
+    A run of several Chinese characters inside the word ends where the text's run ends
+    too (the word goes on with a digit, a letter or a mark), so its last character alone
+    follows its pairs; the word's last run may go on in the text, so it does not.
+    """
+    runs = _runs(word)
+    if not runs:
+        return None
+    found = []
+    for index, run in enumerate(runs):
+        if run[0].isascii() or len(run) == 1:
+            found.append(run)
+        else:
+            found.extend(run[i : i + 2] for i in range(len(run) - 1))
+            if index < len(runs) - 1:
+                found.append(run[-1])
+    # A word of one Chinese character: any term it begins (a prefix). One ending a longer
+    # word (27号, A股) is the term of a run's last character: found where the text's run
+    # ends there too, as a document number's 号 does; expanding a prefix as common as 号
+    # would read every term it begins.
+    alone = len(runs) == 1 and not runs[0].isascii() and len(runs[0]) == 1
+    # In folded text: letters and digits are whole runs (a space on their side); a run's
+    # last character alone ends its run.
+    pattern = " ".join(runs)
+    if runs[0].isascii():
+        pattern = " " + pattern
+    if runs[-1].isascii() or (len(runs) > 1 and len(runs[-1]) == 1):
+        pattern += " "
+    return Phrase(tuple(found), prefix=alone, pattern=pattern)
+
+
+@dataclass
+class Document:
+    """What a ``RankedIndex`` keeps of one object.
+
+    ``recency`` orders equals (larger is newer: a date's ordinal, say), 0 to 2**31 - 1;
+    ``text`` is everything its words are found in; ``fields`` maps a letter to a field's
+    text (the rank field's, and any a filter looks in); ``tags`` are filter values.
+    """
+
+    id: int
+    recency: int
+    text: str
+    fields: dict = field(default_factory=dict)
+    tags: tuple = ()
+
+    @property
+    def key(self):
+        return (min(max(self.recency, 0), MOST_RECENCY) << ID_BITS) | self.id
+
+    def marks(self):
+        """The fields' terms behind their marks, and the tags (every document has ``ALL_TAG``)."""
+        found = []
+        for letter, text in self.fields.items():
+            found.extend(FIELD_MARK + letter + term for term in ranked_terms(text))
+        found.extend(TAG_MARK + tag for tag in (ALL_TAG, *self.tags))
+        return found
+
+
+@dataclass
+class Query:
+    """Documents with every word in their text, every ``fields`` word in its field, every tag
+    of ``tags``, none of ``without``, and a recency of at least ``since``."""
+
+    words: tuple = ()
+    fields: dict = field(default_factory=dict)
+    tags: tuple = ()
+    without: tuple = ()
+    since: int | None = None
+
+    def phrases(self):
+        return [found for found in map(phrase, self.words) if found is not None]
+
+    def filters(self):
+        """The field phrases and tags every match has (an empty field word filters nothing)."""
+        found = [
+            found.marked(FIELD_MARK + letter)
+            for letter, words in self.fields.items()
+            for found in map(phrase, words)
+            if found is not None
+        ]
+        return found + [Phrase((TAG_MARK + tag,)) for tag in self.tags]
+
+    @property
+    def smallest_key(self):
+        return None if self.since is None else min(max(self.since, 0), MOST_RECENCY) << ID_BITS
+
+
+class _Expression:
+    """Boolean expressions over phrases: an FTS5 MATCH, or a PostgreSQL tsquery."""
+
+    def __init__(self, vendor):
+        self.postgresql = vendor == "postgresql"
+
+    def phrase(self, found):
+        """The phrase itself (on PostgreSQL: positions, for ``marks``)."""
+        if self.postgresql:
+            parts = [f"'{term}'" for term in found.terms]
+            if found.prefix:
+                parts[-1] += ":*"
+            return "(" + " <-> ".join(parts) + ")"
+        return '"' + " ".join(found.terms) + '"' + ("*" if found.prefix else "")
+
+    def terms(self, found):
+        """PostgreSQL: the phrase's terms wherever they stand (for ``terms``, without positions)."""
+        parts = [f"'{term}'" for term in dict.fromkeys(found.terms)]
+        if found.prefix:
+            parts[-1] += ":*"
+        return self.all(parts)
+
+    def all(self, items):
+        return self._join(items, " & " if self.postgresql else " AND ")
+
+    def any(self, items):
+        return self._join(items, " | " if self.postgresql else " OR ")
+
+    def _join(self, items, operator):
+        items = [item for item in items if item]
+        if not items:
+            return ""
+        return items[0] if len(items) == 1 else "(" + operator.join(items) + ")"
+
+
+@dataclass
+class _Tier:
+    """One tier of a query: which documents, by their rank field and their words.
+
+    ``title`` is "all" (the rank field holds every word), "some" (some, not all), "none"
+    (none), or "" (no condition on it: the count, or a query without words).
+    """
+
+    title: str = ""
+
+
+# The tiers of a query, best first, by its number of words.
+def _tiers(words):
+    if not words:
+        return [_Tier()]
+    return [_Tier("all"), *([_Tier("some")] if words > 1 else []), _Tier("none")]
+
+
+class RankedIndex:
+    """Documents found by words and filters, ranked by tiers, newest first within a tier.
+
+    ``rank_field`` is the letter of the field whose words rank a document first (its
+    title). The table is created by a migration (``create``); documents are put in
+    (again, when they change) with ``put`` and taken out with ``remove``.
+    """
+
+    def __init__(self, table, *, rank_field="t"):
+        self.table = table
+        self.rank_field = rank_field
+        self._newest_key = {}  # database alias: (until when, key)
+
+    @property
+    def rows_table(self):
+        """SQLite only: the terms each document was given, to take it out again."""
+        return f"{self.table}_rows"
+
+    # --- schema (called from migrations) -----------------------------------------------
+
+    def create(self, schema_editor):
+        quote = schema_editor.quote_name
+        table = quote(self.table)
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f"CREATE TABLE {table} (id bigint PRIMARY KEY, key bigint NOT NULL, "
+                "terms tsvector NOT NULL, marks tsvector NOT NULL, text text NOT NULL)"
+            )
+            # The folded text is read by the row's checks: kept in the row, compressed, if
+            # it fits there (with lz4 where the server has it: quicker to read back).
+            schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN text SET STORAGE MAIN")
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                    "WHERE name = 'default_toast_compression'"
+                )
+                if cursor.fetchone()[0]:
+                    schema_editor.execute(
+                        f"ALTER TABLE {table} ALTER COLUMN text SET COMPRESSION lz4"
+                    )
+            schema_editor.execute(
+                f"CREATE UNIQUE INDEX {quote(self.table + '_key')} ON {table} (key)"
+            )
+            schema_editor.execute(self._gin(quote))
+        else:
+            # "_" is a term's character: the fields' and tags' marks stay part of their terms.
+            schema_editor.execute(
+                f"CREATE VIRTUAL TABLE {table} USING fts5(terms, content='', columnsize=0, "
+                "tokenize=\"unicode61 tokenchars '_'\")"
+            )
+            schema_editor.execute(
+                f"CREATE TABLE {quote(self.rows_table)} (id integer PRIMARY KEY, "
+                "key integer NOT NULL, terms blob NOT NULL)"
+            )
+
+    def _gin(self, quote):
+        index = quote(f"{self.table}_terms")
+        return f"CREATE INDEX {index} ON {quote(self.table)} USING gin (terms)"
+
+    def drop(self, schema_editor):
+        for table in (self.rows_table, self.table):
+            schema_editor.execute(f"DROP TABLE IF EXISTS {schema_editor.quote_name(table)}")
+
+    # --- writing -----------------------------------------------------------------------
+
+    def _rows(self, documents, vendor):
+        """Each document as the row its table keeps."""
+        for document in documents:
+            text, marks = ranked_terms(document.text), document.marks()
+            if vendor == "postgresql":
+                yield (
+                    document.id,
+                    document.key,
+                    " ".join(f"'{term}'" for term in dict.fromkeys(text + marks)),
+                    _tsvector(marks),
+                    folded(document.text),
+                )
+            else:
+                yield document.id, document.key, " ".join(text + marks)
+
+    def put(self, documents, connection=None):
+        """Index ``documents``, replacing what the index had of each."""
+        connection = connection or default_connection
+        documents = list(documents)
+        if not documents:
+            return
+        self.remove([document.id for document in documents], connection=connection)
+        self.add(documents, connection=connection)
+
+    def add(self, documents, connection=None):
+        """Index ``documents`` that the index does not have yet (a first fill)."""
+        connection = connection or default_connection
+        quote = connection.ops.quote_name
+        table = quote(self.table)
+        rows = list(self._rows(documents, connection.vendor))
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                columns = "(id, key, terms, marks, text)"
+                with cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            cursor.executemany(
+                f"INSERT INTO {table} (rowid, terms) VALUES (%s, %s)",
+                [(key, text) for _id, key, text in rows],
+            )
+            cursor.executemany(
+                f"INSERT INTO {quote(self.rows_table)} (id, key, terms) VALUES (%s, %s, %s)",
+                [(pk, key, zlib.compress(text.encode())) for pk, key, text in rows],
+            )
+
+    @contextmanager
+    def filling(self, connection=None):
+        """Around a first fill of many documents (``add`` in batches, each committed as the
+        caller likes): PostgreSQL builds its GIN index once, after the rows, and analyses
+        the table; SQLite writes larger segments meanwhile and merges them into one at the end.
+        """
+        connection = connection or default_connection
+        quote = connection.ops.quote_name
+        table = quote(self.table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP INDEX IF EXISTS {quote(f'{self.table}_terms')}")
+            else:
+                cursor.execute(
+                    f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', %s)", [FILL_HASH]
+                )
+        yield
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET maintenance_work_mem = '{FILL_MEMORY}'")
+                cursor.execute(self._gin(quote))
+                cursor.execute("RESET maintenance_work_mem")
+                cursor.execute(f"ANALYZE {table}")
+            else:
+                cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+                cursor.execute(
+                    f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', %s)", [HASH]
+                )
+
+    def clear(self, connection=None):
+        """Take every document out (before indexing them all again)."""
+        connection = connection or default_connection
+        quote = connection.ops.quote_name
+        table = quote(self.table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {table}")
+            else:
+                cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+                cursor.execute(f"DELETE FROM {quote(self.rows_table)}")
+
+    def remove(self, ids, connection=None):
+        """Take the documents ``ids`` out of the index (an id it does not have is no matter)."""
+        connection = connection or default_connection
+        ids = list(ids)
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"DELETE FROM {quote(self.table)} WHERE id IN ({marks})", chunk)
+                    continue
+                rows = quote(self.rows_table)
+                cursor.execute(f"SELECT key, terms FROM {rows} WHERE id IN ({marks})", chunk)
+                old = cursor.fetchall()
+                if not old:
+                    continue
+                table = quote(self.table)
+                cursor.executemany(
+                    f"INSERT INTO {table} ({table}, rowid, terms) VALUES ('delete', %s, %s)",
+                    [(key, zlib.decompress(terms).decode()) for key, terms in old],
+                )
+                cursor.execute(f"DELETE FROM {rows} WHERE id IN ({marks})", chunk)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def count(self, query, at_most, connection=None):
+        """How many documents match ``query``, counting no further than ``at_most``."""
+        connection = connection or default_connection
+        with self._reading(connection) as cursor:
+            return self._count(cursor, connection.vendor, query, at_most)
+
+    def window(self, query, stop, connection=None, *, few=False):
+        """The ids of the first ``stop`` documents matching ``query``, best and newest first.
+
+        ``few``: the caller counted the matches and they are few (at most ``SPARSE``); on
+        PostgreSQL every tier is then read sparse.
+        """
+        connection = connection or default_connection
+        vendor = connection.vendor
+        found = []
+        with self._reading(connection) as cursor:
+            # PostgreSQL: the key of the DENSE_ROWS-th newest document. Each tier is read
+            # dense among the documents from it on (at most that many rows checked), then, if
+            # the page is not full, sparse among the older: a tier that few of the newest hold
+            # is rare enough to have few candidates.
+            newest = None
+            if vendor == "postgresql" and not few:
+                newest = self._newest(cursor)
+            for tier in _tiers(len(query.phrases())):
+                if vendor != "postgresql":
+                    parts = [{}]
+                elif few:
+                    parts = [{"sparse": True}]
+                elif newest is None:  # no more than DENSE_ROWS documents in all
+                    parts = [{}]
+                else:
+                    parts = [{"low": newest}, {"sparse": True, "high": newest}]
+                for part in parts:
+                    sql, params = self.select(vendor, query, tier, **part)
+                    cursor.execute(f"{sql} LIMIT %s", [*params, stop - len(found)])
+                    found.extend(key & ID_MASK for (key,) in cursor.fetchall())
+                    if len(found) >= stop:
+                        return found
+        return found
+
+    def _newest(self, cursor):
+        """PostgreSQL: the key of the ``DENSE_ROWS``-th newest document (None if fewer), read
+        off the key's btree and kept for ``NEWEST_SECONDS``: a key a little off only moves
+        where the dense reading stops."""
+        cached = self._newest_key.get(cursor.db.alias)
+        now = time.monotonic()
+        if cached is None or cached[0] < now:
+            table = f'"{self.table}"'
+            cursor.execute(
+                f"SELECT key FROM {table} ORDER BY key DESC OFFSET %s LIMIT 1", [DENSE_ROWS - 1]
+            )
+            row = cursor.fetchone()
+            cached = self._newest_key[cursor.db.alias] = (now + NEWEST_SECONDS, row and row[0])
+        return cached[1]
+
+    @contextmanager
+    def _reading(self, connection):
+        """A cursor for a search. On PostgreSQL in a transaction of its own, with the memory its
+        bitmaps need and no sequential scan: the plan, along an index, is chosen here. (On
+        SQLite a transaction would begin IMMEDIATE and wait for the writers.)"""
+        if connection.vendor != "postgresql":
+            with connection.cursor() as cursor:
+                yield cursor
+            return
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(
+                f"SET LOCAL work_mem = '{SEARCH_MEMORY}'; SET LOCAL enable_seqscan = off"
+            )
+            yield cursor
+
+    def _count(self, cursor, vendor, query, at_most):
+        sql, params = self.select(vendor, query, _Tier(), sparse=True, ordered=False)
+        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) found", [*params, at_most])
+        return cursor.fetchone()[0]
+
+    def _candidates(self, vendor, query, tier):
+        """PostgreSQL: the tier's condition on ``terms`` (exact for single terms and tags, a
+        superset for phrases), with its parameters; "" if it has none to give."""
+        write = _Expression(vendor)
+        phrases = query.phrases()
+        if tier.title == "all":
+            phrases = [found.marked(FIELD_MARK + self.rank_field) for found in phrases]
+        positive = write.all([write.terms(found) for found in [*phrases, *query.filters()]])
+        if not positive:
+            return "", []
+        without = [f"!'{TAG_MARK}{tag}'" for tag in query.without]
+        return "terms @@ %s::tsquery", [write.all([positive, *without])]
+
+    def select(self, vendor, query, tier, *, sparse=False, ordered=True, low=None, high=None):
+        """``SELECT key FROM … WHERE … [ORDER BY key DESC]`` for one tier of ``query``.
+
+        SQLite: one MATCH. PostgreSQL: ``sparse`` reads the tier's candidates through the
+        GIN index and sorts them; otherwise along the key's btree, newest first. Either way
+        each row is checked on its small columns: its words in ``text``, its fields, title
+        and tags in ``marks``.
+        """
+        write = _Expression(vendor)
+        phrases = query.phrases()
+        filters = [write.phrase(found) for found in query.filters()]
+        titles = [write.phrase(found.marked(FIELD_MARK + self.rank_field)) for found in phrases]
+        every, some = write.all(titles), write.any(titles)
+        words = write.all([write.phrase(found) for found in phrases]) if phrases else ""
+        table = f'"{self.table}"'
+        if vendor != "postgresql":
+            positive, negative = {
+                "": (words, []),
+                "all": (every, []),
+                "some": (write.all([words, some]), [every]),
+                "none": (words, [some]),
+            }[tier.title]
+            negative += [write.phrase(Phrase((TAG_MARK + tag,))) for tag in query.without]
+            positive = write.all([positive, *filters]) or write.phrase(
+                Phrase((TAG_MARK + ALL_TAG,))
+            )
+            match = positive
+            if negative := write.any(negative):
+                match = f"{positive} NOT {negative}"
+            conditions, params = [f"{table} MATCH %s"], [match]
+            if query.since is not None:
+                conditions.append("rowid >= %s")
+                params.append(query.smallest_key)
+            order = " ORDER BY rowid DESC" if ordered else ""
+            return f"SELECT rowid FROM {table} WHERE {' AND '.join(conditions)}{order}", params
+        title = {
+            "": "",
+            "all": every,
+            "some": write.all([some, f"!{every}" if every else ""]),
+            "none": f"!{some}" if some else "",
+        }[tier.title]
+        without = [f"!'{TAG_MARK}{tag}'" for tag in query.without]
+        conditions, params = [], []
+        if sparse:
+            gin, params = self._candidates(vendor, query, tier)
+            conditions.append(gin)
+        # Keys from ``low`` (and ``since``) and below ``high``; read sparse, not along the
+        # key's btree ("key + 0"), which would read every row of the range.
+        key = "key + 0" if sparse else "key"
+        low = max(value for value in (low, query.smallest_key, -1) if value is not None)
+        if low >= 0:
+            conditions.append(f"{key} >= %s")
+            params.append(low)
+        if high is not None:
+            conditions.append(f"{key} < %s")
+            params.append(high)
+        if tier.title != "all":  # a title holding the words has them in the text
+            for found in phrases:
+                if len(found.terms) > 1 or not sparse:  # else the GIN index was exact
+                    conditions.append("strpos(text, %s) > 0")
+                    params.append(found.pattern)
+        if marks := write.all([title, *filters, *without]):
+            conditions.append("marks @@ %s::tsquery")
+            params.append(marks)
+        where = " AND ".join(condition for condition in conditions if condition) or "TRUE"
+        order = (" ORDER BY key + 0 DESC" if sparse else " ORDER BY key DESC") if ordered else ""
+        return f"SELECT key FROM {table} WHERE {where}{order}", params
+
+
+# --- showing what was found ------------------------------------------------------------------
+
+SEPARATORS = rf"[^0-9a-z{HAN}]*"
+
+
+def _folded(text):
+    """``text`` as the index reads it (NFKC, lower case), and where each folded character came
+    from when folding changed the length (None: position for position)."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) == len(text):
+        return folded, None
+    pieces, origins = [], []
+    for index, char in enumerate(text):
+        piece = unicodedata.normalize("NFKC", char).lower()
+        pieces.append(piece)
+        origins.extend([index] * len(piece))
+    return "".join(pieces), origins
+
+
+def _pattern(words):
+    """What the index finds each word as, as one regular expression over folded text: the
+    word's runs in order, anything but letters, digits and Chinese between them, a word of
+    letters or digits whole."""
+    alternatives = sorted(
+        (
+            ("(?<![0-9a-z])" if runs[0].isascii() else "")
+            + SEPARATORS.join(map(re.escape, runs))
+            + ("(?![0-9a-z])" if runs[-1].isascii() else "")
+            for runs in map(_runs, words)
+            if runs
+        ),
+        key=len,
+        reverse=True,
+    )
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def highlight(text, words, *, passage=None, lead=20):
+    """``text`` as HTML, every place ``words`` are found in ``<mark>``, all else escaped.
+
+    With ``passage`` (a length in characters) only that much is shown, its line breaks as
+    spaces: from ``lead`` characters before the first place found (or from the start), with
+    "…" where the text was cut.
+    """
+    text = text or ""
+    if passage is not None:
+        text = " ".join(text.split())
+    pattern = _pattern(words)
+    spans = []
+    if pattern is not None and text:
+        folded, origins = _folded(text)
+        for found in pattern.finditer(folded):
+            if found.end() == found.start():
+                continue
+            start, end = found.span()
+            if origins is not None:
+                start, end = origins[start], origins[end - 1] + 1
+            spans.append((start, end))
+    begin, end = 0, len(text)
+    if passage is not None:
+        begin = max(0, spans[0][0] - lead) if spans else 0
+        end = min(len(text), begin + passage)
+        begin = max(0, min(begin, end - passage))
+    out, at = ["…" if begin > 0 else ""], begin
+    for start, stop in spans:
+        start, stop = max(start, at), min(stop, end)
+        if start >= stop:
+            continue
+        out.append(escape(text[at:start]))
+        out.append(f"<mark>{escape(text[start:stop])}</mark>")
+        at = stop
+    out.append(escape(text[at:end]))
+    if end < len(text):
+        out.append("…")
+    return mark_safe("".join(out))

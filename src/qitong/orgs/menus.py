@@ -14,6 +14,7 @@ MENUS = {
         (_("抓取记录"), "policy-runs"),
         (_("考核评价"), "assessment"),
         (_("月度通报"), "assessment-bulletins"),
+        (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.UNIT: [
@@ -22,12 +23,14 @@ MENUS = {
         (_("我的包联企业"), "visit-mine"),
         (_("考核评价"), "assessment"),
         (_("月度通报"), "assessment-bulletins"),
+        (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.ENTERPRISE: [
         (_("我的诉求"), "portal-home"),
         (_("提交诉求"), "portal-file"),
         (_("企业信息"), "portal-profile"),
+        (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.LEADER: [
@@ -36,6 +39,7 @@ MENUS = {
         (_("我的包联企业"), "visit-mine"),
         (_("考核评价"), "assessment"),
         (_("月度通报"), "assessment-bulletins"),
+        (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
     User.Role.ADMIN: [
@@ -47,6 +51,7 @@ MENUS = {
         (_("抓取记录"), "policy-runs"),
         (_("考核评价"), "assessment"),
         (_("月度通报"), "assessment-bulletins"),
+        (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
 }

@@ -41,3 +41,11 @@ def visible_pushes(user):
     if not scope.has_role(user, Role.ENTERPRISE):
         return Push.objects.none()
     return Push.objects.filter(enterprise_id=user.enterprise_id, policy__public=True)
+
+
+def visible_readings(user, policy):
+    """What ``policy`` interprets and its interpretations, of those ``user`` may see:
+    (a policy or None, a queryset newest first)."""
+    visible = visible_policies(user)
+    interprets = visible.filter(pk=policy.interprets_id).first() if policy.interprets_id else None
+    return interprets, visible.filter(interprets=policy).order_by("-published", "-pk")

@@ -24,7 +24,7 @@ from qitong.core import clock
 from qitong.enterprises.industries import validate_industry
 from qitong.enterprises.models import Enterprise, Qualification
 from qitong.orgs.models import Region
-from qitong.policies import access, classify, dedup
+from qitong.policies import access, classify, dedup, search
 from qitong.policies.addresses import canonical
 from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, RobotsTxt
 
@@ -221,6 +221,7 @@ def record_document(source, detail):
     page.content_hash = detail.content_hash
     page.save()
     _store_files(policy, detail.files)
+    search.index_policies([policy.pk])  # its text, date or tags may have changed
     return outcome
 
 
@@ -559,6 +560,7 @@ def correct_policy(actor, policy_id, **changes):
         policy.save(update_fields=fields)
         if READ_FROM_PAGE & set(values):
             classify.reclassify(policy)
+        search.index_policies([policy.pk])
     return policy
 
 
@@ -584,4 +586,5 @@ def uncorrect_policy(actor, policy_id, fields):
         policy.updated_at = clock.now()
         policy.save(update_fields=["corrected", "updated_at"])
         classify.reclassify(policy)
+        search.index_policies([policy.pk])
     return policy

@@ -1,5 +1,13 @@
 """The policy library's API routes, mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from qitong.policies import api
 
 urlpatterns = []
+
+# The library, open to everyone: the search and one policy.
+urlpatterns += [
+    path("policies", api.PolicyListView.as_view(), name="api-policies"),
+    path("policies/<int:pk>", api.PolicyDetailView.as_view(), name="api-policy"),
+]

@@ -2,7 +2,7 @@
 
 from django.urls import path  # noqa: F401
 
-from qitong.policies.views import sources
+from qitong.policies.views import library, sources
 from qitong.policies.views import staff as staff_views
 
 urlpatterns = []
@@ -21,4 +21,15 @@ urlpatterns += [
 # The library's keepers: correcting a policy's category, conditions and page fields.
 urlpatterns += [
     path("office/policies/<int:pk>/correct/", staff_views.correct, name="policy-correct"),
+]
+
+# The library for everyone (no login needed): the search, a policy's page, its files.
+urlpatterns += [
+    path("policies/", library.library, name="policy-library"),
+    path("policies/<int:pk>/", library.detail, name="policy-detail"),
+    path(
+        "policies/<int:pk>/attachments/<int:attachment_id>/",
+        library.attachment,
+        name="policy-attachment",
+    ),
 ]

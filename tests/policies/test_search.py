@@ -1,0 +1,345 @@
+"""Searching the policy library: Chinese words found wherever they stand, the most relevant
+first (every word in the title, then some, then only in the text), the newest first among
+equals, filters inside the index, and the index kept by the actions that change a policy.
+
+The same tests run on SQLite (FTS5) and PostgreSQL (tsvector): the answers are identical.
+"""
+
+import datetime as dt
+
+import pytest
+
+from qitong.core import search as text_search
+from qitong.core.search import Query, highlight, phrase, ranked_terms
+from qitong.orgs.models import Region
+from qitong.policies import actions, search
+from qitong.policies.filters import PolicyFilter
+from qitong.policies.models import Policy
+from qitong.policies.search import INDEX, Results
+from tests.policies.library import Library
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library(db):
+    return Library()
+
+
+def found(query, stop=50):
+    return INDEX.window(query, stop)
+
+
+def ids(*policies):
+    return [policy.pk for policy in policies]
+
+
+def words(*found_words, **rest):
+    return Query(words=found_words, **rest)
+
+
+# --- terms --------------------------------------------------------------------------------
+
+
+def test_a_text_is_indexed_by_pairs_and_each_runs_last_character():
+    assert ranked_terms("贷款贴息，ＡＢＣ１２３ 与 QT-2026") == [
+        "贷款",
+        "款贴",
+        "贴息",
+        "息",
+        "abc123",
+        "与",
+        "qt",
+        "2026",
+    ]
+
+
+def test_every_word_becomes_a_phrase_the_index_can_answer():
+    def shape(word):
+        found = phrase(word)
+        return found.terms, found.prefix, found.pattern
+
+    assert shape("高新技术") == (("高新", "新技", "技术"), False, "高新技术")
+    assert shape("税") == (("税",), True, "税")  # 税收, 纳税, 纳税人
+    # A character ending a longer word is a run's last character, as 号 ends a number;
+    # letters and digits are whole words.
+    assert shape("A股") == (("a", "股"), False, " a 股 ")
+    assert shape("国办发〔2023〕27号") == (
+        ("国办", "办发", "发", "2023", "27", "号"),
+        False,
+        "国办发 2023 27 号 ",
+    )
+    assert phrase("，。") is None
+    assert text_search.folded("国办发〔2023〕27号文，ＡＢＣ") == " 国办发 2023 27 号文 abc "
+
+
+# --- finding ------------------------------------------------------------------------------
+
+
+def test_it_finds_a_chinese_word_wherever_it_stands(library):
+    tax = library.publish("关于减免小微企业税费的通知", "对小微企业减半征收所得税。")
+    payer = library.publish("纳税人权益保护办法", "保障纳税人合法权益。")
+    other = library.publish("人才公寓申请指南", "申请条件与流程。")
+    assert set(found(words("税"))) == set(ids(tax, payer))  # 税费, 所得税, 纳税人
+    assert found(words("所得税")) == ids(tax)
+    assert found(words("人才公寓")) == ids(other)
+    assert found(words("保护办法权益")) == []  # every character there, not the word
+
+
+def test_a_document_number_finds_its_policy_whatever_its_brackets(library):
+    wanted = library.publish("关于优化营商环境的意见", "全文。", number="国办发〔2023〕27号")
+    library.publish("关于优化营商环境的通知", "全文。", number="国办发〔2023〕28号")
+    assert found(words("国办发〔2023〕27号")) == ids(wanted)
+    assert found(words("国办发[2023]27号")) == ids(wanted)
+
+
+def test_every_word_must_be_found(library):
+    both = library.publish("高新技术企业研发补贴办法", "对研发投入给予补贴。")
+    library.publish("高新技术企业认定办法", "认定条件。")
+    assert found(words("高新技术", "补贴")) == ids(both)
+
+
+# --- ranking ------------------------------------------------------------------------------
+
+
+def test_a_title_holding_the_word_comes_before_a_text_mentioning_it_then_the_newest(library):
+    day = dt.date(2024, 1, 1)
+    in_text_new = library.publish(
+        "关于做好稳岗工作的通知",
+        "支持高新技术企业稳定岗位。",
+        published=day + dt.timedelta(days=30),
+    )
+    in_title_old = library.publish(
+        "高新技术企业认定管理办法", "认定条件与程序。", published=day - dt.timedelta(days=400)
+    )
+    in_title_new = library.publish(
+        "关于支持高新技术企业发展的若干措施", "具体措施如下。", published=day
+    )
+    in_text_old = library.publish(
+        "关于印发产业发展规划的通知", "培育高新技术企业。", published=day - dt.timedelta(days=10)
+    )
+    undated = library.publish("高新技术产业统计办法", "统计口径。", published=None)
+    assert found(words("高新技术")) == ids(
+        in_title_new, in_title_old, undated, in_text_new, in_text_old
+    )
+
+
+def test_with_several_words_all_in_the_title_beats_some_beats_none(library):
+    none = library.publish(
+        "关于做好年度工作的通知", "高新技术企业可申请研发补贴。", published=dt.date(2024, 9, 1)
+    )
+    some = library.publish("研发补贴申报指南", "面向高新技术企业。", published=dt.date(2024, 6, 1))
+    every = library.publish("高新技术企业研发补贴办法", "办法全文。", published=dt.date(2020, 1, 1))
+    assert found(words("高新技术", "补贴")) == ids(every, some, none)
+
+
+def test_a_page_further_on_goes_on_where_the_first_stopped(library):
+    day = dt.date(2024, 1, 1)
+    policies = [
+        library.publish(
+            f"稳岗补贴第{n}批名单" if n % 2 else f"关于第{n}批工作的通知",
+            "申请稳岗补贴。",
+            published=day + dt.timedelta(days=n),
+        )
+        for n in range(1, 8)
+    ]
+    every = found(words("稳岗补贴"), stop=7)
+    titled = [p.pk for p in reversed(policies) if "稳岗补贴" in p.title]
+    assert every == titled + [p.pk for p in reversed(policies) if p.pk not in titled]
+    assert found(words("稳岗补贴"), stop=5)[2:5] == every[2:5]
+    assert INDEX.count(words("稳岗补贴"), 100) == 7
+    assert INDEX.count(words("稳岗补贴"), 3) == 3  # counting stops at what is asked
+
+
+def test_with_no_words_the_newest_come_first(library):
+    old = library.publish("旧政策", published=dt.date(2020, 1, 1))
+    new = library.publish("新政策", published=dt.date(2024, 1, 1))
+    assert found(Query()) == ids(new, old)
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+def test_filters_narrow_inside_the_index(library):
+    shandong, jinan, lixia = (
+        Region.objects.get(code=code) for code in ("370000", "370100", "370102")
+    )
+    provincial = library.publish(
+        "山东省支持企业技术改造的意见",
+        "技术改造。",
+        issuer="山东省人民政府",
+        category="technology",
+        level="provincial",
+        region=shandong.code,
+        published=dt.date(2023, 3, 1),
+    )
+    district = library.publish(
+        "历下区支持企业技术改造的措施",
+        "技术改造。",
+        issuer="济南市历下区科学技术局",
+        category="technology",
+        level="district",
+        region=lixia.code,
+        published=dt.date(2024, 3, 1),
+    )
+    money = library.publish(
+        "济南市中小企业贷款贴息办法",
+        "技术改造贷款贴息。",
+        issuer="济南市财政局",
+        category="financing",
+        level="city",
+        region=jinan.code,
+        published=dt.date(2024, 6, 1),
+    )
+    assert found(words("技术改造", tags=search.tags(category="technology"))) == ids(
+        district, provincial
+    )
+    assert found(words("技术改造", tags=search.tags(level="city"))) == ids(money)
+    # A region takes in the divisions under it.
+    assert found(Query(tags=search.tags(region="370100"))) == ids(money, district)
+    assert found(Query(tags=search.tags(region="370000"))) == ids(money, district, provincial)
+    # The issuer: words of its name.
+    assert found(Query(fields={"i": ["科学技术局"]})) == ids(district)
+    assert found(Query(fields={"i": ["山东省"]})) == ids(provincial)
+    since = dt.date(2024, 3, 1).toordinal()
+    assert found(words("技术改造", since=since)) == ids(district, money)  # its title first
+
+
+def test_the_filter_form_builds_the_query_and_names_a_bad_field(library):
+    form = PolicyFilter({"q": " 高新技术  补贴 ", "category": "technology", "since": "2024-01-31"})
+    assert form.is_valid()
+    query = form.query(library.keeper)
+    assert query.words == ("高新技术", "补贴") and query.since == dt.date(2024, 1, 31).toordinal()
+    assert query.tags == ("c_technology",) and query.without == ()
+    bad = PolicyFilter({"since": "2024-13-01", "category": "nothing", "region": "999999"})
+    assert not bad.is_valid()
+    assert set(bad.errors) == {"since", "category", "region"}
+    assert "999999" in bad.errors["region"][0]
+
+
+# --- who sees what ------------------------------------------------------------------------
+
+
+def test_a_policy_kept_from_the_public_is_found_by_staff_only(
+    library, enterprise_user, unit_user, leader_user, admin_user, django_user_model
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    shown = library.publish("公开的稳岗政策", "稳岗。")
+    hidden = library.publish("内部稳岗工作方案", "稳岗。", public=False)
+    for user in (AnonymousUser(), enterprise_user):
+        query = PolicyFilter({"q": "稳岗"}).query(user)
+        assert found(query) == ids(shown)
+        assert [p.pk for p in Results(user, query)[0:10]] == ids(shown)
+    for user in (library.keeper, unit_user, leader_user, admin_user):
+        query = PolicyFilter({"q": "稳岗"}).query(user)
+        assert set(found(query)) == {shown.pk, hidden.pk}
+
+
+def test_results_stay_within_what_the_user_may_see_even_if_the_index_lags(library, enterprise_user):
+    policy = library.publish("稳岗补贴政策", "稳岗。")
+    Policy.objects.filter(pk=policy.pk).update(public=False)  # not re-indexed: the index lags
+    query = PolicyFilter({"q": "稳岗"}).query(enterprise_user)
+    assert found(query) == ids(policy)
+    assert Results(enterprise_user, query)[0:10] == []  # the visible set has the last word
+
+
+# --- keeping the index ----------------------------------------------------------------------
+
+
+def test_a_page_read_again_changed_is_found_by_its_new_words_only(library):
+    policy = library.publish("关于人才公寓的通知", "申请人才公寓。", published=dt.date(2024, 1, 1))
+    library.read(
+        policy, "关于人才公寓的通知（修订）", "申请人才驿站。", published=dt.date(2024, 2, 1)
+    )
+    assert found(words("人才驿站")) == ids(policy)
+    assert found(words("人才公寓")) == ids(policy)  # still in its title
+    assert found(words("申请人才公寓")) == []
+    assert found(words("人才公寓", since=dt.date(2024, 2, 1).toordinal())) == ids(policy)
+
+
+def test_a_staff_correction_moves_a_policy_to_its_new_category_and_date(library):
+    policy = library.publish("企业上市奖励办法", "上市奖励。", category="other")
+    actions.correct_policy(library.keeper, policy.pk, category="financing", published="2025-01-01")
+    assert found(Query(tags=search.tags(category="financing"))) == ids(policy)
+    assert found(Query(tags=search.tags(category="other"))) == []
+    assert found(words("上市", since=dt.date(2025, 1, 1).toordinal())) == ids(policy)
+
+
+def test_rebuilding_the_index_gives_the_same_answers(library):
+    one = library.publish("稳岗补贴办法", "稳岗。", published=dt.date(2024, 1, 1))
+    two = library.publish("关于稳岗的通知", "稳岗补贴。", published=dt.date(2024, 2, 1))
+    before = found(words("稳岗补贴"))
+    assert search.rebuild() == 2
+    assert found(words("稳岗补贴")) == before == ids(one, two)
+
+
+# --- showing --------------------------------------------------------------------------------
+
+
+def test_found_words_are_marked_and_everything_else_escaped():
+    title = "关于<script>alert('高新')</script>高新技术企业的通知"
+    assert highlight(title, ["高新技术"]) == (
+        "关于&lt;script&gt;alert(&#x27;高新&#x27;)&lt;/script&gt;<mark>高新技术</mark>企业的通知"
+    )
+    assert highlight("ＡＢＣ公司与abcd公司", ["abc"]) == "<mark>ＡＢＣ</mark>公司与abcd公司"
+    assert highlight("文号：国办发〔2023〕27号", ["国办发[2023]27号"]) == (
+        "文号：<mark>国办发〔2023〕27号</mark>"
+    )
+
+
+def test_a_passage_starts_shortly_before_the_first_place_found():
+    body = "一" * 100 + "\n对高新技术企业给予奖励。" + "二" * 100
+    passage = highlight(body, ["高新技术"], passage=40, lead=5)
+    assert passage == "…一一一 对<mark>高新技术</mark>企业给予奖励。" + "二" * 24 + "…"
+    assert highlight("短文", ["不在"], passage=40) == "短文"
+
+
+def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
+    library, monkeypatch
+):
+    """PostgreSQL reads a tier newest first along the key, or its candidates through the GIN
+    index; every way must give exactly what SQLite's one way gives."""
+    day = dt.date(2024, 1, 1)
+    made = [
+        library.publish(title, body, published=day + dt.timedelta(days=n), **extra)
+        for n, (title, body, extra) in enumerate(
+            [
+                ("高新技术企业认定办法", "认定条件。", {"category": "technology"}),
+                ("关于做好稳岗工作的通知", "支持高新技术企业稳岗，给予补贴。", {}),
+                ("研发补贴申报指南", "面向高新技术企业。", {"issuer": "济南市科学技术局"}),
+                ("企业纳税信用评价办法", "纳税人信用。", {"category": "tax", "public": False}),
+                (
+                    "关于优化营商环境的意见",
+                    "文号国办发〔2023〕27号。",
+                    {"number": "国办发〔2023〕27号"},
+                ),
+                ("高新技术企业研发补贴办法", "研发投入补贴。", {"level": "city"}),
+            ]
+        )
+    ]
+    queries = [
+        words("高新技术"),
+        words("高新技术", "补贴"),
+        words("税"),
+        words("国办发〔2023〕27号"),
+        words("企业", without=(search.PRIVATE,)),
+        words("企业", fields={"i": ["科学技术"]}),
+        words("企业", tags=search.tags(category="technology")),
+        words("补贴", since=(day + dt.timedelta(days=2)).toordinal()),
+        Query(without=(search.PRIVATE,)),
+        Query(tags=search.tags(level="city")),
+    ]
+
+    def answers(**reading):
+        INDEX._newest_key.clear()
+        return [(INDEX.count(query, 100), INDEX.window(query, 50, **reading)) for query in queries]
+
+    sparse = answers(few=True)  # through the GIN index
+    monkeypatch.setattr(text_search, "DENSE_ROWS", 3)  # the newest 3, then the older sparse
+    assert answers() == sparse
+    monkeypatch.setattr(text_search, "DENSE_ROWS", 100)  # all along the key
+    assert answers() == sparse
+    answers = sparse
+    assert answers[0][1] == ids(made[5], made[0], made[2], made[1])
+    assert answers[2] == (1, ids(made[3])) and answers[3] == (1, ids(made[4]))
