@@ -630,13 +630,17 @@ class RankedIndex:
         superset for phrases), with its parameters; "" if it has none to give."""
         write = _Expression(vendor)
         phrases = query.phrases()
+        titles = [write.terms(found.marked(FIELD_MARK + self.rank_field)) for found in phrases]
         if tier.title == "all":
             phrases = [found.marked(FIELD_MARK + self.rank_field) for found in phrases]
         positive = write.all([write.terms(found) for found in [*phrases, *query.filters()]])
         if not positive:
             return "", []
-        without = [f"!'{TAG_MARK}{tag}'" for tag in query.without]
-        return "terms @@ %s::tsquery", [write.all([positive, *without])]
+        exact = [f"!'{TAG_MARK}{tag}'" for tag in query.without]
+        if all(len(found.terms) == 1 for found in query.phrases()):  # titles exact too
+            every, some = write.all(titles), write.any(titles)
+            exact.append({"some": f"{some} & !{every}", "none": f"!{some}"}.get(tier.title, ""))
+        return "terms @@ %s::tsquery", [write.all([positive, *exact])]
 
     def select(self, vendor, query, tier, *, sparse=False, ordered=True, low=None, high=None):
         """``SELECT key FROM … WHERE … [ORDER BY key DESC]`` for one tier of ``query``.
@@ -681,9 +685,16 @@ class RankedIndex:
         }[tier.title]
         without = [f"!'{TAG_MARK}{tag}'" for tag in query.without]
         conditions, params = [], []
+        marks = [title, *filters, *without]
         if sparse:
             gin, params = self._candidates(vendor, query, tier)
-            conditions.append(gin)
+            if gin:  # left to check on the row: what the GIN index cannot tell (phrases)
+                conditions.append(gin)
+                single = all(len(found.terms) == 1 for found in phrases)
+                marks = [
+                    "" if single else title,
+                    *(write.phrase(found) for found in query.filters() if len(found.terms) > 1),
+                ]
         # Keys from ``low`` (and ``since``) and below ``high``; read sparse, not along the
         # key's btree ("key + 0"), which would read every row of the range.
         key = "key + 0" if sparse else "key"
@@ -699,7 +710,7 @@ class RankedIndex:
                 if len(found.terms) > 1 or not sparse:  # else the GIN index was exact
                     conditions.append("strpos(text, %s) > 0")
                     params.append(found.pattern)
-        if marks := write.all([title, *filters, *without]):
+        if marks := write.all(marks):
             conditions.append("marks @@ %s::tsquery")
             params.append(marks)
         where = " AND ".join(condition for condition in conditions if condition) or "TRUE"
