@@ -70,6 +70,21 @@ JOBS = [
         timedelta(days=1),
         lane="crawl",
     ),
+    # New policies to the enterprises they fit; the digest runs every quarter of an hour
+    # and sends each day's e-mails once, from policies.actions.DIGEST_HOUR (08:00) on. Each
+    # in a lane of its own: a province's morning digest takes minutes.
+    Job(
+        "policy-push",
+        "qitong.policies.tasks.push_new_policies",
+        timedelta(minutes=1),
+        lane="push",
+    ),
+    Job(
+        "policy-digest",
+        "qitong.policies.tasks.send_digests",
+        timedelta(minutes=15),
+        lane="digest",
+    ),
     # Background jobs (exports, recomputes): the embedded deployment's only road
     # to them, production's safety net for a lost message or a dead worker.
     Job(

@@ -13,13 +13,15 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import FilteredRelation, Max, Q
+from django.db.models import Count, FilteredRelation, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals import deadlines, figures
 from qitong.appeals.access import visible_appeals
 from qitong.appeals.models import Appeal, EscalationStep, Event
 from qitong.orgs import scope
+from qitong.policies.access import visible_policies
+from qitong.policies.models import Push
 from qitong.visits import access as visit_access
 from qitong.visits import rhythm
 
@@ -239,6 +241,23 @@ def trend(months):
     return rows
 
 
+def policy_figures(user, start, end):
+    """The month's policies: published (by their date), and pushed with how many pushes.
+
+    Pushed: the policies matched in the month that reached at least one enterprise,
+    read through the indexed ``matched_at`` of the few policies and their pushes' pairs,
+    never by scanning every push of every month.
+    """
+    policies = visible_policies(user)
+    published = policies.filter(published__gte=start.date(), published__lt=end.date()).count()
+    pushes = Push.objects.filter(
+        policy__in=policies.filter(matched_at__gte=start, matched_at__lt=end).values("pk"),
+        pushed_at__gte=start,
+        pushed_at__lt=end,
+    ).aggregate(policies=Count("policy", distinct=True), pushes=Count("pk"))
+    return {"published": published, "pushed": pushes["policies"], "pushes": pushes["pushes"]}
+
+
 def overview(user, start, end, at):
     """Everything the cockpit page shows for the month [start, end), judged at ``at``."""
     units = figures.counted_units()
@@ -349,6 +368,7 @@ def overview(user, start, end, at):
             ]
         ),
         "escalated_to_me": shown,
+        "policies": policy_figures(user, start, end),
         "pairings_overdue": rhythm.overdue(visit_access.visible_pairings(user), at).count(),
         "period_end": end - dt.timedelta(days=1),
         "counted_at": counted_at,

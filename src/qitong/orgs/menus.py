@@ -29,6 +29,8 @@ MENUS = {
     User.Role.ENTERPRISE: [
         (_("我的诉求"), "portal-home"),
         (_("提交诉求"), "portal-file"),
+        (_("我的政策"), "portal-policies"),
+        (_("政策计算器"), "portal-policy-calculator"),
         (_("企业信息"), "portal-profile"),
         (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),

@@ -16,17 +16,22 @@ from urllib.parse import unquote, urlsplit
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
 from qitong.enterprises.industries import validate_industry
 from qitong.enterprises.models import Enterprise, Qualification
-from qitong.orgs.models import Region
-from qitong.policies import access, classify, dedup, search
+from qitong.notify import outbox
+from qitong.notify.models import Message
+from qitong.orgs import scope
+from qitong.orgs.models import Region, User
+from qitong.policies import access, classify, dedup, matching, search
 from qitong.policies.addresses import canonical
-from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, RobotsTxt
+from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, Push, RobotsTxt
 
 # A failing source waits 3 minutes, then 6, 12… at most a day; after 5 failures in a row
 # it is flagged for staff.
@@ -588,3 +593,198 @@ def uncorrect_policy(actor, policy_id, fields):
         classify.reclassify(policy)
         search.index_policies([policy.pk])
     return policy
+
+
+# === Push, digest and reading ===============================================================
+# (the push of new policies to the enterprises they fit, ``policies.matching``; the daily
+# digest e-mail; an enterprise opening a push). Each runs in short transactions — one
+# policy, one batch of enterprises — so a run killed midway leaves whole policies and whole
+# digests behind it, and the next run does the rest.
+
+# The day's digest goes out from this hour (Asia/Shanghai) and carries what was pushed
+# before it; ``policy-digest`` runs often, so it goes within minutes of the hour.
+DIGEST_HOUR = 8
+DIGEST_BATCH = 500  # enterprises per digest transaction
+DIGEST_KIND = "policy_digest"
+DIGEST_LISTED = 50  # policies named in one e-mail; the rest are counted
+
+
+def _claim_policy(now):
+    """Claim the oldest policy waiting to be matched; returns its id, or None when none waits.
+
+    One conditional UPDATE … RETURNING of ``matched_at``: it marks a policy that is
+    still unmatched, and says which. On PostgreSQL the candidate is taken ``FOR UPDATE
+    SKIP LOCKED``, so a second worker claims the next policy instead of waiting for this
+    one; SQLite has one writer at a time. The claim commits with the policy's pushes (one
+    transaction), so a worker that dies leaves the policy unmatched for the next run.
+    """
+    candidate = matching.waiting_policies().order_by("pk").values("pk")[:1]
+    if connection.features.has_select_for_update_skip_locked:
+        candidate = candidate.select_for_update(skip_locked=True)
+    candidate_sql, candidate_params = candidate.query.sql_with_params()
+    meta, quote = Policy._meta, connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    field = meta.get_field("matched_at")
+    matched_at = quote(field.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {matched_at} = %s "
+            f"WHERE {pk} = ({candidate_sql}) AND {matched_at} IS NULL RETURNING {pk}",
+            [field.get_db_prep_save(now, connection), *candidate_params],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def push_new_policies(now=None, *, limit=None):
+    """Match every policy not matched yet and push it to the enterprises it fits.
+
+    One transaction per policy: its claim, its pushes, its inbox messages. Idempotent
+    (a matched policy is never claimed again, and the unique pair keeps each push
+    single), safe on several workers at once (each claims other policies), and a run
+    killed midway leaves whole policies. ``limit`` caps the policies of one run.
+    Returns ``{"policies", "pushes", "messages"}``.
+    """
+    now = now or clock.now()
+    summary = {"policies": 0, "pushes": 0, "messages": 0}
+    while limit is None or summary["policies"] < limit:
+        with transaction.atomic():
+            policy_id = _claim_policy(now)
+            if policy_id is None:
+                break
+            pushes, messages = matching.push(policy_id, now)
+        summary["policies"] += 1
+        summary["pushes"] += pushes
+        summary["messages"] += messages
+    return summary
+
+
+def send_digests(now=None):
+    """The daily digest: one e-mail to each enterprise user listing the pushes not yet carried.
+
+    From ``DIGEST_HOUR`` on, each enterprise with pushes made before that hour and not yet
+    digested gets its digest once that day: its enterprise users with an e-mail address
+    each receive one message (inbox and e-mail, through the outbox), and the pushes are
+    marked ``digested_at``. Enterprises go ``DIGEST_BATCH`` at a time, one transaction
+    each; within it the enterprises are locked (``FOR NO KEY UPDATE SKIP LOCKED`` on
+    PostgreSQL, which lets pushes to them go on) and one already digested today is left
+    alone, so two runs at once, or a run again, never send a second digest that day.
+    Returns ``{"enterprises", "emails", "pushes"}``.
+    """
+    now = now or clock.now()
+    summary = {"enterprises": 0, "emails": 0, "pushes": 0}
+    today = clock.local(now).date()
+    cutoff = clock.start_of_day(today) + timedelta(hours=DIGEST_HOUR)
+    if now < cutoff:
+        return summary
+    waiting = Push.objects.filter(digested_at__isnull=True, pushed_at__lt=cutoff)
+    # Unordered in SQL (the partial index of undigested pushes serves the filter), sorted here.
+    enterprise_ids = sorted(waiting.order_by().values_list("enterprise_id", flat=True).distinct())
+    for start in range(0, len(enterprise_ids), DIGEST_BATCH):
+        chunk = enterprise_ids[start : start + DIGEST_BATCH]
+        with transaction.atomic():
+            done = _digest(chunk, now, cutoff, clock.start_of_day(today))
+        for key in summary:
+            summary[key] += done[key]
+    return summary
+
+
+def _digest(enterprise_ids, now, cutoff, day_start):
+    """One batch of ``send_digests``, inside its transaction."""
+    locked = list(
+        Enterprise.objects.select_for_update(skip_locked=True, no_key=True)
+        .filter(pk__in=enterprise_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    digested_today = set(
+        Push.objects.filter(enterprise_id__in=locked, digested_at__gte=day_start)
+        .order_by()
+        .values_list("enterprise_id", flat=True)
+    )
+    due = [pk for pk in locked if pk not in digested_today]
+    rows = list(
+        Push.objects.filter(enterprise_id__in=due, digested_at__isnull=True, pushed_at__lt=cutoff)
+        .order_by("enterprise_id", "pushed_at", "pk")
+        .values_list(
+            "pk",
+            "enterprise_id",
+            "reasons",
+            "policy_id",
+            "policy__title",
+            "policy__issuer",
+            "policy__published",
+            "policy__public",
+        )
+    )
+    if not rows:
+        return {"enterprises": 0, "emails": 0, "pushes": 0}
+    carried = [row[0] for row in rows]
+    for start in range(0, len(carried), DIGEST_BATCH * 10):  # within any parameter limit
+        Push.objects.filter(pk__in=carried[start : start + DIGEST_BATCH * 10]).update(
+            digested_at=now
+        )
+    listed = {}
+    for _pk, enterprise_id, reasons, _policy, title, issuer, published, public in rows:
+        if public:  # a policy withdrawn from the public since is carried silently
+            listed.setdefault(enterprise_id, []).append((title, issuer, published, reasons))
+    users = {}
+    for pk, email, enterprise_id in (
+        User.objects.filter(
+            enterprise_id__in=list(listed), role=User.Role.ENTERPRISE, is_active=True
+        )
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", "email", "enterprise_id")
+    ):
+        users.setdefault(enterprise_id, []).append(matching.Recipient(pk, email))
+    url = reverse("portal-policies")
+    letters = [
+        (users[enterprise_id], *_digest_words(policies), url)
+        for enterprise_id, policies in listed.items()
+        if enterprise_id in users
+    ]
+    emails = outbox.enqueue_many(letters, kind=DIGEST_KIND, email=True) if letters else 0
+    return {"enterprises": len({row[1] for row in rows}), "emails": emails, "pushes": len(rows)}
+
+
+def _digest_words(policies):
+    """``(subject, body)`` of one enterprise's digest: ``policies`` as (title, issuer, date, reasons)."""
+    subject = _("政策推送日报：%(count)s 项新政策与贵企业相符") % {"count": len(policies)}
+    lines = [_("以下政策与贵企业的条件相符，登录企通“我的政策”可查看全文："), ""]
+    for number, (title, issuer, published, reasons) in enumerate(policies[:DIGEST_LISTED], start=1):
+        lines.append(f"{number}. {title}")
+        source = "，".join(part for part in (issuer, published and f"{published:%Y-%m-%d}") if part)
+        if source:
+            lines.append(f"   {source}")
+        if reasons:
+            lines.append("   " + _("匹配条件：%(reasons)s") % {"reasons": "；".join(reasons)})
+    if len(policies) > DIGEST_LISTED:
+        lines.append(
+            _("……另有 %(count)s 项，请登录查看。") % {"count": len(policies) - DIGEST_LISTED}
+        )
+    return subject, "\n".join(lines)
+
+
+def mark_push_read(user, push_id, *, now=None):
+    """Someone of the enterprise opened a push: mark it read (the first time counts).
+
+    Only enterprise users (403 for others), only their own enterprise's pushes (404 for
+    any other). Their inbox message about it is marked read too.
+    """
+    scope.require_role(user, scope.Role.ENTERPRISE)
+    now = now or clock.now()
+    with transaction.atomic():
+        try:
+            push = access.visible_pushes(user).get(pk=push_id)
+        except (Push.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+        # Conditional: of two openings at once the first time counts, without a lock.
+        if Push.objects.filter(pk=push.pk, read_at__isnull=True).update(read_at=now):
+            push.read_at = now
+        unread = Message.objects.filter(
+            recipient=user, read_at__isnull=True, url=matching.open_url(push.pk)
+        )
+        for message in unread:
+            outbox.mark_read(message, now=now)
+    return push

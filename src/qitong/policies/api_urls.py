@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qitong.policies import api
+from qitong.policies import api, api_portal
 
 urlpatterns = []
 
@@ -10,4 +10,10 @@ urlpatterns = []
 urlpatterns += [
     path("policies", api.PolicyListView.as_view(), name="api-policies"),
     path("policies/<int:pk>", api.PolicyDetailView.as_view(), name="api-policy"),
+]
+
+
+# The enterprise portal: its pushes, eligible policies and near misses.
+urlpatterns += [
+    path("portal/policies", api_portal.PortalPoliciesView.as_view(), name="api-portal-policies"),
 ]

@@ -3,7 +3,8 @@ classifier's daily training."""
 
 from celery import shared_task
 
-from qitong.policies import classify, crawler
+from qitong.core import clock
+from qitong.policies import actions, classify, crawler
 
 
 @shared_task(name="qitong.policies.tasks.crawl")
@@ -16,3 +17,15 @@ def crawl():
 def train_classifier():
     """Train the category model again from the library (staff's and the rules' categories)."""
     return classify.train()
+
+
+@shared_task(name="qitong.policies.tasks.push_new_policies")
+def push_new_policies():
+    """Match the new policies and push them to the enterprises they fit; returns the counts."""
+    return actions.push_new_policies(clock.now())
+
+
+@shared_task(name="qitong.policies.tasks.send_digests")
+def send_digests():
+    """The daily digest e-mails, from ``actions.DIGEST_HOUR`` on; returns the counts."""
+    return actions.send_digests(clock.now())

@@ -2,7 +2,7 @@
 
 from django.urls import path  # noqa: F401
 
-from qitong.policies.views import library, sources
+from qitong.policies.views import library, portal, sources
 from qitong.policies.views import staff as staff_views
 
 urlpatterns = []
@@ -32,4 +32,12 @@ urlpatterns += [
         library.attachment,
         name="policy-attachment",
     ),
+]
+
+
+# The enterprise portal: its pushes and eligible policies, the calculator, opening a push.
+urlpatterns += [
+    path("portal/policies/", portal.mine, name="portal-policies"),
+    path("portal/policies/calculator/", portal.calculator, name="portal-policy-calculator"),
+    path("portal/policies/<int:push_id>/open/", portal.open_push, name="portal-policy-open"),
 ]

@@ -1,0 +1,240 @@
+"""What a push tells the enterprise: an inbox message per user at once, and the daily digest
+e-mail (delivered to a real SMTP server on loopback), once a day; opening a push marks it read."""
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.db import connection, connections
+from django.http import Http404
+
+from qitong.core.schedule import JOBS
+from qitong.core.scheduler import Scheduler
+from qitong.notify import outbox
+from qitong.notify.models import Message
+from qitong.policies import actions
+from qitong.policies.models import Policy, Push
+from tests.appeals.conftest import at
+from tests.notify.conftest import SmtpServer
+from tests.policies.province import Province
+from tests.processes import free_port
+
+NOW = at("2026-11-30 07:00")  # pushed before the day's digest
+MORNING = at("2026-11-30 08:05")
+
+
+@pytest.fixture
+def province(db):
+    return Province()
+
+
+@pytest.fixture
+def mailbox(settings):
+    """A running SMTP server on loopback that Django's SMTP backend sends to."""
+    server = SmtpServer(free_port())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_TIMEOUT = 10
+    settings.DEFAULT_FROM_EMAIL = "qitong@example.org"
+    server.start()
+    yield server.mailbox
+    server.stop()
+
+
+def _deliver():
+    while outbox.deliver_due(limit=1000)["sent"]:
+        pass
+
+
+def test_a_push_tells_each_user_in_the_inbox_and_sends_no_mail_of_its_own(province, mailbox):
+    policy = province.policy(
+        "济南市支持制造业高质量发展若干政策", region=province.jinan, industries=["C"]
+    )
+
+    actions.push_new_policies(NOW)
+
+    messages = Message.objects.order_by("recipient__username")
+    assert [m.recipient.username for m in messages] == ["ent1", "ent2"]
+    for message in messages:
+        push = Push.objects.get(policy=policy, enterprise=message.recipient.enterprise)
+        assert message.kind == "policy_push"
+        assert message.subject == "新政策：济南市支持制造业高质量发展若干政策"
+        assert "与贵企业的条件相符" in message.body
+        assert message.url == f"/portal/policies/{push.pk}/open/"
+        assert message.email_status == Message.EmailStatus.NONE
+    _deliver()
+    assert mailbox.received == []
+
+
+def test_a_long_title_is_cut_to_fit_the_subject(province):
+    province.policy("关于" + "进一步" * 100 + "的通知")
+    actions.push_new_policies(NOW)
+    assert {len(m.subject) for m in Message.objects.all()} == {200}
+
+
+def test_the_daily_digest_mails_each_user_once_with_the_policies_and_their_reasons(
+    province, mailbox
+):
+    p = province
+    first = p.policy(
+        "济南市制造业技改补助", region=p.jinan, industries=["C"], issuer="济南市工业和信息化局"
+    )
+    second = p.policy(
+        "高新技术企业奖励", qualifications=[p.high_tech], published=dt.date(2026, 11, 20)
+    )
+    actions.push_new_policies(NOW)
+    Policy.objects.filter(pk=second.pk).update(public=False)  # withdrawn since: not listed
+    third = p.policy("小微企业贷款贴息", sizes=["small", "micro"])
+    actions.push_new_policies(NOW)
+
+    with time_machine.travel(at("2026-11-30 07:59"), tick=False):
+        assert actions.send_digests() == {"enterprises": 0, "emails": 0, "pushes": 0}
+    with time_machine.travel(MORNING, tick=False):
+        summary = actions.send_digests()
+        _deliver()
+
+    # 泉华 first and third (second withdrawn), 重工 first, 鲁华 third, 海纳 third (second
+    # withdrawn): the withdrawn pushes are carried without being listed.
+    assert summary == {"enterprises": 4, "emails": 4, "pushes": 7}
+    by_address = {item["to"][0]: item for item in mailbox.received}
+    assert sorted(by_address) == [
+        "ent1@example.org",
+        "ent2@example.org",
+        "ent3@example.org",
+        "ent4@example.org",
+    ]
+    quanhua = by_address["ent1@example.org"]
+    assert quanhua["subject"] == "政策推送日报：2 项新政策与贵企业相符"
+    body = quanhua["body"]
+    assert "1. 济南市制造业技改补助" in body and "2. 小微企业贷款贴息" in body
+    assert "济南市工业和信息化局，2026-11-02" in body
+    assert "匹配条件：区划：济南市；行业：制造业（C）" in body
+    assert "匹配条件：规模：小型" in body
+    assert "高新技术企业奖励" not in body
+    assert "/portal/policies/" in body
+    assert not Push.objects.filter(digested_at__isnull=True).exists()
+    assert first.pushes.filter(digested_at=MORNING).count() == 2
+    assert third.pushes.count() == 3
+
+
+def test_the_digest_goes_once_a_day_and_later_pushes_wait_for_the_next(province, mailbox):
+    p = province
+    p.policy("第一项", tiers=["key"])
+    actions.push_new_policies(NOW)
+    with time_machine.travel(MORNING, tick=False):
+        assert actions.send_digests()["emails"] == 1
+        assert actions.send_digests()["emails"] == 0  # again the same morning: nothing
+    p.policy("第二项", tiers=["key"])
+    actions.push_new_policies(at("2026-11-30 09:00"))
+    with time_machine.travel(at("2026-11-30 23:50"), tick=False):
+        assert actions.send_digests()["emails"] == 0  # pushed after 08:00: tomorrow's
+    with time_machine.travel(at("2026-12-01 08:00"), tick=False):
+        assert actions.send_digests() == {"enterprises": 1, "emails": 1, "pushes": 1}
+        _deliver()
+    assert [item["subject"] for item in mailbox.received] == [
+        "政策推送日报：1 项新政策与贵企业相符",
+        "政策推送日报：1 项新政策与贵企业相符",
+    ]
+    assert "第二项" in mailbox.received[1]["body"]
+
+
+def test_users_without_an_address_get_no_digest_and_their_pushes_are_carried(province):
+    user = province.user(province.heavy)
+    user.email = ""
+    user.save(update_fields=["email"])
+    province.policy(tiers=["key"])
+    actions.push_new_policies(NOW)
+    with time_machine.travel(MORNING, tick=False):
+        assert actions.send_digests() == {"enterprises": 1, "emails": 0, "pushes": 1}
+    assert not Message.objects.filter(kind="policy_digest").exists()
+    assert not Push.objects.filter(digested_at__isnull=True).exists()
+
+
+def test_the_schedule_runs_the_push_every_minute_and_the_digest_each_quarter(province, mailbox):
+    jobs = {job.name: job for job in JOBS}
+    assert jobs["policy-push"].task == "qitong.policies.tasks.push_new_policies"
+    assert jobs["policy-push"].every == dt.timedelta(minutes=1)
+    assert jobs["policy-digest"].task == "qitong.policies.tasks.send_digests"
+    assert jobs["policy-digest"].every <= dt.timedelta(minutes=15)
+    # A burst of policies never holds up the sweep, nor a province's digest the pushes.
+    lanes = {jobs[name].lane for name in ("policy-push", "policy-digest", "appeal-sweep")}
+    assert len(lanes) == 3
+    province.policy(tiers=["key"])
+    scheduler = Scheduler([jobs["policy-push"], jobs["policy-digest"]], clock=lambda: 0)
+
+    with time_machine.travel(NOW, tick=False):
+        assert scheduler.run_due() == ["policy-push", "policy-digest"]
+    assert Push.objects.filter(digested_at__isnull=True).count() == 1
+    scheduler.next_run = dict.fromkeys(scheduler.next_run, 0.0)
+    with time_machine.travel(MORNING, tick=False):
+        scheduler.run_due()
+        _deliver()
+    assert [item["to"] for item in mailbox.received] == [["ent2@example.org"]]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_digest_runs_at_once_send_each_user_one_mail(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL (SQLite has one writer)")
+    province = Province()
+    for number in range(5):
+        province.policy(f"政策 {number}")
+    actions.push_new_policies(NOW)
+    barrier = threading.Barrier(2)
+    results, errors = [None, None], []
+
+    def run(index):
+        try:
+            barrier.wait()
+            results[index] = actions.send_digests(MORNING)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not errors, errors
+    assert sum(result["emails"] for result in results) == 5
+    digests = Message.objects.filter(kind="policy_digest")
+    assert sorted(digests.values_list("recipient__username", flat=True)) == [
+        f"ent{n}" for n in range(1, 6)
+    ]
+    assert not Push.objects.filter(digested_at__isnull=True).exists()
+
+
+# --- opening a push --------------------------------------------------------------------------
+
+
+def test_opening_a_push_marks_it_and_its_message_read_once(province):
+    policy = province.policy(tiers=["key"])
+    actions.push_new_policies(NOW)
+    user = province.user(province.heavy)
+    push = Push.objects.get(policy=policy)
+
+    actions.mark_push_read(user, push.pk, now=at("2026-11-30 09:00"))
+    actions.mark_push_read(user, push.pk, now=at("2026-11-30 10:00"))
+
+    push.refresh_from_db()
+    assert push.read_at == at("2026-11-30 09:00")
+    assert Message.objects.get(recipient=user).read_at == at("2026-11-30 09:00")
+
+
+def test_only_the_enterprises_own_users_may_open_its_push(province, office_user):
+    policy = province.policy(tiers=["key"])
+    actions.push_new_policies(NOW)
+    push = Push.objects.get(policy=policy)
+
+    with pytest.raises(Http404):
+        actions.mark_push_read(province.user(province.quanhua), push.pk)
+    with pytest.raises(PermissionDenied):
+        actions.mark_push_read(office_user, push.pk)
+    push.refresh_from_db()
+    assert push.read_at is None
