@@ -37,6 +37,23 @@ class Enterprise(models.Model):
         KEY = "key", _("重点企业")  # fast lane: time limits halved, a named contact leader
         NORMAL = "normal", _("一般企业")
 
+    class Registration(models.TextChoices):
+        """登记状态 as the market regulator's registry says it (``registry.sync``)."""
+
+        UNCHECKED = "", _("未核对")  # not yet met in a registry export
+        ACTIVE = "active", _("存续")  # 存续 or 在业: registered and trading
+        MOVED_OUT = "moved_out", _("迁出")  # registration moved to another authority
+        REVOKED = "revoked", _("吊销")  # licence revoked (吊销, 未注销 included)
+        DEREGISTERED = "deregistered", _("注销")  # struck off: the enterprise no longer exists
+
+    # Registry states that flag an enterprise on its dossier and in the admin; it is
+    # never deleted, since its appeals, visits and history stay.
+    FLAGGED_REGISTRATIONS = (
+        Registration.MOVED_OUT,
+        Registration.REVOKED,
+        Registration.DEREGISTERED,
+    )
+
     uscc = models.CharField(
         _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc]
     )
@@ -53,6 +70,7 @@ class Enterprise(models.Model):
     industry = models.CharField(
         _("行业代码"),
         max_length=5,
+        blank=True,
         validators=[validate_industry],
         help_text=_("GB/T 4754-2017，如 C3989"),
     )
@@ -63,6 +81,25 @@ class Enterprise(models.Model):
         Qualification, verbose_name=_("资质"), blank=True, related_name="enterprises"
     )
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
+    # In 万元 of ``capital_currency`` (a registry's 注册资本 "500万元人民币" → 500, 人民币).
+    registered_capital = models.DecimalField(
+        _("注册资本（万元）"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    capital_currency = models.CharField(_("注册资本币种"), max_length=10, blank=True)
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    registration_status = models.CharField(
+        _("登记状态"),
+        max_length=12,
+        choices=Registration.choices,
+        default=Registration.UNCHECKED,
+        blank=True,
+    )
+    # When a registry export last named this enterprise (``registry.sync``).
+    registry_checked_at = models.DateTimeField(_("登记核对时间"), null=True, blank=True)
+    # False for an enterprise only a caller named (e.g. a hotline work order), until
+    # an office or the registry confirms it.
+    verified = models.BooleanField(_("已核实"), default=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
 
     class Meta:
@@ -98,6 +135,11 @@ class Enterprise(models.Model):
             self.region = Region.objects.current(normalize(self.uscc)[2:8])
         elif self._state.adding and not self.region.is_active:
             self.region = self.region.current() or self.region
+
+    @property
+    def registration_flagged(self):
+        """Deregistered, revoked or moved out, as the registry last said."""
+        return self.registration_status in self.FLAGGED_REGISTRATIONS
 
     @property
     def is_key(self):
@@ -143,6 +185,7 @@ class EnterpriseChange(models.Model):
         PORTAL = "portal", _("企业自助")  # the enterprise's own portal page
         ADMIN = "admin", _("系统管理")  # an admin's edit
         IMPORT = "import", _("批量导入")  # an office's enterprise list
+        REGISTRY = "registry", _("市场监管登记")  # the market regulator's registry export
 
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="changes"
