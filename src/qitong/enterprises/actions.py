@@ -2,10 +2,11 @@
 
 Every road that changes a profile writes its history through ``record_changes``:
 the enterprise's own portal page (``update_profile``, ``save_contact``,
-``remove_contact``), the admin (``EnterpriseAdmin.save_related``) and the
-import (``imports``). Each takes a ``snapshot`` before, changes the rows, and
-calls ``record_changes(enterprise, before, actor=…, source=…)``, which writes
-one row per field whose words differ. Values are kept as the words a reader
+``remove_contact``), the admin (``EnterpriseAdmin.save_related``), the
+import (``imports``) and the market regulator's registry (``registry``). Each
+takes a ``snapshot`` before, changes the rows, and calls
+``record_changes(enterprise, before, actor=…, source=…)``, which writes one row
+per field whose words differ. Values are kept as the words a reader
 sees (中型, not ``medium``), so the history reads the same after choices change.
 """
 
@@ -27,6 +28,11 @@ TRACKED = (
     "tier",
     "above_scale",
     "address",
+    "legal_representative",
+    "registered_capital",
+    "established_on",
+    "registration_status",
+    "verified",
     "qualifications",
     "contacts",
 )
@@ -45,9 +51,17 @@ def _contact_words(contact):
     return f"{words}{_('（主要联系人）')}" if contact.is_primary else words
 
 
-def snapshot(enterprise):
-    """``{field: words}`` of the tracked fields of ``enterprise`` as the database holds them."""
-    enterprise = Enterprise.objects.select_related("region").get(pk=enterprise.pk)
+def capital_words(amount, currency):
+    """A registered capital as the history and the dossier show it: 500 万元人民币."""
+    if amount is None:
+        return ""
+    number = format(amount.normalize(), "f") if amount else "0"
+    return _("%(amount)s 万元%(currency)s") % {"amount": number, "currency": currency}
+
+
+def profile_words(enterprise):
+    """``{field: words}`` of the enterprise's own columns among the tracked fields (its
+    region read through ``enterprise.region``)."""
     return {
         "name": enterprise.name,
         "region": enterprise.region.name if enterprise.region_id else "",
@@ -56,6 +70,23 @@ def snapshot(enterprise):
         "tier": enterprise.get_tier_display(),
         "above_scale": _("是") if enterprise.above_scale else _("否"),
         "address": enterprise.address,
+        "legal_representative": enterprise.legal_representative,
+        "registered_capital": capital_words(
+            enterprise.registered_capital, enterprise.capital_currency
+        ),
+        "established_on": enterprise.established_on.isoformat()
+        if enterprise.established_on
+        else "",
+        "registration_status": str(enterprise.get_registration_status_display()),
+        "verified": _("是") if enterprise.verified else _("否"),
+    }
+
+
+def snapshot(enterprise):
+    """``{field: words}`` of the tracked fields of ``enterprise`` as the database holds them."""
+    enterprise = Enterprise.objects.select_related("region").get(pk=enterprise.pk)
+    return {
+        **profile_words(enterprise),
         "qualifications": "、".join(sorted(q.name for q in enterprise.qualifications.all())),
         "contacts": "\n".join(_contact_words(c) for c in enterprise.contacts.order_by("pk")),
     }

@@ -875,16 +875,18 @@ def _open(stream, name):
     )
 
 
-def _find_header(rows):
+def _find_header(rows, key_of=None):
     """``(header row number, {key: (column, header text)})`` of the best header among
-    ``rows`` (the first ones, with their cells), or None."""
+    ``rows`` (the first ones, with their cells), or None. ``key_of`` reads a header
+    cell (``header_key``, the registry's own for its columns)."""
+    key_of = key_of or header_key
     best = None
     for line, cells in rows:
         found = {}
         for column in sorted(cells):
             if column > HEADER_COLUMNS:
                 break
-            key = header_key(cells[column])
+            key = key_of(cells[column])
             if key is not None and key not in found:
                 found[key] = (column, _HEADER_NOISE.sub("", cells[column]))
         if "name" in found and "uscc" in found and (best is None or len(found) >= len(best[1])):
@@ -902,6 +904,16 @@ def import_enterprises(source, *, name=None, progress=None, actor=None):
     read every ``PROGRESS_EVERY``; ``UnreadableFile`` when the file cannot be read.
     ``actor``, the user importing (None from the command line), is named in the
     history of each enterprise the import changes."""
+    return read_rows(
+        source, name, lambda found, rows, total: _Importer(found, actor).run(rows, total, progress)
+    )
+
+
+def read_rows(source, name, consume, key_of=None):
+    """Open ``source`` (a path, or a binary file object with ``name`` giving its type), find
+    its header (``_find_header`` with ``key_of``) and return ``consume(found, rows, total)``
+    on the rows below it; ``UnreadableFile`` when the file cannot be read. The import and
+    the registry's sync (``registry.sync``) both read their files through it."""
     if isinstance(source, str | Path):
         name = name or str(source)
         try:
@@ -911,7 +923,7 @@ def import_enterprises(source, *, name=None, progress=None, actor=None):
                 _("无法读取文件 %(file)s：%(error)s") % {"file": source, "error": error.strerror}
             ) from None
         try:
-            return import_enterprises(stream, name=name, progress=progress, actor=actor)
+            return read_rows(stream, name, consume, key_of)
         finally:
             stream.close()
     book = _open(source, name)
@@ -922,14 +934,14 @@ def import_enterprises(source, *, name=None, progress=None, actor=None):
                 head.append((line, cells))
                 if line >= HEADER_ROWS:
                     break
-            header = _find_header(row for row in head if row[0] <= HEADER_ROWS)
+            header = _find_header((row for row in head if row[0] <= HEADER_ROWS), key_of)
             if header is None:
                 rest.close()
                 continue
             header_line, found = header
             rows = _chain((row for row in head if row[0] > header_line), rest)
             total = max(table.total - header_line, 0) if table.total else None
-            return _Importer(found, actor).run(rows, total, progress)
+            return consume(found, rows, total)
         raise UnreadableFile(
             _("找不到表头：前 %(rows)d 行中没有同时含有企业名称和统一社会信用代码两列的行。")
             % {"rows": HEADER_ROWS}
@@ -1263,12 +1275,13 @@ def may_import(user):
     )
 
 
-def start_import(user, upload):
-    """Keep ``upload`` in storage and queue the job that imports it; returns the job."""
+def start_import(user, upload, kind=IMPORT_JOB):
+    """Keep ``upload`` in storage and queue the job ``kind`` that reads it (``import_job``,
+    or the registry's ``registry.sync_job``); returns the job."""
     suffix = Path(upload.name).suffix.lower()
     stored = default_storage.save(f"imports/{uuid.uuid4().hex}{suffix}", upload)
     return jobs.start(
-        IMPORT_JOB,
+        kind,
         params={"file": stored, "name": upload.name, "language": translation.get_language()},
         created_by=user,
     )
@@ -1277,8 +1290,14 @@ def start_import(user, upload):
 @jobs.job_kind(gettext_lazy("导入企业名单"))
 def import_job(job, progress):
     """A large upload's import. Its file is the report as the command prints it (or
-    ``{"error": …}`` for an unreadable file); the upload is removed once the run ends,
-    and kept for the next worker when this one lost its claim."""
+    ``{"error": …}`` for an unreadable file)."""
+    return run_upload_job(job, progress, import_enterprises, _("企业导入报告.json"))
+
+
+def run_upload_job(job, progress, read, report_name):
+    """A stored upload read by ``read(stream, name=…, progress=…, actor=…)`` (a ``Report``)
+    as a job whose file is the report; the upload is removed once the run ends, and kept
+    for the next worker when this one lost its claim."""
     stored = job.params["file"]
     handed_over = False
     try:
@@ -1287,14 +1306,14 @@ def import_job(job, progress):
         with translation.override(job.params.get("language")):
             with default_storage.open(stored, "rb") as stream:
                 try:
-                    report = import_enterprises(
+                    report = read(
                         stream, name=job.params["name"], progress=progress, actor=job.created_by
                     ).as_dict()
                 except UnreadableFile as error:
                     report = {"error": str(error)}
             return jobs.Outcome(
                 file=io.BytesIO(json.dumps(report, ensure_ascii=False).encode()),
-                name=_("企业导入报告.json"),
+                name=str(report_name),
                 content_type="application/json",
             )
     except jobs.LostClaim:
@@ -1305,9 +1324,9 @@ def import_job(job, progress):
             default_storage.delete(stored)
 
 
-def job_report(job):
-    """A finished import job's report (as ``import_job`` stored it), or None."""
-    if job.kind != IMPORT_JOB or job.status != job.Status.DONE or not job.result:
+def job_report(job, kind=IMPORT_JOB):
+    """A finished import job's report (as ``run_upload_job`` stored it), or None."""
+    if job.kind != kind or job.status != job.Status.DONE or not job.result:
         return None
     with job.result.open("rb") as stream:
         return json.loads(stream.read().decode())
