@@ -32,4 +32,24 @@ def test_the_interval_is_read_strictly(monkeypatch):
         with pytest.raises(ImproperlyConfigured, match="QITONG_CRAWL_EVERY_SECONDS"):
             env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=15, minimum=10)
     monkeypatch.delenv("QITONG_CRAWL_EVERY_SECONDS")
-    assert env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=180, minimum=30) == 180
+    assert env.seconds("QITONG_CRAWL_EVERY_SECONDS", default=15, minimum=10) == 15
+
+
+@pytest.mark.django_db
+def test_a_cycle_that_found_a_new_policy_pushes_it_at_once(site, enterprise):
+    """Not at the push job's next minute: the crawl task itself pushes what it found."""
+    from qitong.policies.models import Policy, Push
+    from tests.policies.conftest import add_source, detail_page, list_page
+
+    title = "关于支持企业技术改造和设备更新的通知"
+    body = "一、对企业技术改造项目按设备投资额给予补助，支持设备更新。\n" * 12
+    site.page("/list", list_page([("/doc/1.html", title)]))
+    site.page("/doc/1.html", detail_page(title, body, number="济工信发〔2026〕1号"))
+    add_source(site)
+    summary = tasks.crawl.run()
+    assert summary["new"] == 1
+    policy = Policy.objects.get()
+    assert policy.category and policy.matched_at is not None  # classified, then matched
+    assert list(Push.objects.values_list("policy", "enterprise")) == [(policy.pk, enterprise.pk)]
+    assert tasks.crawl.run()["new"] == 0  # nothing new: nothing more is pushed
+    assert Push.objects.count() == 1

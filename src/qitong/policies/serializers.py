@@ -18,7 +18,7 @@ class LinkSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
-class AttachmentSerializer(serializers.Serializer):
+class PolicyAttachmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     size = serializers.IntegerField()
@@ -93,7 +93,7 @@ class PolicySerializer(PolicyListItemSerializer):
             "interpretations",
         ]
 
-    @extend_schema_field(AttachmentSerializer(many=True))
+    @extend_schema_field(PolicyAttachmentSerializer(many=True))
     def get_attachments(self, policy):
         return [
             {

@@ -1,5 +1,5 @@
-"""Background work of the policy library, run by the schedule: the crawl cycle and the
-classifier's daily training."""
+"""Background work of the policy library, run by the schedule: the crawl cycle, the push of
+new policies and the daily digest."""
 
 from celery import shared_task
 
@@ -9,14 +9,17 @@ from qitong.policies import actions, classify, crawler
 
 @shared_task(name="qitong.policies.tasks.crawl")
 def crawl():
-    """One crawl cycle (skipped, returning None, while another one holds the lease)."""
-    return crawler.run_cycle()
+    """One crawl cycle (skipped, returning None, while another one holds the lease).
 
-
-@shared_task(name="qitong.policies.tasks.train_classifier")
-def train_classifier():
-    """Train the category model again from the library (staff's and the rules' categories)."""
-    return classify.train()
+    A cycle that found new policies pushes them at once, not at the push job's next
+    turn: a policy is to reach its enterprises within seconds of its publication. As
+    many as it found, so that a backlog (a new installation's first cycles) stays the
+    push job's and never holds up the next cycle.
+    """
+    summary = crawler.run_cycle()
+    if summary and summary["new"]:
+        actions.push_new_policies(clock.now(), limit=summary["new"])
+    return summary
 
 
 @shared_task(name="qitong.policies.tasks.push_new_policies")
@@ -29,3 +32,9 @@ def push_new_policies():
 def send_digests():
     """The daily digest e-mails, from ``actions.DIGEST_HOUR`` on; returns the counts."""
     return actions.send_digests(clock.now())
+
+
+@shared_task(name="qitong.policies.tasks.train_classifier")
+def train_classifier():
+    """Train the category model again from the library (staff's and the rules' categories)."""
+    return classify.train()
