@@ -35,7 +35,7 @@ def test_a_bulletin_is_a_pdf_with_the_ranking_and_a_spreadsheet(november, city):
     assert "市发展和改革委员会" in text and "87.50" in text
     assert "市工业和信息化局" in text and "28.57" in text
     assert "一般事项限时办结率" in text and "未达标" in text  # gxj's returned case
-    assert "走访覆盖（相关模块尚未启用）" in text
+    assert "走访覆盖（权重为0）" in text
     with bulletin.xlsx.open("rb") as xlsx:
         rows = list(load_workbook(io.BytesIO(xlsx.read())).active.iter_rows(values_only=True))
     assert rows[1][:4] == (1, "fgw", "市发展和改革委员会", 87.5)

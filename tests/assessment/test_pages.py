@@ -36,7 +36,7 @@ def test_the_ranking_links_every_lost_point_to_its_cases(november, city, client,
     assert "/assessment/cases/?period=2026-11&amp;unit=fgw&amp;item=contact_on_time" in html
     assert "/assessment/cases/?period=2026-11&amp;unit=gxj&amp;item=returned" in html
     assert "<svg" in html  # the ranking's bars, drawn on the server
-    assert "走访覆盖（相关模块尚未启用）" in html  # the items left out, said so
+    assert "走访覆盖（权重为 0）" in html  # the items left out, said so
 
 
 def test_the_cases_page_lists_the_cases_behind_a_lost_point(november, city, client, travel):

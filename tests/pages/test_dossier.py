@@ -63,3 +63,32 @@ def test_an_enterprise_sees_its_own_appeals_only_through_the_appeal_rules(client
     assert "融资担保咨询" in html and "招工难" in html
     html = _get(client, city.fgw_user, city.other_company).content.decode()
     assert "融资担保咨询" not in html  # another enterprise's appeal
+
+
+def _policy(title, **fields):
+    import datetime as dt
+
+    from qitong.policies.models import Policy
+
+    values = {"category": Policy.Category.FINANCING, "issuer": "济南市人民政府"}
+    values.update({"published": dt.date(2026, 3, 2), "public": True, **fields})
+    return Policy.objects.create(title=title, **values)
+
+
+def test_the_file_lists_the_policies_the_enterprise_fits_with_why(client, city):
+    """The calculator's list, judged on the file's day: what fits, not what merely exists."""
+    city.company.size = "small"
+    city.company.save()
+    fits = _policy("关于支持小微企业融资的若干措施", sizes=["small", "micro"])
+    _policy("关于支持大型企业上市的通知", sizes=["large"])  # the wrong size
+    _policy("关于支持中小企业发展的措施", public=False)  # not public: the calculator leaves it
+    html = _get(client, city.office_user, city.company).content.decode()
+    eligible = html.split('data-testid="eligible"', 1)[1].split("</ul>", 1)[0]
+    assert "关于支持小微企业融资的若干措施" in eligible
+    assert reverse("policy-detail", args=[fits.pk]) in eligible
+    assert "小型" in eligible  # the condition it matched, in words
+    assert "上市" not in eligible
+    assert "关于支持中小企业发展的措施" not in eligible
+    own = _get(client, city.ent_user, city.company).content.decode()
+    own = own.split('data-testid="eligible"', 1)[1].split("</ul>", 1)[0]
+    assert "关于支持小微企业融资的若干措施" in own

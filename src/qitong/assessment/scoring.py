@@ -328,11 +328,12 @@ def _source(item):
         return None
 
 
-def _external(period, units):
-    """The measures of the items other apps give, for each item whose source is there."""
+def _external(period, units, weights):
+    """The measures of the items other apps give, for each item whose source is there and
+    that weighs something in ``period`` (an item of weight 0 is not measured at all)."""
     measured = {}
     for item in ITEMS:
-        function = _source(item) if item.source else None
+        function = _source(item) if item.source and getattr(weights, item.key) else None
         if function is not None:
             measured[item.key] = function(period, units)
     return measured
@@ -342,10 +343,10 @@ def left_out(weights, external):
     """The items no unit is scored on in a period, and why."""
     out = []
     for item in ITEMS:
-        if item.source and item.key not in external:
-            out.append((item, _("相关模块尚未启用")))
-        elif not getattr(weights, item.key):
+        if not getattr(weights, item.key):
             out.append((item, _("权重为 0")))
+        elif item.source and item.key not in external:
+            out.append((item, _("相关模块尚未启用")))
     return out
 
 
@@ -358,7 +359,7 @@ def score_unit(unit, counts, weights, external=None):
         if item.source:
             measure = external.get(item.key, {}).get(unit.code) if item.key in external else None
             if item.key not in external:
-                part.why_not = _("相关模块尚未启用")
+                part.why_not = _("权重为 0") if not part.weight else _("相关模块尚未启用")
             elif measure is None or not measure[1]:
                 part.why_not = _("本期无此项")
             else:
@@ -428,8 +429,8 @@ def assess(period, *, at):
     units = list(assessed_units())
     months = begun(period, at)
     rows = tally.tallies(months, at=at)
-    external = _external(period, units)
-    return _assess(period, months, rows, weights_in_force(period), units, external)
+    weights = weights_in_force(period)
+    return _assess(period, months, rows, weights, units, _external(period, units, weights))
 
 
 def year_trend(period, *, at):
@@ -440,20 +441,12 @@ def year_trend(period, *, at):
     rows = tally.tallies([(month.start, month.end) for month in months], at=at)
     units = list(assessed_units())
     every = list(Weights.objects.all())
-    return [
-        (
-            month,
-            _assess(
-                month,
-                month.months(),
-                [row],
-                weights_in_force(month, every),
-                units,
-                _external(month, units),
-            ),
-        )
-        for month, row in zip(months, rows, strict=True)
-    ]
+    trend = []
+    for month, row in zip(months, rows, strict=True):
+        weights = weights_in_force(month, every)
+        external = _external(month, units, weights)
+        trend.append((month, _assess(month, month.months(), [row], weights, units, external)))
+    return trend
 
 
 # --- the cases behind lost points -------------------------------------------------------

@@ -14,8 +14,10 @@ from django.db.models import Prefetch
 
 from qitong.appeals.access import visible_appeals
 from qitong.appeals.models import Appeal
+from qitong.core import clock
 from qitong.enterprises import actions as enterprise_actions
 from qitong.orgs import scope
+from qitong.policies import matching
 from qitong.policies.access import visible_policies
 from qitong.policies.models import Push
 from qitong.projects.access import visible_projects
@@ -41,6 +43,18 @@ def _history(enterprise):
 def _pushes(user, enterprise):
     pushes = Push.objects.filter(enterprise=enterprise, policy__in=visible_policies(user))
     return pushes.select_related("policy").order_by("-pushed_at")[:SHOWN]
+
+
+def _eligible(user, enterprise, at):
+    """The open policies ``enterprise`` fits today (the calculator's list), of those ``user``
+    may see, with the conditions each matched."""
+    fits = matching.eligible(enterprise, today=clock.local(at).date())
+    shown = set(
+        visible_policies(user)
+        .filter(pk__in=[fit.policy.pk for fit in fits])
+        .values_list("pk", flat=True)
+    )
+    return [fit for fit in fits if fit.policy.pk in shown][:SHOWN]
 
 
 def assemble(user, enterprise, at):
@@ -79,6 +93,7 @@ def assemble(user, enterprise, at):
         "appeals_open": appeals.filter(status__in=Appeal.OPEN_STATES).count(),
         "appeals_total": appeals.count(),
         "pushes": list(_pushes(user, enterprise)),
+        "eligible": _eligible(user, enterprise, at),
         "projects": list(projects) if projects is not None else [],
     }
     return sections
