@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "qitong.assessment",
     "qitong.projects",
     "qitong.visits",
+    "qitong.integrations",
     "qitong.notify",
     "qitong.dashboard",
     "qitong.demo",
@@ -230,3 +231,11 @@ QITONG_REPEATED_BY_MANY = {
 QITONG_MAX_UPLOAD = 20 * 1024 * 1024
 # An export of more rows than this runs as a background job (its file in the inbox).
 QITONG_EXPORT_JOB_ROWS = env.integer("QITONG_EXPORT_JOB_ROWS", default=100_000, minimum=0)
+# The 12345 callbacks: attempts before a callback is dead (replayed from the admin), and the
+# first retry's delay in seconds, doubled after each failure up to an hour.
+QITONG_CALLBACK_ATTEMPTS = env.integer("QITONG_CALLBACK_ATTEMPTS", default=10, minimum=1)
+QITONG_CALLBACK_FIRST_RETRY_SECONDS = env.integer(
+    "QITONG_CALLBACK_FIRST_RETRY_SECONDS", default=30, minimum=1
+)
+# Open311's one jurisdiction: a request naming another jurisdiction_id is 404.
+QITONG_OPEN311_JURISDICTION = env.string("QITONG_OPEN311_JURISDICTION", default="jinan.gov.cn")

@@ -22,6 +22,7 @@ APPS = (
     "projects",
     "visits",
     "assessment",
+    "integrations",
     "dashboard",
 )  # the apps with pages
 API_APPS = (
@@ -33,6 +34,7 @@ API_APPS = (
     "policies",
     "projects",
     "assessment",
+    "integrations",
 )
 
 urlpatterns = [

@@ -47,6 +47,14 @@ JOBS = [
     ),
     Job("clear-expired-sessions", "qitong.core.tasks.clear_expired_sessions", timedelta(hours=1)),
     Job("deliver-email", "qitong.notify.tasks.deliver_email", timedelta(minutes=1)),
+    # The 12345 callbacks (production also wakes a worker after each change's commit);
+    # a lane of its own, since a receiver that is down holds each attempt up to its timeout.
+    Job(
+        "deliver-callbacks",
+        "qitong.integrations.tasks.deliver_callbacks",
+        timedelta(seconds=10),
+        lane="callbacks",
+    ),
     # Ranks each month once it is due (day ``Rules.close_day`` of the next), warns, sends digests.
     Job("project-months", "qitong.projects.tasks.close_months", timedelta(hours=1)),
     Job("clear-old-jobs", "qitong.core.tasks.clear_old_jobs", timedelta(hours=6)),

@@ -1,0 +1,125 @@
+"""The 12345 bridge's inbound endpoint and the enterprise's Open311 publication switch.
+
+``POST /api/v1/hotline12345/workorders`` is authenticated by its signature,
+not by a token: the body, as sent, is checked against each active hotline's
+shared secret (``signing``), then parsed, then filed (``actions.receive_work_order``).
+"""
+
+import json
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from qitong.appeals.access import access_appeal_for_user
+from qitong.core import clock
+from qitong.integrations import actions, signing
+from qitong.integrations import serializers as s
+from qitong.integrations.models import Integration
+
+SIGNATURE_PARAMETERS = [
+    OpenApiParameter(
+        signing.TIMESTAMP_HEADER,
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description=_("Unix 时间戳（秒），与服务器时间相差不得超过 5 分钟"),
+    ),
+    OpenApiParameter(
+        signing.SIGNATURE_HEADER,
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description=_("HMAC-SHA256(共享密钥, 时间戳 + 换行 + 请求体) 的十六进制"),
+    ),
+]
+
+
+def _unauthorized(message):
+    return Response(
+        {"error": "unauthorized", "message": message}, status=status.HTTP_401_UNAUTHORIZED
+    )
+
+
+def signed_integration(request, body):
+    """The active hotline whose secret signs ``body`` at the request's timestamp; or a reason."""
+    timestamp = request.headers.get(signing.TIMESTAMP_HEADER, "")
+    given = request.headers.get(signing.SIGNATURE_HEADER, "")
+    if not timestamp or not given:
+        return None, _("缺少签名：请提供 X-Qitong-Timestamp 与 X-Qitong-Signature。")
+    if not signing.timestamp_fresh(timestamp, now=clock.now()):
+        return None, _("时间戳与服务器时间相差超过 5 分钟，请求被拒绝。")
+    for integration in Integration.objects.filter(kind=Integration.Kind.HOTLINE, active=True):
+        if signing.matches(integration.secret, timestamp, body, given):
+            return integration, None
+    return None, _("签名无效。")
+
+
+class WorkOrderView(APIView):
+    """Receive a 12345 work order: 201 with the new appeal, 200 with the first for a retry."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="hotline12345_workorders_create",
+        parameters=SIGNATURE_PARAMETERS,
+        request=s.WorkOrderSerializer,
+        responses={
+            201: s.WorkOrderAnswerSerializer,
+            200: OpenApiResponse(
+                s.WorkOrderAnswerSerializer, description=_("该工单编号已接收过：返回第一次的诉求")
+            ),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        body = request._request.body  # the bytes as signed, before anything parses them
+        integration, reason = signed_integration(request, body)
+        if integration is None:
+            return _unauthorized(reason)
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            raise ParseError from None
+        order = s.WorkOrderSerializer(data=data)
+        order.is_valid(raise_exception=True)
+        appeal, created = actions.receive_work_order(integration, order.validated_data)
+        answer = {
+            "work_order_no": order.validated_data["work_order_no"],
+            "appeal_id": appeal.pk,
+            "number": appeal.number,
+            "status": appeal.status,
+            "created": created,
+            "enterprise": {
+                "uscc": appeal.enterprise.uscc,
+                "name": appeal.enterprise.name,
+                "verified": appeal.enterprise.verified,
+            },
+        }
+        return Response(
+            s.WorkOrderAnswerSerializer(answer).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class PublicationView(APIView):
+    """The enterprise shows its appeal to everyone through Open311 (``public: true``), or stops."""
+
+    @extend_schema(
+        operation_id="open311_publications_create",
+        request=s.PublicationSerializer,
+        responses=s.PublicationSerializer,
+    )
+    def post(self, request):
+        body = s.PublicationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        appeal = access_appeal_for_user(request.user, body.validated_data["appeal"])
+        public = actions.set_public(
+            appeal, acting_user=request.user, public=body.validated_data["public"]
+        )
+        return Response({"appeal": appeal.pk, "public": public})

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationsConfig(AppConfig):
+    name = "qitong.integrations"
+    label = "integrations"
+    verbose_name = _("外部系统对接")
+
+    def ready(self):
+        # Every timeline event of an appeal is saved through ``appeals.events.record``
+        # inside the action's transaction; the handler writes this app's rows (the
+        # work order, the Open311 request, the 12345 callback) in that same transaction.
+        from qitong.integrations import intake
+
+        post_save.connect(
+            intake.on_event_saved, sender="appeals.Event", dispatch_uid="integrations-events"
+        )

@@ -1,0 +1,27 @@
+"""Open311 GeoReport v2 at /open311/v2/: each resource as ``.json`` or ``.xml``."""
+
+from django.urls import re_path
+
+from qitong.integrations import views
+
+FMT = r"\.(?P<fmt>json|xml)$"
+ROOT = r"^open311/v2/"
+
+urlpatterns = [
+    re_path(ROOT + "discovery" + FMT, views.discovery, name="open311-discovery"),
+    re_path(ROOT + "services" + FMT, views.services, name="open311-services"),
+    re_path(
+        ROOT + r"services/(?P<code>[A-Za-z0-9_-]+)" + FMT,
+        views.service_definition,
+        name="open311-service",
+    ),
+    re_path(ROOT + "requests" + FMT, views.requests, name="open311-requests"),
+    # The wiki's plural path and swagger's singular one, both answering an array of one.
+    re_path(
+        ROOT + r"requests?/(?P<number>[A-Za-z0-9_-]+)" + FMT,
+        views.request_detail,
+        name="open311-request",
+    ),
+    re_path(ROOT + r"tokens/(?P<value>[A-Za-z0-9]+)" + FMT, views.token, name="open311-token"),
+    re_path(ROOT + r".*?(?:\.(?P<fmt>json|xml))?$", views.not_found, name="open311-not-found"),
+]
