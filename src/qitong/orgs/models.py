@@ -211,6 +211,7 @@ class User(AbstractUser):
         ENTERPRISE = "enterprise", _("企业")  # files and rates its own appeals
         LEADER = "leader", _("领导")  # reads the cockpit, handles escalations
         ADMIN = "admin", _("系统管理员")  # units, users, calendar, sources
+        AUDITOR = "auditor", _("安全审计员")  # reads and exports the audit trail, nothing else
 
     role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.ENTERPRISE)
     unit = models.ForeignKey(
