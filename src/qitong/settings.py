@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "qitong.projects",
     "qitong.visits",
     "qitong.integrations",
+    "qitong.dispatch",
     "qitong.notify",
     "qitong.dashboard",
     "qitong.demo",

@@ -23,6 +23,7 @@ APPS = (
     "visits",
     "assessment",
     "integrations",
+    "dispatch",
     "dashboard",
 )  # the apps with pages
 API_APPS = (

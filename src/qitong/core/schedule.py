@@ -78,6 +78,13 @@ JOBS = [
         timedelta(days=1),
         lane="crawl",
     ),
+    # The dispatch suggestions learn again from the offices' dispatches and corrections.
+    Job(
+        "dispatch-retrain",
+        "qitong.dispatch.tasks.retrain",
+        timedelta(days=1),
+        lane="crawl",
+    ),
     # New policies to the enterprises they fit; the digest runs every quarter of an hour
     # and sends each day's e-mails once, from policies.actions.DIGEST_HOUR (08:00) on. Each
     # in a lane of its own: a province's morning digest takes minutes.

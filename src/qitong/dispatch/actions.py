@@ -1,0 +1,109 @@
+"""Every write of the dispatch app: suggestions remembered, accepted, and duplicates linked.
+
+The appeal itself is changed only through ``appeals.actions`` (one click on a
+suggestion is that app's ``dispatch``); this app writes its own rows.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from qitong.appeals import actions as appeal_actions
+from qitong.appeals.access import is_office_for
+from qitong.appeals.models import Appeal
+from qitong.core import clock
+from qitong.dispatch import access
+from qitong.dispatch.models import DuplicateLink, Suggestion
+
+
+def remember(appeal, source, units, categories, *, at=None):
+    """Keep what the office was shown for ``appeal`` (its first suggestion), until dispatched."""
+    if not units and not categories:
+        return None
+    top_unit = units[0] if units else None
+    top_category = categories[0] if categories else None
+    values = {
+        "source": source,
+        "lead_unit": top_unit.obj if top_unit else None,
+        "unit_confidence": top_unit.confidence if top_unit else 0,
+        "category": top_category.obj if top_category else None,
+        "category_confidence": top_category.confidence if top_category else 0,
+        "suggested_at": at or clock.now(),
+    }
+    suggestion, created = Suggestion.objects.get_or_create(appeal=appeal, defaults=values)
+    if not created and suggestion.outcome == Suggestion.Outcome.PENDING:
+        for name, value in values.items():
+            setattr(suggestion, name, value)
+        suggestion.save()
+    return suggestion
+
+
+def accept(appeal, *, acting_user, lead_unit, at=None):
+    """One click: dispatch ``appeal`` to ``lead_unit`` (a code) as transferred handling.
+
+    ``appeals.actions.dispatch`` checks the office's right, the state and the
+    unit; the suggestion is marked accepted (the top one) or corrected
+    (another one) in the same transaction.
+    """
+    at = at or clock.now()
+    if not isinstance(lead_unit, str) or not lead_unit:
+        raise ValidationError({"lead_unit": [_("请选择牵头单位。")]})
+    if not access.dispatchable_units(appeal).filter(code=lead_unit).exists():
+        raise ValidationError(
+            {"lead_unit": [_("单位 %(code)s 不能作为本件的牵头单位。") % {"code": lead_unit}]}
+        )
+    with transaction.atomic():
+        appeal = appeal_actions.dispatch(
+            appeal, acting_user=acting_user, at=at, mode=Appeal.Mode.TRANSFER, lead_unit=lead_unit
+        )
+        suggestion = Suggestion.objects.select_for_update().filter(appeal=appeal).first()
+        if suggestion is not None:
+            suggestion.chosen_unit = appeal.lead_unit
+            suggestion.decided_at = at
+            suggestion.outcome = (
+                Suggestion.Outcome.ACCEPTED
+                if suggestion.lead_unit_id == appeal.lead_unit_id
+                else Suggestion.Outcome.CORRECTED
+            )
+            suggestion.save(update_fields=["chosen_unit", "decided_at", "outcome"])
+    return appeal
+
+
+def link_duplicate(appeal, primary, *, acting_user, score=0.0, at=None):
+    """Link ``appeal`` as a duplicate of ``primary``: one case handled, counted once.
+
+    The office must be in charge of both. A primary that is itself a
+    duplicate gives way to its own primary; the cases that repeated
+    ``appeal`` follow it to the new primary.
+    """
+    at = at or clock.now()
+    if not isinstance(primary, Appeal):
+        raise ValidationError({"primary": [_("主诉求不存在。")]})
+    if not (is_office_for(acting_user, appeal) and is_office_for(acting_user, primary)):
+        raise PermissionDenied(_("您无权关联这两件诉求。"))
+    with transaction.atomic():
+        upstream = DuplicateLink.objects.filter(appeal=primary).select_related("primary").first()
+        if upstream is not None and upstream.primary_id == appeal.pk:
+            upstream.delete()  # the two swap places
+        elif upstream is not None:
+            primary = upstream.primary
+        if primary.pk == appeal.pk:
+            raise ValidationError({"primary": [_("不能把诉求关联为自身的重复。")]})
+        DuplicateLink.objects.filter(primary=appeal).update(primary=primary)
+        link, _created = DuplicateLink.objects.update_or_create(
+            appeal=appeal,
+            defaults={
+                "primary": primary,
+                "score": float(score or 0),
+                "linked_by": acting_user,
+                "linked_at": at,
+            },
+        )
+    return link
+
+
+def unlink_duplicate(appeal, *, acting_user):
+    """Undo ``link_duplicate``: ``appeal`` counts on its own again."""
+    if not is_office_for(acting_user, appeal):
+        raise PermissionDenied(_("您无权取消关联。"))
+    return DuplicateLink.objects.filter(appeal=appeal).delete()[0]

@@ -1,0 +1,186 @@
+"""Near-duplicate appeals: how alike two texts are, the most similar cases, the week's hot topics.
+
+``similarity(a, b)`` is the cosine of the two texts' sets of Chinese character
+pairs (the Chinese characters of each run of text, as ``text.words`` keeps
+them; punctuation, digits and Latin letters left out): 1 for the same words,
+about 0.8 for the same request reworded or cut short, below 0.5 for two cases
+that merely share a subject. ``THRESHOLD`` is where the office's screen calls
+a case a likely duplicate; ``bench/dispatch.py`` measures precision and recall
+there on the public data's repeated postings (docs/benchmarks.md).
+
+``Index`` finds a text's most similar among many without comparing every pair:
+an inverted index of the pairs, read only through the rarer ones (a pair in
+more than ``Index.COMMON`` of the texts points nowhere useful), the candidates
+sharing most of them scored exactly.
+"""
+
+import math
+import re
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from qitong.dispatch import text as T
+
+THRESHOLD = 0.7  # a likely duplicate (the office's screen and the repeated trigger)
+SHOWN = 0.4  # the least similarity worth showing the office
+HOT = 0.45  # a hot topic: appeals at least this alike, from different enterprises
+RECENT = timedelta(days=90)  # closed cases still worth comparing with
+CANDIDATES = 2000  # the newest open or recent cases a new one is compared with
+NON_CJK = re.compile(r"[^\u4e00-\u9fff]+")
+
+
+def pairs(text):
+    """The set of adjacent Chinese character pairs of ``text`` (within each run)."""
+    runs = NON_CJK.split(T.URL.sub(" ", text or ""))
+    return frozenset(run[i : i + 2] for run in runs for i in range(len(run) - 1))
+
+
+def cosine(a, b):
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+def similarity(a, b):
+    return cosine(pairs(a), pairs(b))
+
+
+class Index:
+    """Texts by key, to find each one's most similar quickly."""
+
+    COMMON = 0.05  # a pair in more than this share of the texts is not looked up
+    SHORTLIST = 40  # candidates scored exactly per query
+
+    def __init__(self):
+        self.grams = {}
+        self.postings = defaultdict(list)
+
+    def add(self, key, text):
+        grams = pairs(text)
+        self.grams[key] = grams
+        for gram in grams:
+            self.postings[gram].append(key)
+
+    def similar(self, text, *, limit=5, floor=SHOWN, exclude=()):
+        """``[(key, score)]``: the ``limit`` most similar texts scoring at least ``floor``."""
+        grams = pairs(text)
+        common = max(2, self.COMMON * len(self.grams))
+        shared = Counter()
+        for gram in grams:
+            keys = self.postings.get(gram, ())
+            if len(keys) <= common:
+                shared.update(keys)
+        found = []
+        for key, _count in shared.most_common(self.SHORTLIST):
+            if key in exclude:
+                continue
+            score = cosine(grams, self.grams[key])
+            if score >= floor:
+                found.append((key, score))
+        found.sort(key=lambda pair: (-pair[1], str(pair[0])))
+        return found[:limit]
+
+
+def appeal_text(appeal):
+    """What is compared: the title and the content."""
+    return f"{appeal.title}\n{appeal.content}"
+
+
+def clusters(items, *, threshold=HOT):
+    """Group ``items`` (``(key, group, text)``) by similarity, single link above ``threshold``.
+
+    Returns lists of keys, largest spread first (by distinct ``group``s, then size).
+    """
+    items = list(items)
+    index = Index()
+    for key, _group, text in items:
+        index.add(key, text)
+    parent = {key: key for key, _group, _text in items}
+
+    def root(key):
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for key, _group, text in items:
+        for other, _score in index.similar(text, limit=20, floor=threshold, exclude={key}):
+            a, b = root(key), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups_of = {key: group for key, group, _text in items}
+    found = defaultdict(list)
+    for key, _group, _text in items:
+        found[root(key)].append(key)
+    return sorted(
+        (keys for keys in found.values() if len(keys) > 1),
+        key=lambda keys: (-len({groups_of[k] for k in keys}), -len(keys), min(keys)),
+    )
+
+
+# --- in the installation ---------------------------------------------------------------
+
+
+def similar_appeals(title, content, candidates, *, at, exclude=None, limit=5, floor=SHOWN):
+    """``[(appeal, score)]``: the cases of ``candidates`` most like ``title`` + ``content``.
+
+    Compared with the open cases and those filed within ``RECENT``, the
+    newest ``CANDIDATES`` of them.
+    """
+    from django.db.models import Q
+
+    from qitong.appeals.models import Appeal
+
+    pool = candidates.filter(
+        Q(status__in=Appeal.OPEN_STATES) | Q(created_at__gte=at - RECENT)
+    ).order_by("-created_at")
+    if exclude is not None:
+        pool = pool.exclude(pk=exclude)
+    rows = list(pool.values_list("pk", "title", "content")[:CANDIDATES])
+    grams = pairs(f"{title}\n{content}")
+    scored = [
+        (pk, cosine(grams, pairs(f"{row_title}\n{row_content}")))
+        for pk, row_title, row_content in rows
+    ]
+    scored = sorted(
+        (pair for pair in scored if pair[1] >= floor), key=lambda pair: (-pair[1], -pair[0])
+    )[:limit]
+    found = (
+        Appeal.objects.filter(pk__in=[pk for pk, _s in scored])
+        .select_related("enterprise")
+        .in_bulk()
+    )
+    return [(found[pk], score) for pk, score in scored if pk in found]
+
+
+def hot_topics(candidates, *, at, days=7, least=2, limit=10):
+    """The week's hot topics: clusters of alike appeals from at least ``least`` enterprises.
+
+    ``[{"appeals": [...], "enterprises": n, "title": the earliest's title}]``,
+    the widest spread first.
+    """
+    from qitong.appeals.models import Appeal
+
+    rows = list(
+        candidates.filter(created_at__gt=at - timedelta(days=days), created_at__lte=at)
+        .exclude(status=Appeal.Status.REJECTED)
+        .order_by("-created_at")
+        .values_list("pk", "enterprise_id", "title", "content")[:CANDIDATES]
+    )
+    groups = clusters(
+        (pk, enterprise, f"{title}\n{content}") for pk, enterprise, title, content in rows
+    )
+    enterprise_of = {pk: enterprise for pk, enterprise, _t, _c in rows}
+    wide = [keys for keys in groups if len({enterprise_of[k] for k in keys}) >= least][:limit]
+    found = Appeal.objects.filter(pk__in=[k for keys in wide for k in keys]).in_bulk()
+    topics = []
+    for keys in wide:
+        appeals = sorted((found[k] for k in keys if k in found), key=lambda a: a.created_at)
+        topics.append(
+            {
+                "appeals": appeals,
+                "enterprises": len({a.enterprise_id for a in appeals}),
+                "title": appeals[0].title if appeals else "",
+            }
+        )
+    return topics

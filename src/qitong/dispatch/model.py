@@ -1,0 +1,146 @@
+"""The text classifier: which label (a category, a lead unit) an appeal's words point to.
+
+A linear SVM (scikit-learn's ``LinearSVC``, one against the rest) over two
+TF-IDF views of the text with sublinear counts: the words jieba finds
+(``text.words``) and the character 1- to 3-grams of those words run together,
+which also catch the words jieba cuts differently. It trains on a few
+thousand appeals in seconds and answers in about a millisecond on one core.
+
+``confidence`` is the softmax of the classes' margins (``SHARPNESS`` times
+each): a ranking with a sense of how far ahead the first is, not a calibrated
+probability.
+
+A model is saved as one pickle (``save``/``load``): written by the
+installation itself or by ``qitong dispatchmodel train``, never taken from
+anyone else.
+"""
+
+import math
+import pickle
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from qitong.dispatch import text as T
+
+SHARPNESS = 4.0
+FORMAT = 1
+
+
+@dataclass
+class Model:
+    labels: list
+    words: object  # a fitted TfidfVectorizer over the words
+    chars: object  # a fitted TfidfVectorizer over character n-grams
+    svm: object  # a fitted LinearSVC
+    trained_at: float = field(default_factory=time.time)
+    examples: int = 0
+    format: int = FORMAT
+
+    def _features(self, texts):
+        from scipy.sparse import hstack
+
+        tokens = [T.words(text) for text in texts]
+        return hstack(
+            [
+                self.words.transform([" ".join(t) for t in tokens]),
+                self.chars.transform([T.joined(t) for t in tokens]),
+            ]
+        ).tocsr()
+
+    def predict(self, texts):
+        return [str(label) for label in self.svm.predict(self._features(texts))]
+
+    def top(self, text, k=3):
+        """The ``k`` likeliest labels of one text, with their confidence, likeliest first."""
+        scores = self.svm.decision_function(self._features([text]))[0]
+        if len(self.svm.classes_) == 2:  # one margin for two classes
+            scores = [-scores, scores]
+        peak = max(scores)
+        weights = [math.exp(SHARPNESS * (score - peak)) for score in scores]
+        total = sum(weights)
+        ranked = sorted(
+            zip(self.svm.classes_, weights, strict=True), key=lambda pair: pair[1], reverse=True
+        )
+        return [(str(label), weight / total) for label, weight in ranked[:k]]
+
+    def save(self, path_or_file):
+        if hasattr(path_or_file, "write"):
+            pickle.dump(self, path_or_file, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            with open(path_or_file, "wb") as out:
+                pickle.dump(self, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, path_or_file):
+        if hasattr(path_or_file, "read"):
+            model = pickle.load(path_or_file)  # noqa: S301 (our own file, see the module)
+        else:
+            with open(path_or_file, "rb") as source:
+                model = pickle.load(source)  # noqa: S301
+        if not isinstance(model, cls) or model.format != FORMAT:
+            raise ValueError("not a dispatch model of this version")
+        return model
+
+
+def fit(texts, labels, *, weights=None, c=0.5, min_df=2):
+    """Train a model on ``texts`` (original or segmented) and their ``labels``.
+
+    ``weights`` counts some examples more (the office's corrections). With
+    fewer than two labels there is nothing to learn: ``ValueError``.
+    """
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    labels = [str(label) for label in labels]
+    if len(set(labels)) < 2:
+        raise ValueError(_("至少需要两种标签。"))
+    tokens = [T.words(text) for text in texts]
+    # A word or gram must be seen twice, unless the sample is small.
+    min_df = min_df if len(texts) >= 50 else 1
+    words = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True, min_df=min_df, lowercase=False)
+    chars = TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=min_df, lowercase=False
+    )
+    features = hstack(
+        [
+            words.fit_transform([" ".join(t) for t in tokens]),
+            chars.fit_transform([T.joined(t) for t in tokens]),
+        ]
+    ).tocsr()
+    svm = LinearSVC(C=c)
+    svm.fit(features, labels, sample_weight=weights)
+    return Model(
+        labels=sorted(set(labels)), words=words, chars=chars, svm=svm, examples=len(labels)
+    )
+
+
+def scores(truth, predicted):
+    """``{"macro_f1", "accuracy", "per_class": {label: {precision, recall, f1, support}}}``.
+
+    Macro-F1 is the mean of the classes' F1 over the true labels' classes (the
+    Teddy Cup's F): a class only predicted, never true, counts against the
+    precision of the others but is not averaged in.
+    """
+    truth, predicted = [str(x) for x in truth], [str(x) for x in predicted]
+    hits = Counter(t for t, p in zip(truth, predicted, strict=True) if t == p)
+    true_counts, predicted_counts = Counter(truth), Counter(predicted)
+    per_class, f1s = {}, []
+    for label in sorted(true_counts):
+        tp = hits[label]
+        precision = tp / predicted_counts[label] if predicted_counts[label] else 0.0
+        recall = tp / true_counts[label]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        f1s.append(f1)
+        per_class[label] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": true_counts[label],
+        }
+    macro = sum(f1s) / len(f1s) if f1s else 0.0
+    accuracy = sum(hits.values()) / len(truth) if truth else 0.0
+    return {"macro_f1": round(macro, 4), "accuracy": round(accuracy, 4), "per_class": per_class}
