@@ -261,7 +261,12 @@ def _attributes(code, form):
                 number = math.nan
             if not math.isfinite(number) or number < 0:
                 raise Open311Error(400, _("%(field)s 应为非负数字。") % {"field": field})
-        elif attribute.datatype == "singlevaluelist" and given not in keys or attribute.datatype == "multivaluelist" and not set(given) <= keys:
+        elif (
+            attribute.datatype == "singlevaluelist"
+            and given not in keys
+            or attribute.datatype == "multivaluelist"
+            and not set(given) <= keys
+        ):
             raise Open311Error(400, _("%(field)s 的取值无效。") % {"field": field})
         elif len(given) > 500:
             raise Open311Error(400, _("%(field)s 过长。") % {"field": field})
