@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "qitong.core",
     "qitong.orgs",
+    "qitong.audit",
     "qitong.enterprises",
     "qitong.appeals",
     "qitong.policies",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Keeps the request for the audit trail; records downloads, creations, refusals.
+    "qitong.audit.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
@@ -106,6 +109,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The audit trail keeps its rows this many days (never fewer than 180: 等保 2.0 level 3).
+QITONG_AUDIT_RETENTION_DAYS = env.integer("QITONG_AUDIT_RETENTION_DAYS", default=180, minimum=180)
 
 # Failed logins are counted per username and address, per address and per
 # username, each with its own limit and window (qitong.orgs.lockout.RULES, where

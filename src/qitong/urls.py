@@ -25,6 +25,7 @@ APPS = (
     "integrations",
     "dispatch",
     "dashboard",
+    "audit",
 )  # the apps with pages
 API_APPS = (
     "core",

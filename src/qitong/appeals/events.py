@@ -9,6 +9,7 @@ calendar's recomputation all write through ``record`` (or ``row`` and
 """
 
 from qitong.appeals.models import Event
+from qitong.audit import trail
 from qitong.core import clock
 from qitong.core.bulk import insert_rows
 
@@ -51,7 +52,7 @@ def _checked(kind, data):
 
 def record(appeal, kind, *, actor=None, note="", unit=None, at=None, **data):
     """Append one event to the appeal's timeline, its data checked against its kind."""
-    return Event.objects.create(
+    event = Event.objects.create(
         appeal=appeal,
         action=_checked(kind, data),
         actor=actor,
@@ -60,6 +61,14 @@ def record(appeal, kind, *, actor=None, note="", unit=None, at=None, **data):
         at=at or clock.now(),
         data=data,
     )
+    # The audit trail's row of this event (who, from where: the request being served).
+    trail.record(
+        trail.Action.APPEAL,
+        target=f"appeal:{appeal.pk}",  # its number may still be provisional while filing
+        user=actor,
+        detail={"event": event.action, "appeal": appeal.pk, "unit": unit.pk if unit else None},
+    )
+    return event
 
 
 def data_field(kind, key):
@@ -80,4 +89,16 @@ def row(appeal_id, kind, actor_id, at, unit_id, note, **data):
 
 def insert(rows):
     """Write many events at once: the sweep's batches (``core.bulk.insert_rows``)."""
-    insert_rows(Event, FIELDS, list(rows))
+    rows = list(rows)
+    insert_rows(Event, FIELDS, rows)
+    trail.record_system(
+        trail.Action.APPEAL,
+        (
+            {
+                "target": f"appeal:{appeal}",
+                "user_id": actor,
+                "detail": {"event": kind, "appeal": appeal},
+            }
+            for appeal, kind, actor, *_rest in rows
+        ),
+    )

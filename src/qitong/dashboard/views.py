@@ -3,11 +3,13 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals.figures import check_month, counted_units, month_of
+from qitong.audit import trail
 from qitong.core import clock
 from qitong.core.pages import paginate
 from qitong.dashboard import cockpit as figures_of
@@ -106,7 +108,19 @@ def cases(request):
 def dossier(request, pk):
     """一企一档: one enterprise's file, printable, as the user may see it."""
     user = request.user
-    enterprise = dossiers.access_dossier(user, pk)
+    try:
+        enterprise = dossiers.access_dossier(user, pk)
+    except Http404:
+        trail.record(
+            trail.Action.READ_PERSONAL, target=f"enterprise:{pk}", outcome=trail.Outcome.DENIED
+        )
+        raise
+    # The dossier holds the contacts' names and phones: every reading is on the audit trail.
+    trail.record(
+        trail.Action.READ_PERSONAL,
+        target=f"enterprise:{enterprise.pk}",
+        detail={"page": "dossier", "name": enterprise.name},
+    )
     context = {
         "title": _("一企一档：%(name)s") % {"name": enterprise.name},
         **dossiers.assemble(user, enterprise, clock.now()),

@@ -56,6 +56,10 @@ MENUS = {
         (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
+    User.Role.AUDITOR: [
+        (_("审计日志"), "audit-records"),
+        (_("站内消息"), "inbox"),
+    ],
 }
 # Where each role lands after login (the first entry of its menu).
 HOMES = {role: items[0][1] for role, items in MENUS.items()}

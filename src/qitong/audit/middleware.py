@@ -1,0 +1,85 @@
+"""What the audit trail sees of every request, in one place.
+
+- It keeps the request for ``trail.record`` while the view runs, so an action
+  deep in an app records who and from where without being handed the request.
+- Every file handed out (a ``FileResponse`` or an attachment: ledgers,
+  bulletins, visit and pairing ledgers, appeal, policy and visit attachments,
+  background jobs' files) is a row naming the path and the file: ``export``
+  for a spreadsheet of ``core.exports``, ``download`` for anything else.
+- Every admin API creation (``CREATIONS``) is a ``create`` row, success with
+  the new id or failure with the status.
+- Every write refused with 403 is a ``refused`` row.
+"""
+
+from urllib.parse import unquote
+
+from django.http import FileResponse
+
+from qitong.audit.trail import Action, Outcome, record, serving
+from qitong.core import exports
+
+# The URL names of the admin API's creations (POST): units, users, enterprises.
+CREATIONS = {"api-units": "unit", "api-users": "user", "api-enterprises": "enterprise"}
+# What names a created object in the API's answer, in order of preference.
+KEYS = ("id", "code", "username", "uscc")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def _filename(response):
+    """The file's name as the client saves it (``filename*`` decoded)."""
+    if getattr(response, "filename", ""):
+        return response.filename[:200]
+    disposition = response.get("Content-Disposition", "")
+    if "filename*=" in disposition:
+        encoded = disposition.split("filename*=", 1)[1].split(";", 1)[0]
+        return unquote(encoded.rpartition("'")[2])[:200]
+    if "filename=" in disposition:
+        return disposition.split("filename=", 1)[1].split(";", 1)[0].strip('"')[:200]
+    return ""
+
+
+def _is_file(response):
+    return isinstance(response, FileResponse) or response.get("Content-Disposition", "").startswith(
+        "attachment"
+    )
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with serving(request):
+            response = self.get_response(request)
+            self._after(request, response)
+        return response
+
+    def _after(self, request, response):
+        match = getattr(request, "resolver_match", None)
+        name = match.url_name if match else None
+        if request.method == "POST" and name in CREATIONS:
+            data = getattr(response, "data", None)
+            created = None
+            if isinstance(data, dict):
+                created = next((data[key] for key in KEYS if data.get(key)), None)
+            ok = 200 <= response.status_code < 300
+            record(
+                Action.CREATE,
+                target=f"{CREATIONS[name]}:{created}" if ok else CREATIONS[name],
+                outcome=Outcome.SUCCESS if ok else Outcome.FAILURE,
+                detail={"path": request.path, "status": response.status_code},
+            )
+        elif request.method not in SAFE_METHODS and response.status_code == 403:
+            record(
+                Action.REFUSED,
+                target=request.path[:300],
+                outcome=Outcome.DENIED,
+                detail={"method": request.method, "view": name or ""},
+            )
+        elif 200 <= response.status_code < 300 and _is_file(response):
+            is_sheet = response.get("Content-Type", "").startswith(exports.CONTENT_TYPE)
+            record(
+                Action.EXPORT if is_sheet else Action.DOWNLOAD,
+                target=request.path[:300],
+                detail={"file": _filename(response), "view": name or ""},
+            )
