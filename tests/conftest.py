@@ -3,9 +3,9 @@
 import socket
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from qitong.core.models import ApiToken
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import make_uscc
 from qitong.orgs.models import Region, Unit, User
@@ -96,7 +96,7 @@ def admin_user(db):
 
 def client_for(user):
     """An API client acting as ``user`` through a bearer token."""
-    token, _created = Token.objects.get_or_create(user=user)
+    _token, key = ApiToken.issue(user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client

@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
     "qitong.core",
@@ -56,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP, Permissions-Policy, and no-store for logged-in users (core/security.py).
+    "qitong.core.security.SecurityHeadersMiddleware",
     # Before anything reads the session, the query or the form: refuses NUL characters.
     "qitong.core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -182,6 +183,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = env.proxy_ssl_header("QITONG_PROXY_SSL_HEADER")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.boolean("QITONG_SECURE_COOKIES", default=False)
+# QITONG_SECURE_COOKIES says the site is served over HTTPS only (TLS here or at
+# the balancer, which then sets QITONG_PROXY_SSL_HEADER): plain HTTP is
+# redirected to HTTPS (except /healthz, for the balancer's probe), and browsers
+# are told to use HTTPS only for QITONG_HSTS_SECONDS (a year by default; 0 turns
+# HSTS off), this host and the hosts under it.
+if SESSION_COOKIE_SECURE:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.integer("QITONG_HSTS_SECONDS", default=365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env.string("QITONG_EMAIL_HOST", default="127.0.0.1")
@@ -203,10 +214,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "qitong.core.api.exception_handler",
 }
+# An API token works this many days after it is issued (0: until revoked).
+QITONG_API_TOKEN_DAYS = env.integer("QITONG_API_TOKEN_DAYS", default=90, minimum=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Qitong API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every endpoint: only for users who are logged in (or hold a token).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -220,9 +235,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden": {"()": "qitong.core.security.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("QITONG_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # A refused request (403) is logged in one line, without a traceback.
+        "django.request": {"filters": ["forbidden"]},
+    },
 }
 
 # The "repeated" supervision trigger: the same enterprise filing this many

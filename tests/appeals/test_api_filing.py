@@ -1,10 +1,10 @@
 """Filing through the API: who may file for whom, repeats, and bad bodies that leave no trace."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from qitong.appeals.models import Appeal, Attachment, Event
+from qitong.core.models import ApiToken
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -188,9 +188,9 @@ def test_malformed_json_is_400_and_writes_nothing(city):
 
 
 def test_a_token_is_sent_as_bearer_and_nothing_works_without_it(city):
-    token = Token.objects.create(user=city.ent_user)
+    _token, key = ApiToken.issue(city.ent_user)
     bearer = APIClient()
-    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert bearer.get("/api/v1/appeals").status_code == 200
 
     anonymous = APIClient()
@@ -210,6 +210,6 @@ def test_a_token_is_sent_as_bearer_and_nothing_works_without_it(city):
     response = wrong.get("/api/v1/appeals")
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
     old_keyword = APIClient()
-    old_keyword.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    old_keyword.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = old_keyword.get("/api/v1/appeals")
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)

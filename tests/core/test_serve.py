@@ -36,7 +36,7 @@ def test_it_migrates_an_empty_data_folder_and_serves_pages_and_static_files(serv
         assert b".sidebar" in response.read()
     with sqlite3.connect(data_dir / "qitong.db") as db:
         applied = {app for (app,) in db.execute("SELECT app FROM django_migrations")}
-    assert {"orgs", "enterprises", "core", "authtoken"} <= applied
+    assert {"orgs", "enterprises", "core"} <= applied
 
 
 def test_a_second_serve_on_a_busy_port_says_so_and_exits_non_zero(served):

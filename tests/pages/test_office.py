@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from qitong.appeals import actions, deadlines
 from qitong.appeals.models import Appeal, Category, Event, Supervision
 from qitong.core import clock
 from qitong.core.errors import Conflict
+from qitong.core.models import ApiToken
 from qitong.core.workdays import WorkCalendar
 from qitong.notify.models import Message
 from tests.appeals.conftest import at
@@ -516,9 +516,9 @@ def test_urge_is_refused_in_the_wrong_state_or_by_the_wrong_actor(city):
 
 def test_the_api_has_the_urge_action(city):
     appeal = city.dispatched(when=WHEN)
-    token = Token.objects.create(user=city.office_user)
+    _token, key = ApiToken.issue(city.office_user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     response = api.post(f"/api/v1/appeals/{appeal.pk}/urge", {"note": "加快"}, format="json")
     assert response.status_code == 200
     assert response.json()["events"][-1]["action"] == "urge"

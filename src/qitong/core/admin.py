@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qitong.core import jobs, workdays
-from qitong.core.models import CalendarDay, CalendarYear, Job, OfficeHours
+from qitong.core.models import ApiToken, CalendarDay, CalendarYear, Job, OfficeHours
 
 MAX_SCHEDULE_FILE = 256 * 1024
 
@@ -155,3 +155,41 @@ class JobAdmin(ReadOnlyAdmin):
             "total": job.total,
             "percent": job.percent,
         }
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: who holds which, until when; revoked here, issued by ``qitong apitoken``
+    (a key is shown once, so it is never created or shown in the admin)."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = ["revoked_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "name", "prefix"]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("吊销所选令牌"))
+    def revoke(self, request, queryset):
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoke()
+        self.message_user(request, gettext("所选令牌已吊销。"), messages.SUCCESS)

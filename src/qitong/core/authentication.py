@@ -1,7 +1,34 @@
+from datetime import timedelta
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+
+from qitong.core import clock
+from qitong.core.models import ApiToken
+
+# ``last_used_at`` is written at most this often per token, not on every request.
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 class BearerTokenAuthentication(TokenAuthentication):
-    """``Authorization: Bearer <token>``, as contracts/api-v1.md says."""
+    """``Authorization: Bearer <token>``, as contracts/api-v1.md says.
+
+    The key is looked up by its SHA-256 (``core.models.ApiToken``): a revoked
+    or expired token, or one of a deactivated user, is refused like an unknown one.
+    """
 
     keyword = "Bearer"
+
+    def authenticate_credentials(self, key):
+        token = (
+            ApiToken.objects.select_related("user").filter(digest=ApiToken.digest_of(key)).first()
+        )
+        if token is None or not token.is_usable:
+            raise exceptions.AuthenticationFailed(_("令牌无效、已过期或已吊销。"))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("用户已停用。"))
+        now = clock.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return (token.user, token)

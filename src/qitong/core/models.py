@@ -1,3 +1,7 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -170,3 +174,66 @@ class Job(models.Model):
         if not self.total:
             return None
         return min(100, self.done * 100 // self.total)
+
+
+class ApiToken(models.Model):
+    """A named bearer token for the API, stored only as the SHA-256 of its key.
+
+    The key is shown once, when the token is issued (``issue``); a lost key is
+    replaced by a new token, never printed again. A token works until it
+    expires (``QITONG_API_TOKEN_DAYS`` after issue, 90 by default) or is
+    revoked, and only while its user is active.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    digest = models.CharField(_("摘要"), max_length=64, unique=True, editable=False)
+    # The key's first characters, to tell tokens apart in lists (never enough to use one).
+    prefix = models.CharField(_("前缀"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("签发时间"), default=clock.now, editable=False)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self):
+        return f"{self.user} · {self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, *, name="", days=None):
+        """A new token for ``user``: ``(token, key)``. The key is not stored: show it now."""
+        days = settings.QITONG_API_TOKEN_DAYS if days is None else days
+        key = secrets.token_hex(20)
+        issued = clock.now()
+        token = cls.objects.create(
+            user=user,
+            name=name or issued.strftime("%Y-%m-%d %H:%M"),
+            digest=cls.digest_of(key),
+            prefix=key[:8],
+            created_at=issued,
+            expires_at=issued + timedelta(days=days) if days else None,
+        )
+        return token, key
+
+    @property
+    def is_usable(self):
+        now = clock.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = clock.now()
+            self.save(update_fields=["revoked_at"])

@@ -17,6 +17,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import wsgi as gunicorn_wsgi
 
 from qitong import env
 from qitong.core.scheduler import Scheduler
@@ -41,6 +42,23 @@ def ensure_port_free(host, port):
                 _("无法监听 %(host)s:%(port)d：%(error)s")
                 % {"host": host, "port": port, "error": exc}
             ) from None
+
+
+def _without_server_header(default_headers):
+    """gunicorn always sends ``Server: gunicorn`` and has no setting to stop it; the
+    banner tells a prober which server to attack, so the line is left out."""
+
+    def headers(response):
+        return [line for line in default_headers(response) if not line.startswith("Server:")]
+
+    headers.qitong = True
+    return headers
+
+
+if not getattr(gunicorn_wsgi.Response.default_headers, "qitong", False):
+    gunicorn_wsgi.Response.default_headers = _without_server_header(
+        gunicorn_wsgi.Response.default_headers
+    )
 
 
 def _start_scheduler(worker):
