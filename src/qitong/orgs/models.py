@@ -4,6 +4,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core import clock
+
 region_code_validator = RegexValidator(
     r"^[1-8]\d{5}(\d{3})?$",
     _(
@@ -231,8 +233,18 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # Set whenever a new password is saved (orgs.passwords.HistoryValidator); a staff
+    # role must change it every QITONG_PASSWORD_MAX_AGE_DAYS.
+    password_changed_at = models.DateTimeField(
+        _("密码修改时间"), null=True, blank=True, default=clock.now, editable=False
+    )
 
     objects = QitongUserManager()
+
+    @property
+    def is_staff_role(self):
+        """Every role but the enterprise's: the password-age and idle-session rules apply."""
+        return self.role != self.Role.ENTERPRISE
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")
@@ -264,3 +276,18 @@ class User(AbstractUser):
             raise ValidationError({"unit": _("企业用户不能属于单位。")})
         if self.role != self.Role.ENTERPRISE and self.enterprise_id is not None:
             raise ValidationError({"enterprise": _("只有企业用户可以属于企业。")})
+
+
+class PasswordHistory(models.Model):
+    """A user's recent password hashes, so that none is used again (orgs.passwords)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("用户")
+    )
+    password = models.CharField(_("密码（哈希）"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
