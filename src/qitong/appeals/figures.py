@@ -15,7 +15,9 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from qitong.appeals import deadlines, events
@@ -164,6 +166,20 @@ class UnitCases:
             self.lists[name].append(appeal_id)
 
 
+def linked_duplicates_q():
+    """The events of appeals an office linked as another's duplicate: counted once, as their primary.
+
+    The links are the dispatch app's (``dispatch.DuplicateLink``), named here
+    by the app registry, since that app sits above this one; without it,
+    nothing is left out.
+    """
+    try:
+        links = apps.get_model("dispatch", "DuplicateLink")
+    except LookupError:
+        return Q()
+    return ~Q(appeal_id__in=links.objects.values("appeal_id"))
+
+
 def unit_cases(start, end, *, units=None, as_of=None):
     """The appeal ids behind each unit's figures for [start, end), by unit code.
 
@@ -178,6 +194,7 @@ def unit_cases(start, end, *, units=None, as_of=None):
     # Plain rows, not model instances: a province's month is tens of thousands of events.
     dispatches = (
         Event.objects.filter(action=K.DISPATCH, at__gte=start, at__lt=end)
+        .filter(linked_duplicates_q())
         .order_by()
         .values_list(
             "appeal_id",
@@ -237,6 +254,7 @@ def unit_cases(start, end, *, units=None, as_of=None):
             at__gte=start,
             at__lt=end,
         )
+        .filter(linked_duplicates_q())
         .order_by()
         .values_list(
             "appeal_id",

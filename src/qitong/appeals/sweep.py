@@ -26,9 +26,11 @@ from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from qitong.appeals import actions, deadlines
@@ -145,11 +147,27 @@ def repeated_cases(at):
         .values("category_id")
     )
     many_since = at - timedelta(days=by_many["days"])
-    return (
+    alike = near_duplicates(at)
+    by_category = (
         window(max(by_one["days"], by_many["days"]))
         .filter(status__in=Appeal.OPEN_STATES)
         .filter(Exists(often) | Q(category_id__in=crowded, created_at__gt=many_since))
     )
+    if not alike:
+        return by_category
+    return Appeal.objects.filter(Q(pk__in=by_category.values("pk")) | Q(pk__in=alike))
+
+
+# The open cases repeated by their text (near duplicates, with or without a category):
+# the dispatch app's function, named because that app sits above this one.
+NEAR_DUPLICATES = "qitong.dispatch.duplicates.repeated_ids"
+
+
+def near_duplicates(at):
+    """The ids ``NEAR_DUPLICATES`` gives as of ``at``; none while the dispatch app is absent."""
+    if not django_apps.is_installed("qitong.dispatch"):
+        return []
+    return import_string(NEAR_DUPLICATES)(at)
 
 
 def under_supervision_q():

@@ -19,6 +19,10 @@ import re
 from collections import Counter, defaultdict
 from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import Q
+
+from qitong.appeals.models import Appeal
 from qitong.dispatch import text as T
 
 THRESHOLD = 0.7  # a likely duplicate (the office's screen and the repeated trigger)
@@ -48,7 +52,8 @@ def similarity(a, b):
 class Index:
     """Texts by key, to find each one's most similar quickly."""
 
-    COMMON = 0.05  # a pair in more than this share of the texts is not looked up
+    COMMON = 0.05  # a pair in more than this share of the texts is not looked up,
+    ALWAYS = 200  # unless in this few
     SHORTLIST = 40  # candidates scored exactly per query
 
     def __init__(self):
@@ -64,7 +69,7 @@ class Index:
     def similar(self, text, *, limit=5, floor=SHOWN, exclude=()):
         """``[(key, score)]``: the ``limit`` most similar texts scoring at least ``floor``."""
         grams = pairs(text)
-        common = max(2, self.COMMON * len(self.grams))
+        common = max(self.ALWAYS, self.COMMON * len(self.grams))
         shared = Counter()
         for gram in grams:
             keys = self.postings.get(gram, ())
@@ -127,10 +132,6 @@ def similar_appeals(title, content, candidates, *, at, exclude=None, limit=5, fl
     Compared with the open cases and those filed within ``RECENT``, the
     newest ``CANDIDATES`` of them.
     """
-    from django.db.models import Q
-
-    from qitong.appeals.models import Appeal
-
     pool = candidates.filter(
         Q(status__in=Appeal.OPEN_STATES) | Q(created_at__gte=at - RECENT)
     ).order_by("-created_at")
@@ -159,8 +160,6 @@ def hot_topics(candidates, *, at, days=7, least=2, limit=10):
     ``[{"appeals": [...], "enterprises": n, "title": the earliest's title}]``,
     the widest spread first.
     """
-    from qitong.appeals.models import Appeal
-
     rows = list(
         candidates.filter(created_at__gt=at - timedelta(days=days), created_at__lte=at)
         .exclude(status=Appeal.Status.REJECTED)
@@ -184,3 +183,69 @@ def hot_topics(candidates, *, at, days=7, least=2, limit=10):
             }
         )
     return topics
+
+
+def repeated_ids(at):
+    """The open appeals the ``repeated`` trigger supervises for their text (``appeals.sweep``).
+
+    The near duplicates (``THRESHOLD``, single link) among the cases filed in
+    the trigger's window: one enterprise's ``QITONG_REPEATED_BY_ONE`` within
+    its days, or ``QITONG_REPEATED_BY_MANY`` enterprises within its days,
+    whatever their categories. The office's own links join a duplicate to its
+    primary's group. The newest ``CANDIDATES`` cases of the window are read.
+    """
+    by_one, by_many = settings.QITONG_REPEATED_BY_ONE, settings.QITONG_REPEATED_BY_MANY
+    since = at - timedelta(days=max(by_one["days"], by_many["days"]))
+    rows = list(
+        Appeal.objects.filter(created_at__gt=since, created_at__lte=at)
+        .exclude(status=Appeal.Status.REJECTED)
+        .order_by("-created_at")
+        .values_list(
+            "pk",
+            "enterprise_id",
+            "created_at",
+            "status",
+            "title",
+            "content",
+            "duplicate_of__primary",
+        )[:CANDIDATES]
+    )  # one query: the sweep asks every minute
+    if len(rows) < 2:
+        return []
+    facts = {pk: (enterprise, created, status) for pk, enterprise, created, status, *_ in rows}
+    groups = clusters(
+        (
+            (pk, enterprise, f"{title}\n{content}")
+            for pk, enterprise, _created, _status, title, content, _primary in rows
+        ),
+        threshold=THRESHOLD,
+    )
+    # The office's links join a duplicate's group to its primary's (both in the window).
+    groups = [set(keys) for keys in groups]
+    group_of = {pk: keys for keys in groups for pk in keys}
+    for duplicate, *_rest, primary in rows:
+        if primary not in facts:
+            continue
+        a = group_of.get(duplicate) or {duplicate}
+        b = group_of.get(primary) or {primary}
+        if a is b:
+            continue
+        merged = a | b
+        groups = [keys for keys in groups if keys is not a and keys is not b] + [merged]
+        for key in merged:
+            group_of[key] = merged
+    found = set()
+    one_since = at - timedelta(days=by_one["days"])
+    many_since = at - timedelta(days=by_many["days"])
+    for keys in groups:
+        per_enterprise = Counter(facts[k][0] for k in keys if facts[k][1] > one_since)
+        crowd = {facts[k][0] for k in keys if facts[k][1] > many_since}
+        for key in keys:
+            enterprise, created, status = facts[key]
+            if status not in Appeal.OPEN_STATES:
+                continue
+            if (created > one_since and per_enterprise[enterprise] >= by_one["appeals"]) or (
+                created > many_since and len(crowd) >= by_many["enterprises"]
+            ):
+                found.add(key)
+    return sorted(found)

@@ -22,6 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
 
 from qitong.dispatch import text as T
 
@@ -40,8 +43,6 @@ class Model:
     format: int = FORMAT
 
     def _features(self, texts):
-        from scipy.sparse import hstack
-
         tokens = [T.words(text) for text in texts]
         return hstack(
             [
@@ -75,13 +76,17 @@ class Model:
 
     @classmethod
     def load(cls, path_or_file):
-        if hasattr(path_or_file, "read"):
-            model = pickle.load(path_or_file)  # noqa: S301 (our own file, see the module)
-        else:
-            with open(path_or_file, "rb") as source:
-                model = pickle.load(source)  # noqa: S301
+        """The model of a file this installation or the command wrote; ``ValueError`` if not one."""
+        try:
+            if hasattr(path_or_file, "read"):
+                model = pickle.load(path_or_file)  # noqa: S301 (our own file, see the module)
+            else:
+                with open(path_or_file, "rb") as source:
+                    model = pickle.load(source)  # noqa: S301
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as exc:
+            raise ValueError(_("不是分拨模型文件：%(error)s") % {"error": exc}) from None
         if not isinstance(model, cls) or model.format != FORMAT:
-            raise ValueError("not a dispatch model of this version")
+            raise ValueError(_("不是本版本的分拨模型文件。"))
         return model
 
 
@@ -91,10 +96,6 @@ def fit(texts, labels, *, weights=None, c=0.5, min_df=2):
     ``weights`` counts some examples more (the office's corrections). With
     fewer than two labels there is nothing to learn: ``ValueError``.
     """
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
-
     labels = [str(label) for label in labels]
     if len(set(labels)) < 2:
         raise ValueError(_("至少需要两种标签。"))

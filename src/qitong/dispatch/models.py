@@ -12,6 +12,8 @@
   counted once in the figures.
 """
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -60,8 +62,6 @@ class KeywordRule(models.Model):
 
     @property
     def words(self):
-        import re
-
         return [word for word in re.split(r"[\s,，、;；]+", self.keywords) if word]
 
 

@@ -13,8 +13,11 @@ columns with ``+`` (``留言主题+留言详情``); a row whose column is empty 
 to ``留言主题`` + ``留言详情``, then to ``分词文本``.
 """
 
+import logging
 import re
 import threading
+
+import jieba
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
@@ -22,22 +25,19 @@ URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
 SEGMENTED = re.compile(r"^(?:\S{1,12} ){3,}")
 FALLBACKS = ("留言主题+留言详情", "分词文本")
 
-_jieba = None
-_jieba_lock = threading.Lock()
+_ready = False
+_ready_lock = threading.Lock()
 
 
 def _segmenter():
-    global _jieba
-    with _jieba_lock:
-        if _jieba is None:
-            import logging
-
-            import jieba
-
+    """jieba, its dictionary loaded (a second, once per process, on first use)."""
+    global _ready
+    with _ready_lock:
+        if not _ready:
             jieba.setLogLevel(logging.WARNING)
             jieba.initialize()
-            _jieba = jieba
-    return _jieba
+            _ready = True
+    return jieba
 
 
 def is_segmented(text):

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from qitong.dispatch import corpus, model
+from qitong.dispatch import corpus, model, suggest
+from qitong.dispatch.model import Model, scores
 
 
 class Command(BaseCommand):
@@ -38,8 +39,6 @@ class Command(BaseCommand):
             elif subcommand == "eval":
                 summary = self.evaluate(**options)
             else:
-                from qitong.dispatch import suggest
-
                 summary = suggest.retrain()
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
@@ -65,8 +64,6 @@ class Command(BaseCommand):
         }
 
     def evaluate(self, *, csv, text, label, model, predictions, **_options):
-        from qitong.dispatch.model import Model, scores
-
         try:
             fitted = Model.load(model)
         except (OSError, ValueError, EOFError) as exc:

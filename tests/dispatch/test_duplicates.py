@@ -1,0 +1,122 @@
+"""Near duplicates: the score, linking and its effect on the figures, the repeated trigger,
+the week's hot topics."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from qitong.appeals import figures, sweep
+from qitong.dispatch import actions, duplicates
+from qitong.dispatch.models import DuplicateLink
+from qitong.enterprises.models import Enterprise
+from qitong.enterprises.uscc import make_uscc
+from tests.appeals.conftest import at
+
+TEXT = "我公司新厂房用电增容申请迟迟未批，变压器容量不足，影响投产，希望尽快解决。"
+REWORDED = "新厂房用电增容申请一直未批复，变压器容量不够，影响投产，请尽快解决！"
+OTHER = "申请稳岗补贴与招聘补贴的材料清单是什么？何时可以发放到账？"
+
+
+def test_similarity_scores_rewording_high_and_other_subjects_low():
+    assert duplicates.similarity(TEXT, TEXT) == 1.0
+    assert duplicates.similarity(TEXT, REWORDED) >= duplicates.THRESHOLD
+    assert duplicates.similarity(TEXT, OTHER) < duplicates.SHOWN
+    assert duplicates.similarity("", TEXT) == 0.0
+    # Digits, Latin letters and punctuation do not count.
+    assert duplicates.similarity("用电增容A1号", "用电增容B2号") == 1.0
+
+
+def test_the_index_finds_the_most_similar():
+    index = duplicates.Index()
+    for key, text in enumerate([TEXT, OTHER, REWORDED, "道路施工噪音扰民，夜间施工严重"]):
+        index.add(key, text)
+    found = index.similar(TEXT, limit=3, exclude={0})
+    assert [key for key, _score in found] == [2]
+
+
+def companies(city, n):
+    extra = [
+        Enterprise.objects.create(
+            uscc=make_uscc(f"91370102MA3C0002{i}"),
+            name=f"济南第{i}制造有限公司",
+            region=city.lixia,
+            industry="C3989",
+        )
+        for i in range(n - 3)
+    ]
+    return [city.company, city.key_company, city.other_company, *extra]
+
+
+def test_linked_duplicates_are_counted_once_in_the_figures(city):
+    monday = at("2026-11-02 10:00")
+    primary = city.dispatched(when=monday, content=TEXT)
+    duplicate = city.dispatched(when=monday, content=REWORDED)
+    start, end = at("2026-11-01 00:00"), at("2026-12-01 00:00")
+
+    def received():
+        row = next(f for f in figures.unit_figures(start, end) if f.unit == "fgw")
+        return row.received
+
+    assert received() == 2
+    actions.link_duplicate(duplicate, primary, acting_user=city.office_user, score=0.8)
+    assert received() == 1
+    assert figures.unit_cases(start, end)["fgw"].lists["received"] == [primary.pk]
+    actions.unlink_duplicate(duplicate, acting_user=city.office_user)
+    assert received() == 2
+
+
+def test_links_follow_the_primary_and_swap(city):
+    a, b, c = (city.file(content=TEXT) for _ in range(3))
+    actions.link_duplicate(b, a, acting_user=city.office_user)
+    actions.link_duplicate(c, b, acting_user=city.office_user)  # b is a's: c goes to a
+    assert DuplicateLink.objects.get(appeal=c).primary == a
+    actions.link_duplicate(a, b, acting_user=city.office_user)  # a and b swap places
+    assert dict(DuplicateLink.objects.values_list("appeal", "primary")) == {
+        a.pk: b.pk,
+        c.pk: b.pk,
+    }
+    with pytest.raises(ValidationError):
+        actions.link_duplicate(b, b, acting_user=city.office_user)
+
+
+def test_only_the_office_in_charge_links(city):
+    from django.core.exceptions import PermissionDenied
+
+    a, b = city.file(content=TEXT), city.file(content=REWORDED)
+    for user in (city.fgw_user, city.ent_user, city.district_user):
+        with pytest.raises(PermissionDenied):
+            actions.link_duplicate(b, a, acting_user=user)
+    assert not DuplicateLink.objects.exists()
+
+
+def test_the_repeated_trigger_counts_near_duplicate_text_without_a_category(city):
+    texts = [TEXT, REWORDED, TEXT.replace("希望", "恳请")]
+    appeals = [
+        city.file(when=at(f"2026-11-0{day} 10:00"), content=texts[day - 2]) for day in (2, 3)
+    ]
+    city.file(when=at("2026-11-03 11:00"), content=OTHER)
+    assert sweep.run(at("2026-11-04 09:00"))["opened"]["repeated"] == 0
+    appeals.append(city.file(when=at("2026-11-04 10:00"), content=texts[2]))
+    assert sweep.run(at("2026-11-04 11:00"))["opened"]["repeated"] == 3
+    assert all(a.category_id is None for a in appeals)
+    assert all(a.supervisions.get().trigger == "repeated" for a in appeals)
+
+
+def test_the_repeated_trigger_counts_many_enterprises_raising_one_text(city):
+    firms = companies(city, 5)
+    for day, firm in enumerate(firms, start=2):
+        city.file(firm, when=at(f"2026-11-0{day} 10:00"), content=TEXT)
+    assert sweep.run(at("2026-11-06 11:00"))["opened"]["repeated"] == 5
+
+
+def test_the_weeks_hot_topics_cluster_across_enterprises(city):
+    from qitong.appeals.models import Appeal
+
+    firms = companies(city, 4)
+    for day, firm in enumerate(firms[:3], start=2):
+        city.file(firm, when=at(f"2026-11-0{day} 10:00"), content=TEXT)
+    city.file(firms[3], when=at("2026-11-04 10:00"), content=OTHER)
+    city.file(firms[3], when=at("2026-11-04 11:00"), content=OTHER)  # one enterprise only
+    city.file(firms[0], when=at("2026-10-01 10:00"), content=TEXT)  # weeks before
+    topics = duplicates.hot_topics(Appeal.objects.all(), at=at("2026-11-06 12:00"))
+    assert len(topics) == 1
+    assert topics[0]["enterprises"] == 3 and len(topics[0]["appeals"]) == 3
