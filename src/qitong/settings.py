@@ -199,6 +199,17 @@ EMAIL_HOST = env.string("QITONG_EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.integer("QITONG_EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.string("QITONG_EMAIL_FROM", default="qitong@localhost")
 
+# Notifications by SMS through the provider's HTTP gateway (requests signed with
+# HMAC-SHA256 over the provider's key) and by WeCom group robots (notify/channels.py).
+# SMS is off while QITONG_SMS_URL is empty; QITONG_SMS_TEMPLATES maps message kinds to
+# the provider's template ids ("default=SMS_1,urge=SMS_2"), checked by `qitong check`.
+QITONG_SMS_URL = next(iter(env.url_list("QITONG_SMS_URL", default=[])), "")
+QITONG_SMS_KEY_ID = env.string("QITONG_SMS_KEY_ID", default="")
+QITONG_SMS_SECRET = env.string("QITONG_SMS_SECRET", default="")
+QITONG_SMS_TEMPLATES = env.string("QITONG_SMS_TEMPLATES", default="")
+# The hosts a unit's group robot address may name (the platform posts to it).
+QITONG_WECOM_HOSTS = env.host_list("QITONG_WECOM_HOSTS", default=["qyapi.weixin.qq.com"])
+
 REST_FRAMEWORK = {
     # DRF's parsers, refusing bodies nested too deep and text holding NUL.
     "DEFAULT_PARSER_CLASSES": [

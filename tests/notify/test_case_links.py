@@ -1,6 +1,7 @@
 """Every message an appeal action sends links to the case: in the row, the inbox and the e-mail."""
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from qitong.appeals import actions
@@ -36,7 +37,8 @@ def _through_the_loop(city):
 def test_the_actions_messages_link_to_the_case_page_in_the_inbox_and_the_email(
     client, city, mailbox
 ):
-    appeal = _through_the_loop(city)
+    with time_machine.travel(WHEN, tick=False):  # in office hours: the urge is pushed at once
+        appeal = _through_the_loop(city)
     case_page = f"/appeals/{appeal.pk}/"
     recipients = {
         "dispatch": {city.fgw_user},

@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
 from django.http import Http404
 
+from qitong.core import clock
 from qitong.core.schedule import JOBS
 from qitong.core.scheduler import Scheduler
 from qitong.notify import outbox
 from qitong.notify.models import Message
+from qitong.notify.timing import push_due
 from qitong.policies import actions
 from qitong.policies.models import Policy, Push
 from tests.appeals.conftest import at
@@ -45,7 +47,9 @@ def mailbox(settings):
 
 
 def _deliver():
-    while outbox.deliver_due(limit=1000)["sent"]:
+    # Digests are e-mailed in office hours: at the next opening after now.
+    due = push_due(actions.DIGEST_KIND, clock.now())
+    while outbox.deliver_due(now=due, limit=1000)["sent"]:
         pass
 
 

@@ -6,8 +6,9 @@ from qitong.notify.models import Message
 
 
 def messages_for_user(user):
-    """The user's own messages, newest first."""
-    return Message.objects.filter(recipient=user).order_by("-created_at", "-id")
+    """The user's own messages in the inbox (not those of kinds they keep out of it), newest
+    first."""
+    return Message.objects.filter(recipient=user, in_inbox=True).order_by("-created_at", "-id")
 
 
 def access_message_for_user(user, message_id):

@@ -3,4 +3,4 @@ def unread(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_count": user.inbox_messages.filter(read_at__isnull=True).count()}
+    return {"unread_count": user.inbox_messages.filter(read_at__isnull=True, in_inbox=True).count()}

@@ -1,9 +1,20 @@
 """The transactional outbox: write notifications with the caller's change, send them later.
 
 ``enqueue`` is called by actions inside their transaction; ``deliver_due`` is the
-periodic sweep (``qitong.notify.tasks.deliver_email``) that e-mails what is due.
-Delivery is at-least-once and never drops a message: a failed send waits for
-its next attempt, backing off up to an hour.
+periodic sweep (``qitong.notify.tasks.deliver_email``) that e-mails what is due,
+then sends the SMS and WeCom copies (``channels.deliver_due``). Delivery is
+at-least-once and never drops an e-mail: a failed send waits for its next
+attempt, backing off up to an hour; each channel of a message is retried on its
+own, so a failed SMS never sends the e-mail again.
+
+Which channels a message takes is decided when it is written, in ``_plan`` (and
+in SQL by ``_select_insert``, kept together): the caller's ``email`` flag asks
+for pushes at all (e-mail, SMS, WeCom); the recipient's ``ChannelChoice`` for the
+message's kind (else their row for every kind, else ``ChannelChoice.DEFAULTS``)
+picks among inbox, e-mail, SMS and WeCom; a channel needs somewhere to go (an
+address, a mobile number, a robot of the user's unit, an SMS gateway). Urges and
+digests (``OFFICE_HOURS_KINDS``) are pushed only in office hours: written at
+once, their pushes are due at the next office-hours opening (``push_due``).
 """
 
 import logging
@@ -12,23 +23,21 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 
 from qitong.core import clock
 from qitong.core.bulk import insert_rows
-from qitong.notify.models import Message
+from qitong.notify import channels
+from qitong.notify.models import ChannelChoice, Message, Robot
+from qitong.notify.timing import LEASE, push_due, retry_at, retry_delay  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 # The Celery task that sends what is due (``qitong.notify.tasks.deliver_email``).
 DELIVER_TASK = "qitong.notify.tasks.deliver_email"
 
-# How long a claimed row is held by the worker sending it. A worker that dies
-# mid-send leaves the row to be picked up again once the lease has run out.
-LEASE = timedelta(minutes=5)
-FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=1)
 # A process wakes the delivery at most once in this long, and one more time, delayed
 # (``_wake_delivery``): each wake sends up to ``deliver_due``'s hundred messages.
 WAKE_EVERY = timedelta(milliseconds=250)
@@ -37,30 +46,29 @@ WAKE_EVERY = timedelta(milliseconds=250)
 def enqueue(recipients, *, kind, subject, body, url="", email=True):
     """Write one message per recipient in the current transaction; returns them.
 
-    The rows commit or roll back with the caller's work. A message is queued for
-    e-mail only when ``email`` is asked for and the recipient has an address;
-    the inbox entry is written either way. After commit, production wakes a
+    The rows commit or roll back with the caller's work. A message is pushed (e-mail,
+    SMS, WeCom) only when ``email`` is asked for, as the recipient chose and where
+    they can be reached (``_Planner``); the row is written either way. After commit, production wakes a
     Celery worker (at once, or within ``WAKE_EVERY`` when the process has just
     woken one); the embedded scheduler finds the rows within a minute.
     """
     now = clock.now()
-    messages = []
-    for user in _unique(recipients):
-        status, next_attempt = _delivery(user, email, now)
-        messages.append(
-            Message(
-                recipient=user,
-                kind=kind,
-                subject=subject,
-                body=body,
-                url=url,
-                created_at=now,
-                email_status=status,
-                email_next_attempt_at=next_attempt,
-            )
+    users = list(_unique(recipients))
+    plan = _Planner(users, kind, email, now)
+    messages = [
+        Message(
+            recipient=user,
+            kind=kind,
+            subject=subject,
+            body=body,
+            url=url,
+            created_at=now,
+            **plan.columns(user),
         )
+        for user in users
+    ]
     created = Message.objects.bulk_create(messages)
-    if any(message.email_status == Message.EmailStatus.PENDING for message in created):
+    if any(_pending(message) for message in created):
         # robust: a broker that is down must not fail the caller's committed
         # request; the periodic job sends the rows anyway.
         transaction.on_commit(_wake_delivery, robust=True)
@@ -76,17 +84,24 @@ def enqueue_select(users, *, kind, subject, body, url="", email=True):
     decided by ``_delivery``'s rule in SQL (``_select_insert``).
     """
     connection = transaction.get_connection()
-    selected = users.order_by().values_list("id", "email").distinct()
+    selected = users.order_by().values_list("id", "email", "phone", "unit_id").distinct()
     users_sql, users_params = selected.query.sql_with_params()
     sql, defaults = _select_insert(connection, users_sql)
-    now = Message._meta.get_field("created_at").get_db_prep_save(clock.now(), connection)
-    params = [kind, subject, body, url, now, now, *defaults, bool(email), *users_params]
+    field = Message._meta.get_field("created_at")
+    at = clock.now()
+    now = field.get_db_prep_save(at, connection)
+    due = field.get_db_prep_save(push_due(kind, at), connection)
+    push = bool(email)
+    given = ChannelChoice.DEFAULTS
+    params = [kind, subject, body, url, now, due, due, due, *defaults]
+    params += [given["inbox"], push, given["email"], push and sms_enabled(), given["sms"]]
+    params += [push, given["wecom"], *users_params, kind]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if any(status == Message.EmailStatus.PENDING for _pk, status in rows):
+    if any(Message.EmailStatus.PENDING in statuses for _pk, *statuses in rows):
         transaction.on_commit(_wake_delivery, robust=True)
-    return [pk for pk, _status in rows]
+    return [pk for pk, *_statuses in rows]
 
 
 def enqueue_many(letters, *, kind, email=True):
@@ -97,24 +112,17 @@ def enqueue_many(letters, *, kind, email=True):
     (plain rows, ``core.bulk.insert_rows``: thousands at a time, nothing read back).
     """
     now = clock.now()
+    letters = [(list(_unique(recipients)), *rest) for recipients, *rest in letters]
+    plan = _Planner([user for users, *_rest in letters for user in users], kind, email, now)
     rows, wake = [], False
-    for recipients, subject, body, url in letters:
-        for user in _unique(recipients):
-            status, next_attempt = _delivery(user, email, now)
-            wake = wake or status == Message.EmailStatus.PENDING
-            rows.append((user.pk, kind, subject, body, url, now, status, next_attempt))
+    for users, subject, body, url in letters:
+        for user in users:
+            columns = plan.columns(user)
+            wake = wake or _pending(Message(**columns))
+            rows.append((user.pk, kind, subject, body, url, now, *columns.values()))
     count = insert_rows(
         Message,
-        (
-            "recipient",
-            "kind",
-            "subject",
-            "body",
-            "url",
-            "created_at",
-            "email_status",
-            "email_next_attempt_at",
-        ),
+        ("recipient", "kind", "subject", "body", "url", "created_at", *_Planner.COLUMNS),
         rows,
     )
     if wake:
@@ -127,16 +135,90 @@ def _unique(recipients):
     return {user.pk: user for user in recipients}.values()
 
 
-def _delivery(user, email, now):
-    """``(email_status, email_next_attempt_at)`` of a new message to ``user``.
+def _pending(message):
+    """Whether a new message has a push to send."""
+    return (
+        message.email_status == Message.EmailStatus.PENDING
+        or message.sms_status == Message.PushStatus.PENDING
+        or message.wecom_status == Message.PushStatus.PENDING
+    )
 
-    Sent by e-mail at once when asked for and the user has an address; the
-    inbox entry alone otherwise. ``_select_insert`` says the same in SQL (its
-    ``pending``), for ``enqueue_select``; keep the two together.
+
+def sms_enabled():
+    """SMS is sent only where a gateway is configured."""
+    return bool(settings.QITONG_SMS_URL)
+
+
+class _Planner:
+    """Where each new message to ``users`` goes (``_select_insert`` says the same in SQL).
+
+    Reads the users' choices for ``kind`` in one query, and whether their units
+    have a robot only when one of them chose WeCom.
     """
-    if email and user.email:
-        return Message.EmailStatus.PENDING, now
-    return Message.EmailStatus.NONE, None
+
+    COLUMNS = (
+        "in_inbox",
+        "email_status",
+        "email_next_attempt_at",
+        "sms_status",
+        "sms_next_attempt_at",
+        "wecom_status",
+        "wecom_next_attempt_at",
+    )
+
+    def __init__(self, users, kind, push, now):
+        self.push = bool(push)
+        self.due = push_due(kind, now) if self.push else now
+        self.choices = {}
+        ids = {user.pk for user in users}
+        if ids:
+            rows = ChannelChoice.objects.filter(user_id__in=ids, kind__in=[kind, ""])
+            for row in rows.order_by("kind"):  # "" first: the kind's own row wins
+                self.choices[row.user_id] = {name: getattr(row, name) for name in row.DEFAULTS}
+        # A caller may name users by (pk, email) alone (``policies.matching.Recipient``):
+        # the number and unit of those who chose SMS or WeCom are read.
+        self.reach = {
+            user.pk: (user.phone, user.unit_id) for user in users if hasattr(user, "unit_id")
+        }
+        missing = [
+            pk
+            for pk, choice in self.choices.items()
+            if pk not in self.reach and (choice["sms"] or choice["wecom"])
+        ]
+        if missing and self.push:
+            rows = get_user_model().objects.filter(pk__in=missing)
+            self.reach.update(
+                (pk, (phone, unit))
+                for pk, phone, unit in rows.values_list("pk", "phone", "unit_id")
+            )
+        units = {
+            self.reach.get(user.pk, ("", None))[1]
+            for user in users
+            if self.choices.get(user.pk, ChannelChoice.DEFAULTS)["wecom"]
+        } - {None}
+        self.robots = (
+            set(Robot.objects.filter(unit_id__in=units).values_list("unit_id", flat=True))
+            if units and self.push
+            else set()
+        )
+        self.sms = self.push and sms_enabled()
+
+    def columns(self, user):
+        choice = self.choices.get(user.pk, ChannelChoice.DEFAULTS)
+        email = self.push and choice["email"] and bool(user.email)
+        phone, unit = self.reach.get(user.pk, ("", None))
+        sms = self.sms and choice["sms"] and bool(phone)
+        wecom = self.push and choice["wecom"] and unit in self.robots
+        pending, none = Message.PushStatus.PENDING, Message.PushStatus.NONE
+        return {
+            "in_inbox": choice["inbox"],
+            "email_status": Message.EmailStatus.PENDING if email else Message.EmailStatus.NONE,
+            "email_next_attempt_at": self.due if email else None,
+            "sms_status": pending if sms else none,
+            "sms_next_attempt_at": self.due if sms else None,
+            "wecom_status": pending if wecom else none,
+            "wecom_next_attempt_at": self.due if wecom else None,
+        }
 
 
 # ``_select_insert``'s statement and defaults, built once per database vendor.
@@ -144,29 +226,51 @@ _SELECT_INSERTS = {}
 
 
 def _select_insert(connection, users_sql):
-    """``enqueue_select``'s statement around the users' query ``users_sql``.
+    """``enqueue_select``'s statement around the users' query ``users_sql`` (id, email,
+    phone, unit).
 
-    Its parameters: kind, subject, body, url, the instant (twice), the other
-    columns' defaults, the ``email`` flag, then the users' query's own.
+    Its parameters: kind, subject, body, url, the instant, the pushes' due instant
+    (three times), the other columns' defaults; then ``_Planner``'s rule: the inbox
+    default, the push flag and the e-mail default, the SMS flag and default, the push
+    flag and the WeCom default; then the users' query's own, and the kind again.
     """
     cache = _SELECT_INSERTS
     if connection.vendor not in cache:
         meta = Message._meta
-        given = ("recipient", "kind", "subject", "body", "url", "created_at")
-        given += ("email_status", "email_next_attempt_at")
+        given = ("recipient", "kind", "subject", "body", "url", "created_at", *_Planner.COLUMNS)
         rest = [f for f in meta.concrete_fields if f.name not in given and not f.primary_key]
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in [*map(meta.get_field, given), *rest])
         pending, none = Message.EmailStatus.PENDING.value, Message.EmailStatus.NONE.value
+        choices = quote(ChannelChoice._meta.db_table)
+        robots = quote(Robot._meta.db_table)
+
+        def push(name):
+            return (
+                f", CASE WHEN recipient.{name} THEN '{pending}' ELSE '{none}' END"
+                f", CASE WHEN recipient.{name} THEN %s END"
+            )
+
+        def chosen(name):
+            return f"COALESCE(own.{quote(name)}, every.{quote(name)}, %s)"
+
         head = (
             f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            "SELECT recipient.id, %s, %s, %s, %s, %s, "
-            f"CASE WHEN recipient.pending THEN '{pending}' ELSE '{none}' END, "
-            "CASE WHEN recipient.pending THEN %s END"
+            "SELECT recipient.id, %s, %s, %s, %s, %s, recipient.inbox"
+            + push("email_on")
+            + push("sms_on")
+            + push("wecom_on")
             + "".join(", %s" for _field in rest)
-            # _delivery's rule: asked for, and the user has an address
-            + " FROM (SELECT selected.id, (%s AND selected.email <> '') AS pending FROM ({}) selected)"
-            " recipient RETURNING id, email_status"
+            # _Planner's rule: asked for, chosen, and somewhere to send it
+            + f" FROM (SELECT selected.id, {chosen('inbox')} AS inbox, "
+            f"(%s AND selected.email <> '' AND {chosen('email')}) AS email_on, "
+            f"(%s AND selected.phone <> '' AND {chosen('sms')}) AS sms_on, "
+            f"(%s AND robot.id IS NOT NULL AND {chosen('wecom')}) AS wecom_on "
+            "FROM ({}) selected "
+            f"LEFT JOIN {choices} own ON own.user_id = selected.id AND own.kind = %s "
+            f"LEFT JOIN {choices} every ON every.user_id = selected.id AND every.kind = '' "
+            f"LEFT JOIN {robots} robot ON robot.unit_id = selected.unit_id"
+            ") recipient RETURNING id, email_status, sms_status, wecom_status"
         )
         defaults = [f.get_db_prep_save(f.get_default(), connection) for f in rest]
         cache[connection.vendor] = head, defaults
@@ -212,9 +316,10 @@ def _wake_delivery():
 
 
 def deliver_due(now=None, limit=100):
-    """E-mail up to ``limit`` pending messages whose attempt time has come.
+    """E-mail up to ``limit`` pending messages whose attempt time has come, then send up to
+    ``limit`` SMS and WeCom copies each (``channels.deliver_due``).
 
-    Returns ``{"sent": n, "failed": n}``. Each candidate is claimed by a
+    Returns ``{"sent": n, "failed": n}``, all channels together. Each candidate is claimed by a
     conditional UPDATE that moves its attempt time a lease ahead only if it
     still holds the value read, so of two workers racing for one row exactly
     one wins, on SQLite and PostgreSQL alike.
@@ -240,6 +345,8 @@ def deliver_due(now=None, limit=100):
         outcome = _send(message, now)
         if outcome:
             summary[outcome] += 1
+    for outcome, count in channels.deliver_due(now, limit).items():
+        summary[outcome] += count
     return summary
 
 
@@ -269,7 +376,7 @@ def _send(message, now):
         Message.objects.filter(pk=message.pk).update(
             email_attempts=attempts,
             email_last_error=f"{type(error).__name__}: {error}"[:2000],
-            email_next_attempt_at=now + retry_delay(attempts),
+            email_next_attempt_at=retry_at(message.kind, now, attempts),
         )
         return "failed"
     Message.objects.filter(pk=message.pk).update(
@@ -280,11 +387,6 @@ def _send(message, now):
         email_last_error="",
     )
     return "sent"
-
-
-def retry_delay(attempts):
-    """The wait after the ``attempts``-th failure: 1, 2, 4 … minutes, at most an hour."""
-    return min(FIRST_RETRY * 2 ** min(attempts - 1, 10), LONGEST_RETRY)
 
 
 def _email_text(message):
