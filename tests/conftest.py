@@ -29,6 +29,14 @@ def _loopback_only(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_idle_timeout_or_password_age(settings):
+    """Tests travel in time between requests and past their users' 90 days; the idle
+    timeout and the password age are tested on their own (tests/security)."""
+    settings.QITONG_STAFF_IDLE_MINUTES = 0
+    settings.QITONG_PASSWORD_MAX_AGE_DAYS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Real hashing costs a third of a second per user; tests make many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions: the idle timeout and the password's age (orgs/sessions.py).
+    "qitong.orgs.sessions.StaffSessionMiddleware",
     # Keeps the request for the audit trail; records downloads, creations, refusals.
     "qitong.audit.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -101,12 +103,24 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The password policy (qitong.orgs.passwords): at least 8 characters of three
+# classes, not the username, not common, none of the last 5; staff roles change it
+# every QITONG_PASSWORD_MAX_AGE_DAYS (0: never), and their sessions end after
+# QITONG_STAFF_IDLE_MINUTES without a request (0: no idle limit).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "qitong.orgs.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "qitong.orgs.passwords.UsernameValidator"},
+    {"NAME": "qitong.orgs.passwords.HistoryValidator", "OPTIONS": {"remembered": 5}},
 ]
+QITONG_PASSWORD_MAX_AGE_DAYS = env.integer("QITONG_PASSWORD_MAX_AGE_DAYS", default=90, minimum=0)
+QITONG_STAFF_IDLE_MINUTES = env.integer("QITONG_STAFF_IDLE_MINUTES", default=30, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -155,9 +155,18 @@ def test_the_admin_adds_a_unit_user_and_an_enterprise_user(admin_user, fgw, ente
         (
             {"role": "unit", "unit": "fgw", "password": "123"},
             "password",
-            ["密码太短，至少需要 8 个字符。", "密码过于常见。", "密码不能全是数字。"],
+            [
+                "密码太短，至少需要 8 个字符。",
+                "密码过于常见。",
+                "密码不能全是数字。",
+                "密码须包含大写字母、小写字母、数字、符号中的至少 3 类。",
+            ],
         ),
-        ({"role": "unit", "unit": "fgw", "password": "password"}, "password", ["密码过于常见。"]),
+        (
+            {"role": "unit", "unit": "fgw", "password": "password"},
+            "password",
+            ["密码过于常见。", "密码须包含大写字母、小写字母、数字、符号中的至少 3 类。"],
+        ),
         (
             {"role": "unit", "unit": "fgw", "username": "office"},
             "username",
