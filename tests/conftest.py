@@ -29,11 +29,13 @@ def _loopback_only(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _no_idle_timeout_or_password_age(settings):
+def _no_idle_timeout_password_age_or_rate_limits(settings):
     """Tests travel in time between requests and past their users' 90 days; the idle
     timeout and the password age are tested on their own (tests/security)."""
     settings.QITONG_STAFF_IDLE_MINUTES = 0
     settings.QITONG_PASSWORD_MAX_AGE_DAYS = 0
+    # Likewise the rate limits: tests file and urge faster than any person.
+    settings.QITONG_RATE_LIMITS = "login=0/60,filing=0/60,urge=0/600,public=0/60"
 
 
 @pytest.fixture(autouse=True)

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff sessions: the idle timeout and the password's age (orgs/sessions.py).
     "qitong.orgs.sessions.StaffSessionMiddleware",
+    # Rate limits on login, filing, urging and the public endpoints (core/ratelimit.py).
+    "qitong.core.ratelimit.RateLimitMiddleware",
     # Keeps the request for the audit trail; records downloads, creations, refusals.
     "qitong.audit.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -239,6 +241,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "qitong.core.api.exception_handler",
 }
+# Rate limits as rule=limit/seconds pairs over the defaults of qitong.core.ratelimit
+# (login=20/60,filing=20/60,urge=2/600,public=120/60); a limit of 0 turns a rule off.
+QITONG_RATE_LIMITS = env.string("QITONG_RATE_LIMITS", default="")
 # An API token works this many days after it is issued (0: until revoked).
 QITONG_API_TOKEN_DAYS = env.integer("QITONG_API_TOKEN_DAYS", default=90, minimum=0)
 SPECTACULAR_SETTINGS = {

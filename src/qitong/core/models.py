@@ -237,3 +237,16 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = clock.now()
             self.save(update_fields=["revoked_at"])
+
+
+class RateCounter(models.Model):
+    """One rate limit's count for one client in one window (``core.ratelimit``), when
+    there is no Redis: shared by every process through the database."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("限流计数")
+        verbose_name_plural = _("限流计数")
