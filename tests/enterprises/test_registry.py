@@ -267,3 +267,24 @@ def test_only_who_may_import_may_sync(client, office_user, media):
     client.force_login(office_user)
     response = client.get(PAGE)
     assert response.status_code in (302, 403)
+
+
+def test_the_dossier_shows_the_registry_facts_and_flags_a_closed_enterprise(
+    client, admin_user, known, tmp_path
+):
+    registry.sync(
+        str(
+            export(tmp_path, f"{CLOSING},济南将歇商贸有限公司,赵六,100万元人民币,2010-01-02,注销,,")
+        ),
+        actor=admin_user,
+    )
+    client.force_login(admin_user)
+    page = client.get(f"/enterprises/{known[CLOSING].pk}/dossier/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "市场监管登记状态为“注销”，该企业已不在本地正常经营。" in text
+    assert '<strong class="tag warning">注销</strong>' in text
+    assert "赵六" in text and "100 万元人民币" in text and "2010-01-02" in text
+    assert "市场监管登记" in text  # the history's source
+    trading = client.get(f"/enterprises/{known[KNOWN].pk}/dossier/").content.decode()
+    assert 'data-testid="registration-flag"' not in trading

@@ -42,6 +42,8 @@ def field_label(field):
     """The words for a tracked field, as the history shows it."""
     if field == "contacts":
         return _("联系人")
+    if field == "registered_capital":  # its words carry the unit and the currency
+        return _("注册资本")
     return str(Enterprise._meta.get_field(field).verbose_name)
 
 
