@@ -250,3 +250,6 @@ class RateCounter(models.Model):
     class Meta:
         verbose_name = _("限流计数")
         verbose_name_plural = _("限流计数")
+
+    def __str__(self):
+        return f"{self.key} = {self.count}"
