@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "axes",
     "qitong.core",
     "qitong.orgs",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "qitong.orgs.second_factor",
     "qitong.audit",
     "qitong.enterprises",
     "qitong.appeals",
@@ -128,6 +131,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # The audit trail keeps its rows this many days (never fewer than 180: 等保 2.0 level 3).
 QITONG_AUDIT_RETENTION_DAYS = env.integer("QITONG_AUDIT_RETENTION_DAYS", default=180, minimum=180)
+# Staff's second factor at login (TOTP): off, optional (enrolled staff are asked) or
+# required (staff enrol at their next login); qitong.orgs.second_factor.factors.
+QITONG_STAFF_2FA = env.string("QITONG_STAFF_2FA", default="optional").strip().lower()
+OTP_TOTP_ISSUER = "企通"
 
 # Failed logins are counted per username and address, per address and per
 # username, each with its own limit and window (qitong.orgs.lockout.RULES, where

@@ -9,8 +9,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView
 
+from qitong.orgs.second_factor import views as second_factor_views
+
 admin.site.site_header = admin.site.site_title = _("企通 · 系统管理")
 admin.site.index_title = _("系统管理")
+# The admin signs in through the platform's login, second factor included.
+admin.site.login = second_factor_views.admin_login
 
 APPS = (
     "core",

@@ -259,15 +259,16 @@ def test_the_lockout_page_is_chinese_html_with_status_429(client, city, clock):
     assert "Account locked" not in text
 
 
-def test_the_admin_login_gets_the_same_page(client, city, admin_user, clock):
-    for _attempt in range(5):
-        client.post(
-            "/admin/login/", {"username": "root", "password": "x"}, REMOTE_ADDR="203.0.113.10"
-        )
+def test_the_admin_login_is_the_platform_login_with_its_lock(client, city, admin_user, clock):
+    # The admin site has no password form of its own (qitong.urls): it sends to /login/.
     page = client.post(
         "/admin/login/", {"username": "root", "password": PASSWORD}, REMOTE_ADDR="203.0.113.10"
     )
-    assert page.status_code == 429 and "登录已暂停" in page.content.decode()
+    assert page.status_code == 302 and page.url.startswith("/login/?next=")
+    assert "_auth_user_id" not in client.session
+    for _attempt in range(5):
+        login(client, "root")
+    assert refused(login(client, "root", PASSWORD))
 
 
 def test_a_json_client_gets_a_chinese_json_body(client, city, clock):
