@@ -243,9 +243,11 @@ def test_the_window_and_the_filters(client, city, client311, monkeypatch):
     appeal_actions.reject(recent[0], acting_user=city.office_user, reason="重复")
     for appeal in [old, *recent]:
         actions.set_public(appeal, acting_user=city.ent_user, public=True)
-    listed = lambda **query: [
-        r["service_request_id"] for r in _json(client.get(f"{V2}/requests.json", query))
-    ]  # noqa: E731
+
+    def listed(**query):
+        rows = _json(client.get(f"{V2}/requests.json", query))
+        return [row["service_request_id"] for row in rows]
+
     assert old.number not in listed() and len(listed()) == 3
     start = (clock.now() - timedelta(days=120)).isoformat()
     assert old.number in listed(start_date=start)

@@ -35,7 +35,7 @@ def work_order(run, index, *, enterprises):
         "caller": "王先生",
         "phone": "13800000000",
         "enterprise_name": f"济南模拟企业{serial:05d}有限公司",
-        "uscc": make_uscc(f"91370102SM{serial:07d}"),
+        "uscc": make_uscc(f"91370102MB{serial:07d}"),
         "content": TEXTS[index % len(TEXTS)],
         "kind": KINDS[index % len(KINDS)],
         "urgency": "一般",
@@ -76,6 +76,14 @@ def run(url, secret, *, count, clients=4, enterprises=100, run_id=None, repeat_e
         return answer, attempt
 
     def worker():
+        try:
+            play()
+        except Exception:  # counted, so that a broken client is never a silent success
+            with lock:
+                tallies["errors"] += 1
+            raise
+
+    def play():
         with httpx.Client(timeout=60, trust_env=False) as client:
             while True:
                 with lock:
