@@ -84,7 +84,8 @@ def test_only_offices_see_or_accept_suggestions(client, city, accepted, who):
     assert post.status_code == 403
     link = client.post(reverse("dispatch-link", args=[accepted.pk]), {"primary": accepted.pk})
     assert link.status_code == 403
-    assert client.get(reverse("dispatch-hot-topics")).status_code == 403
+    hot = client.get(reverse("dispatch-hot-topics"))
+    assert hot.status_code == (200 if who == "leader_user" else 403)  # the cockpit's part
     accepted.refresh_from_db()
     assert accepted.status == Appeal.Status.ACCEPTED
 
@@ -121,3 +122,16 @@ def test_linking_a_case_to_itself_is_refused(client, city, accepted):
     client.force_login(city.office_user)
     client.post(reverse("dispatch-link", args=[accepted.pk]), {"primary": accepted.pk})
     assert not DuplicateLink.objects.exists()
+
+
+def test_the_cockpit_loads_the_weeks_hot_topics(client, city):
+    from tests.dispatch.test_duplicates import TEXT, companies
+
+    for firm in companies(city, 3):
+        city.file(firm, content=TEXT)
+    client.force_login(city.leader_user)
+    cockpit = client.get(reverse("cockpit")).content.decode()
+    assert reverse("dispatch-hot-topics") in cockpit
+    part = client.get(reverse("dispatch-hot-topics"), {"fragment": "1"}).content.decode()
+    assert "3 家企业" in part and "3 件" in part
+    assert "<html" not in part

@@ -15,6 +15,11 @@ def require_office(user):
     scope.require_role(user, scope.Role.OFFICE)
 
 
+def require_hot_topics(user):
+    """The week's hot topics: the offices, and the leaders and admins of the cockpit."""
+    scope.require_role(user, scope.Role.OFFICE, scope.Role.LEADER, scope.Role.ADMIN)
+
+
 def office_appeal(user, appeal_id):
     """The appeal for an office that may see it: 403 for other roles, 404 for others' cases."""
     require_office(user)

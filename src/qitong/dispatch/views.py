@@ -119,9 +119,11 @@ def link(request, pk):
 @login_required
 @require_GET
 def hot_topics(request):
-    """This week's hot topics among the cases the office may see."""
-    access.require_office(request.user)
+    """This week's hot topics among the cases the user may see: a page, or the cockpit's part."""
+    access.require_hot_topics(request.user)
     topics = duplicates.hot_topics(access.comparable_appeals(request.user), at=clock.now())
+    if request.GET.get("fragment"):
+        return render(request, "dispatch/hot_topics_list.html", {"topics": topics})
     return render(
         request,
         "dispatch/hot_topics.html",

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             )
             sub.add_argument("--label", required=True, help=_("标签列"))
         train.add_argument("--out", required=True, help=_("模型文件的保存路径"))
-        train.add_argument("--c", type=float, default=0.5, help=_("SVM 的正则化参数 C"))
+        train.add_argument("--c", type=float, default=0.7, help=_("SVM 的正则化参数 C"))
         evaluate.add_argument("--model", required=True, help=_("模型文件"))
         evaluate.add_argument("--predictions", help=_("逐行写出文本、标签与预测标签的 CSV"))
         commands.add_parser("retrain", help=_("用本系统的历史诉求重新训练（分类、牵头单位）"))
