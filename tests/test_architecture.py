@@ -43,6 +43,7 @@ LATE_IMPORTS_ALLOWED = {
     ("qitong/appeals/apps.py", "qitong.appeals"),
     ("qitong/appeals/apps.py", "qitong.core.workdays"),
     ("qitong/audit/apps.py", "qitong.audit"),
+    ("qitong/integrations/apps.py", "qitong.integrations"),
     ("qitong/celery.py", "qitong.core.schedule"),
 }
 

@@ -25,6 +25,7 @@ import contextvars
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
@@ -143,8 +144,7 @@ def _wake():
     """Production: wake a Celery worker to send at once; the periodic job is the net."""
     if settings.EMBEDDED:
         return
-    from celery import current_app
-
+    # By name, as the outbox wakes its task: a web process never imports the task module.
     current_app.signature("qitong.integrations.tasks.deliver_callbacks").apply_async(
         ignore_result=True
     )
