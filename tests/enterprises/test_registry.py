@@ -288,3 +288,12 @@ def test_the_dossier_shows_the_registry_facts_and_flags_a_closed_enterprise(
     assert "市场监管登记" in text  # the history's source
     trading = client.get(f"/enterprises/{known[KNOWN].pk}/dossier/").content.decode()
     assert 'data-testid="registration-flag"' not in trading
+
+
+def test_an_enterprise_may_have_no_industry_and_is_verified_unless_said(region):
+    enterprise = Enterprise(uscc=FRESH, name="济南无行业有限公司", industry="")
+    enterprise.full_clean()  # blank industry allowed (imports and registry rows without one)
+    enterprise.save()
+    assert enterprise.verified and enterprise.industry_section == ""
+    assert enterprise.registration_status == Registration.UNCHECKED
+    assert not enterprise.registration_flagged
