@@ -55,7 +55,7 @@ def due(now):
     )
 
 
-def deliver_due(now=None, limit=500):
+def deliver_due(now=None, limit=5000):
     """Send up to ``limit`` due callbacks; returns ``{"sent": n, "failed": n, "dead": n}``.
 
     After a batch, the callbacks its successes made due (the next of the same

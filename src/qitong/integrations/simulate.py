@@ -57,6 +57,7 @@ def run(url, secret, *, count, clients=4, enterprises=100, run_id=None, repeat_e
     tallies = {"created": 0, "repeated": 0, "retried": 0, "errors": 0, "statuses": {}}
     appeals = {}  # work order -> appeal id
     mismatched = []
+    latencies = []  # seconds of each answered post
     next_index = iter(range(count))
 
     def post(client, order):
@@ -66,10 +67,13 @@ def run(url, secret, *, count, clients=4, enterprises=100, run_id=None, repeat_e
                 "Content-Type": "application/json",
                 **signing.headers(secret, body, now=datetime.now(UTC)),
             }
+            started = time.monotonic()
             try:
                 answer = client.post(url, content=body, headers=headers)
             except httpx.HTTPError:
                 answer = None
+            with lock:
+                latencies.append(time.monotonic() - started)
             if answer is not None and answer.status_code < 500:
                 return answer, attempt
             time.sleep(0.2 * (attempt + 1))
@@ -114,6 +118,11 @@ def run(url, secret, *, count, clients=4, enterprises=100, run_id=None, repeat_e
     for thread in threads:
         thread.join()
     seconds = time.monotonic() - started
+    latencies.sort()
+
+    def percentile(share):
+        return round(1000 * latencies[min(len(latencies) - 1, int(share * len(latencies)))], 1)
+
     return {
         "run": run_id,
         "orders": count,
@@ -124,4 +133,12 @@ def run(url, secret, *, count, clients=4, enterprises=100, run_id=None, repeat_e
         "mismatched": len(mismatched),
         "seconds": round(seconds, 2),
         "orders_per_second": round(count / seconds, 1) if seconds else None,
+        "latency_ms": {
+            "p50": percentile(0.5),
+            "p90": percentile(0.9),
+            "p99": percentile(0.99),
+            "max": percentile(1.0),
+        }
+        if latencies
+        else {},
     }
