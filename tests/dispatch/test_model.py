@@ -79,3 +79,15 @@ def test_a_rows_text_falls_back_to_subject_and_details_then_segmented():
     assert text.row_text({**row, "留言主题": "", "留言详情": ""}, "主题详情原文") == "分词 文本"
     assert text.row_text(row, "留言主题+留言详情") == "主题详情"
     assert text.row_text({**row, "主题详情原文": "原文"}, "主题详情原文") == "原文"
+
+
+def test_one_text_at_a_time_scores_as_scikit_learn_does():
+    texts, labels = corpus()
+    for fitted in (model.fit(texts, labels), model.fit(texts[:40], labels[:40])):  # 3 and 2 classes
+        buffer = io.BytesIO()
+        fitted.save(buffer)
+        loaded = model.Model.load(io.BytesIO(buffer.getvalue()))
+        for text in [*texts[::7], "完全无关的内容", "", "变压器 停电 电费"]:
+            expected = fitted.svm.decision_function(fitted._features([text]))[0]
+            expected = [-expected, expected] if expected.ndim == 0 else list(expected)
+            assert loaded.margins(text) == pytest.approx(expected, abs=1e-9)
