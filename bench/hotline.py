@@ -142,6 +142,7 @@ def main():
     )
     args = parser.parse_args()
     command = shlex.join([".venv/bin/python", "bench/hotline.py", *sys.argv[1:]])
+    load_before = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="qitong-hotline-"))
     pg = redis = serve = worker = None
     receiver = Receiver()
@@ -218,7 +219,8 @@ def main():
             intake.run([*qitong, "shell", "-c", COUNT % {"run": tallies["run"]}], env=env), "COUNT "
         )
         print(json.dumps(counted), file=sys.stderr)
-        print(report(args, command, tallies, counted, receiver, callback_seconds, pg))
+        load = (load_before, os.getloadavg()[0])
+        print(report(args, command, tallies, counted, receiver, callback_seconds, pg, load))
     finally:
         for process in (worker, serve):
             if process is not None and process.poll() is None:
@@ -237,7 +239,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args, command, tallies, counted, receiver, callback_seconds, pg):
+def report(args, command, tallies, counted, receiver, callback_seconds, pg, load):
     orders, repeats = tallies["orders"], tallies["repeated"]
     expected_repeats = len(range(0, orders, args.repeat_every)) if args.repeat_every else 0
     submits = {key: n for key, n in receiver.seen.items() if key[1] == 1}
@@ -269,7 +271,8 @@ def report(args, command, tallies, counted, receiver, callback_seconds, pg):
         f"### 12345 work orders, {orders:,} by {args.clients} clients"
         + (" (PostgreSQL)" if pg else " (SQLite)"),
         "",
-        f"Machine: {appeal_bench.describe_hardware()}; shared with other work. {database}.",
+        f"Machine: {appeal_bench.describe_hardware()}; shared with other work (load average "
+        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end). {database}.",
         f"Command: `{command}`",
         "",
         "| orders | retries | clients | seconds | orders/s | p50 ms | p90 ms | p99 ms | max ms |",

@@ -7,6 +7,7 @@ keeps with the appeal is written in the filing's transaction (``intake``).
 """
 
 import secrets
+from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -147,7 +148,6 @@ def receive_work_order(integration, order, *, at=None):
         (_("紧急程度"), str(WorkOrder.Urgency(order["urgency"]).label)),
         (_("来电时间"), _when(order.get("called_at"))),
         (_("交办时限"), _when(order.get("due_at"))),
-        (_("附件链接"), " ".join(order.get("attachments") or [])),
     )
     lines += [f"{label}: {value}" for label, value in facts if value]
     current = intake.Filing(
@@ -165,8 +165,16 @@ def receive_work_order(integration, order, *, at=None):
             "received_at": at,
         },
     )
-    with transaction.atomic(), intake.filing(current):
-        enterprise, new = find_or_flag_enterprise(order["uscc"], order["enterprise_name"])
+    known = Enterprise.objects.filter(uscc=normalize(order["uscc"])).first()
+    # A known enterprise: ``file_appeal`` is the outermost transaction, so on PostgreSQL
+    # its number's statement and COMMIT go together. A new one is created in the same
+    # transaction as the appeal, and taken back with it if the filing fails.
+    with transaction.atomic() if known is None else nullcontext(), intake.filing(current):
+        enterprise, new = (
+            (known, False)
+            if known
+            else find_or_flag_enterprise(order["uscc"], order["enterprise_name"])
+        )
         current.work_order["new_enterprise"] = new
         appeal, created = appeal_actions.file_appeal(
             acting_user=integration.account,
