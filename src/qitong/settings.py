@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qitong.orgs.context_processors.navigation",
+                "qitong.orgs.second_factor.context_processors.second_factor",
                 "qitong.notify.context_processors.unread",
             ],
         },

@@ -44,7 +44,7 @@ def test_a_changed_row_is_named():
     tamper("UPDATE audit_record SET username = %s WHERE seq = %s", "intruder", 4)
     verdict = chain.verify()
     assert (verdict.ok, verdict.broken, verdict.checked) == (False, 4, 3)
-    assert "content" in verdict.reason
+    assert "内容与其哈希不符" in verdict.reason
 
 
 def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link():
@@ -58,7 +58,7 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link():
     )
     verdict = chain.verify()
     assert verdict.broken == 3
-    assert "link" in verdict.reason
+    assert "不衔接" in verdict.reason
 
 
 def test_a_deleted_row_is_named():
@@ -66,7 +66,7 @@ def test_a_deleted_row_is_named():
     tamper("DELETE FROM audit_record WHERE seq = %s", 3)
     verdict = chain.verify()
     assert (verdict.broken, verdict.checked) == (3, 2)
-    assert "missing" in verdict.reason
+    assert "缺少第 3–3 条" in verdict.reason
 
 
 def test_rows_cut_off_the_end_are_noticed():

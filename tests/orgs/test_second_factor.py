@@ -61,6 +61,17 @@ def test_staff_without_a_device_log_in_as_before_when_optional(client, office_us
     answer = password(client, "office")
     assert answer.status_code == 302 and answer.url == "/"
     assert client.session["_auth_user_id"] == str(office_user.pk)
+    assert 'href="/account/second-factor/"' in client.get("/inbox/").content.decode()
+
+
+def test_the_top_bar_offers_no_second_factor_where_it_does_not_apply(
+    client, enterprise_user, office_user, settings
+):
+    client.force_login(enterprise_user)
+    assert "/account/second-factor/" not in client.get("/inbox/").content.decode()
+    settings.QITONG_STAFF_2FA = "off"
+    client.force_login(office_user)
+    assert "/account/second-factor/" not in client.get("/inbox/").content.decode()
 
 
 def test_enrolled_staff_are_asked_for_the_code_after_the_password(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from qitong.audit.models import Head, Record
 from qitong.core import clock
@@ -126,19 +127,25 @@ def verify():
         for row in rows:
             if row.seq != expected_seq:
                 return Verdict(
-                    checked, expected_seq, f"rows {expected_seq}–{row.seq - 1} are missing"
+                    checked,
+                    expected_seq,
+                    _("缺少第 %(first)d–%(last)d 条记录")
+                    % {"first": expected_seq, "last": row.seq - 1},
                 )
             if row.prev_hash != expected_prev:
-                return Verdict(checked, row.seq, "does not link to the row before it")
+                return Verdict(checked, row.seq, _("与前一条记录的哈希不衔接"))
             if digest(row.prev_hash, row) != row.hash:
-                return Verdict(checked, row.seq, "its content does not match its hash")
+                return Verdict(checked, row.seq, _("内容与其哈希不符"))
             checked += 1
             expected_seq, expected_prev = row.seq + 1, row.hash
         if len(rows) < CHUNK:
             break
     if head.seq != expected_seq - 1 or head.hash != expected_prev:
         return Verdict(
-            checked, expected_seq, f"the chain ends at {expected_seq - 1}, the head says {head.seq}"
+            checked,
+            expected_seq,
+            _("链在第 %(last)d 条结束，链端记录为第 %(head)d 条")
+            % {"last": expected_seq - 1, "head": head.seq},
         )
     return Verdict(checked)
 

@@ -10,7 +10,7 @@ from qitong.core import backup
 
 POSTGRES = _(
     "当前配置使用 PostgreSQL（QITONG_DATABASE_URL）：qitong backup/restore 只用于内置的 SQLite 模式。"
-    "PostgreSQL 请按 docs/operations.md 的“PostgreSQL 备份与恢复”一节使用 pg_dump/pg_restore 或持续归档（PITR）。"
+    "PostgreSQL 请按 docs/operations.md 的 “Production: PostgreSQL backup and restore” 一节使用 pg_dump/pg_restore 或持续归档（PITR）。"
 )
 
 
