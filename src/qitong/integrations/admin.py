@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qitong.core.admin import ReadOnlyAdmin
 from qitong.core.errors import Conflict
 from qitong.enterprises.models import Enterprise
 from qitong.integrations import actions
@@ -67,19 +68,8 @@ class IntegrationAdmin(admin.ModelAdmin):
             )
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(WorkOrder)
-class WorkOrderAdmin(ReadOnly):
+class WorkOrderAdmin(ReadOnlyAdmin):
     list_display = ["number", "integration", "appeal", "urgency", "new_enterprise", "received_at"]
     list_filter = ["integration", "urgency", "new_enterprise"]
     search_fields = ["number", "appeal__number", "caller"]
@@ -87,7 +77,7 @@ class WorkOrderAdmin(ReadOnly):
 
 
 @admin.register(Callback)
-class CallbackAdmin(ReadOnly):
+class CallbackAdmin(ReadOnlyAdmin):
     """The callback outbox: dead letters are replayed from here."""
 
     list_display = [
@@ -162,6 +152,9 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     def get_fields(self, request, obj=None):
