@@ -14,15 +14,13 @@ is trained on four fifths and scored on the fifth (macro-F1, the competition's
 F); the per-class figures pool the five folds' predictions. Prediction time is
 one text at a time, original texts, as the triage screen asks.
 
-Duplicates. Ground truth: two messages are duplicates when the organisers'
-segmented texts (分词文本) are identical — the same posting sent again (by the
-same user where the data keeps users) — or, where both have the original
-fields, the same user wrote them with the same subject. Every other pair is
-not. ``qitong.dispatch.duplicates.similarity`` is computed on the texts the
-office would see (original where there is one) for all pairs within a
-candidate window (pairs sharing at least one rare character pair, as the index
-gives them) and precision and recall are read at the chosen threshold
-(``duplicates.THRESHOLD``) and around it.
+Duplicates, on 附件3 (4,326 messages with their users, subjects and details):
+certain duplicates are the same subject and details (whoever posted) or one
+user's messages with the same subject; ``duplicates.similarity`` of subject +
+details is computed for each text's 10 most similar (``duplicates.Index``), and
+precision and recall are read at the chosen threshold (``duplicates.THRESHOLD``)
+and around it, with a lenient precision that also takes any two messages of
+one user as duplicates.
 """
 
 import argparse
@@ -158,32 +156,21 @@ def truth_train(rows):
     return pairs_of([*by_segmented.values(), *by_user_subject.values()])
 
 
-def subject_pairs(subject):
-    from qitong.dispatch.duplicates import pairs
-
-    return pairs(subject)
-
-
 def truth_votes(rows):
-    """附件3: one user's messages whose subjects are alike, or the same subject and details.
+    """附件3: ``(certain, same_user)`` pairs of row indexes.
 
-    Alike subjects: the Dice coefficient of the subjects' Chinese character pairs
-    at least 0.5 (再次反映… / the same request reworded); the details are not
-    looked at, which is what the similarity reads most of.
+    Certain duplicates: the same subject and details (whoever posted), or one
+    user's messages with the same subject. ``same_user``: any two messages of
+    one user, which holds the reworded reposts (再次反映…) a strict rule misses,
+    and also a user's different requests.
     """
-    by_text, by_user = defaultdict(list), defaultdict(list)
+    by_text, by_user_subject, by_user = defaultdict(list), defaultdict(list), defaultdict(list)
     for i, row in enumerate(rows):
         by_text[(row["留言主题"].strip(), row["留言详情"].strip())].append(i)
+        by_user_subject[(row["留言用户"], row["留言主题"].strip())].append(i)
         by_user[row["留言用户"]].append(i)
-    pairs = pairs_of(list(by_text.values()))
-    for group in by_user.values():
-        grams = {i: subject_pairs(rows[i]["留言主题"]) for i in group}
-        for a in range(len(group)):
-            for b in range(a + 1, len(group)):
-                x, y = grams[group[a]], grams[group[b]]
-                if x and y and 2 * len(x & y) / (len(x) + len(y)) >= 0.5:
-                    pairs.add((group[a], group[b]))
-    return pairs
+    certain = pairs_of([*by_text.values(), *by_user_subject.values()])
+    return certain, pairs_of(list(by_user.values()))
 
 
 def duplicates(name, rows, texts, truth):
@@ -198,19 +185,21 @@ def duplicates(name, rows, texts, truth):
         for j, score in index.similar(text, limit=10, floor=0.3, exclude={i}):
             scored[(min(i, j), max(i, j))] = score
     seconds = time.perf_counter() - started
+    certain, same_user = truth
     table = []
     for threshold in sorted({0.5, 0.6, D.THRESHOLD, 0.8, 0.9}):
         found = {pair for pair, score in scored.items() if score >= threshold}
-        hits = len(found & truth)
+        hits = len(found & certain)
         table.append(
             {
                 "threshold": threshold,
                 "found": len(found),
                 "precision": hits / len(found) if found else 0.0,
-                "recall": hits / len(truth) if truth else 0.0,
+                "lenient": len(found & (certain | same_user)) / len(found) if found else 0.0,
+                "recall": hits / len(certain) if certain else 0.0,
             }
         )
-    result = {"name": name, "truth_pairs": len(truth), "table": table, "seconds": seconds}
+    result = {"name": name, "truth_pairs": len(certain), "table": table, "seconds": seconds}
     result["rows"] = len(rows)
     print(result, flush=True)
     return result
@@ -276,13 +265,18 @@ def report(args, rows, fitted, dups, started_at, mach):
         lines.append("")
     for dup in dups or ():
         lines += [
-            f"Duplicates in {dup['name']}: {dup['rows']:,} messages, {dup['truth_pairs']:,} "
-            "true duplicate pairs; every other pair counts as distinct. Found: the pairs scored "
-            "at or above the threshold by `duplicates.similarity` among each text's 10 most "
-            f"similar (`duplicates.Index`, {dup['seconds']:.1f} s for all the texts).",
+            f"Duplicates in {dup['name']}: {dup['rows']:,} messages. Ground truth: "
+            f"{dup['truth_pairs']:,} certain duplicate pairs, the same subject and details "
+            "(whoever posted) or one user's messages with the same subject; every other pair "
+            "counts as distinct for the precision, which is therefore a lower bound: a user "
+            "reposting a request reworded (再次反映…), or two accounts posting one text, count "
+            "against it. The lenient precision also counts as right any pair of one user's "
+            "messages. Found: the pairs scored at or above the threshold by "
+            "`duplicates.similarity` among each text's 10 most similar (`duplicates.Index`, "
+            f"{dup['seconds']:.1f} s wall clock for all the texts on the shared machine).",
             "",
-            "| threshold | pairs found | precision | recall |",
-            "|---:|---:|---:|---:|",
+            "| threshold | pairs found | precision | lenient precision | recall |",
+            "|---:|---:|---:|---:|---:|",
         ]
         from qitong.dispatch.duplicates import THRESHOLD
 
@@ -290,7 +284,7 @@ def report(args, rows, fitted, dups, started_at, mach):
             chosen = " (chosen)" if row["threshold"] == THRESHOLD else ""
             lines.append(
                 f"| {row['threshold']:.2f}{chosen} | {row['found']:,} | "
-                f"{row['precision']:.4f} | {row['recall']:.4f} |"
+                f"{row['precision']:.4f} | {row['lenient']:.4f} | {row['recall']:.4f} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -9,9 +9,9 @@ a case a likely duplicate; ``bench/dispatch.py`` measures precision and recall
 there on the public data's repeated postings (docs/benchmarks.md).
 
 ``Index`` finds a text's most similar among many without comparing every pair:
-an inverted index of the pairs, read only through the rarer ones (a pair in
-more than ``Index.COMMON`` of the texts points nowhere useful), the candidates
-sharing most of them scored exactly.
+an inverted index of the pairs, read only through the query's ``LOOKUPS``
+rarest (a pair in more than ``Index.COMMON`` of the texts points nowhere
+useful), the candidates sharing most of them scored exactly.
 """
 
 import math
@@ -53,7 +53,8 @@ class Index:
     """Texts by key, to find each one's most similar quickly."""
 
     COMMON = 0.05  # a pair in more than this share of the texts is not looked up,
-    ALWAYS = 200  # unless in this few
+    ALWAYS = 50  # unless in this few
+    LOOKUPS = 48  # the query's rarest pairs looked up
     SHORTLIST = 40  # candidates scored exactly per query
 
     def __init__(self):
@@ -70,11 +71,14 @@ class Index:
         """``[(key, score)]``: the ``limit`` most similar texts scoring at least ``floor``."""
         grams = pairs(text)
         common = max(self.ALWAYS, self.COMMON * len(self.grams))
+        # The query's rarest pairs are enough to bring its near duplicates up.
+        rare = sorted(
+            (keys for gram in grams if 0 < len(keys := self.postings.get(gram, ())) <= common),
+            key=len,
+        )[: self.LOOKUPS]
         shared = Counter()
-        for gram in grams:
-            keys = self.postings.get(gram, ())
-            if len(keys) <= common:
-                shared.update(keys)
+        for keys in rare:
+            shared.update(keys)
         found = []
         for key, _count in shared.most_common(self.SHORTLIST):
             if key in exclude:
