@@ -4,12 +4,13 @@ A linear SVM (scikit-learn's ``LinearSVC``, one against the rest, classes
 weighted inversely to their size) over two TF-IDF views of the text with
 sublinear counts: the words jieba finds (``text.words``) and the character 1-
 to 3-grams of those words run together, which also catch the words jieba cuts
-differently. It trains on a few
-thousand appeals in seconds and answers in about a millisecond on one core.
+differently. It trains on 5,000 messages in some 13 s of CPU and answers one
+text in some 3.5 ms (jieba's segmentation included; docs/benchmarks.md).
 
-``confidence`` is the softmax of the classes' margins (``SHARPNESS`` times
-each): a ranking with a sense of how far ahead the first is, not a calibrated
-probability.
+The confidence of ``top`` is the softmax of the classes' margins times
+``SHARPNESS``: 4 gave the least log loss on a held-out fifth of the public
+messages, where the mean confidence of the first label (0.92) matched the
+accuracy (0.93).
 
 A model is saved as one pickle (``save``/``load``): written by the
 installation itself or by ``qitong dispatchmodel train``, never taken from
