@@ -58,6 +58,7 @@ MENUS = {
     ],
     User.Role.AUDITOR: [
         (_("审计日志"), "audit-records"),
+        (_("政策库"), "policy-library"),
         (_("站内消息"), "inbox"),
     ],
 }
