@@ -8,8 +8,12 @@ from django.core.exceptions import PermissionDenied
 
 from qitong.appeals import actions as appeal_actions
 from qitong.appeals.models import Appeal
+from qitong.celery import app as celery_app
 from qitong.core import clock
-from qitong.integrations import actions, callbacks, signing
+from qitong.core.schedule import JOBS
+from qitong.core.scheduler import Scheduler
+from qitong.integrations import actions, callbacks, intake, signing
+from qitong.integrations import tasks as _tasks  # noqa: F401  (registers the task: eager runs)
 from qitong.integrations.models import Callback
 from tests.appeals.conftest import at
 from tests.conftest import _user
@@ -154,3 +158,22 @@ def test_the_admin_replays_from_the_callback_list(api, city, hotline, receiver, 
     dead.refresh_from_db()
     assert dead.status == "pending" and dead.attempts == 0
     assert callbacks.deliver_due()["sent"] == 1
+
+
+def test_in_production_the_commit_wakes_a_worker_which_sends_at_once(
+    api, city, hotline, receiver, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.EMBEDDED = False
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    monkeypatch.setattr(intake, "_wakes", {"next": None, "delayed": None})
+    appeal = _hotline_appeal(api, hotline)
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal_actions.accept(appeal, acting_user=city.office_user)
+    assert [p["event"] for p in receiver.payloads()] == ["submit", "accept"]
+
+
+def test_the_embedded_scheduler_sends_them(api, city, hotline, receiver):
+    _hotline_appeal(api, hotline)
+    [job] = [job for job in JOBS if job.name == "deliver-callbacks"]
+    assert Scheduler([job], clock=lambda: 0).run_due() == ["deliver-callbacks"]
+    assert [p["event"] for p in receiver.payloads()] == ["submit"]
