@@ -131,6 +131,18 @@ def test_reading_a_dossier_is_recorded_and_so_is_a_refusal(client, city, committ
     ]
 
 
+def test_staff_reading_a_case_with_its_contact_phone_is_recorded(client, city, committed):
+    appeal = city.file(contact_name="王经理", contact_phone="13800000000")
+    client.force_login(city.office_user)
+    with committed():
+        assert client.get(f"/appeals/{appeal.pk}/").status_code == 200
+        assert client_for(city.office_user).get(f"/api/v1/appeals/{appeal.pk}").status_code == 200
+        assert client_for(city.ent_user).get(f"/api/v1/appeals/{appeal.pk}").status_code == 200
+    found = [(r.username, r.target, r.detail["view"]) for r in rows(action=A.READ_PERSONAL)]
+    target = f"appeal:{appeal.pk}"
+    assert found == [("office", target, "appeal-detail"), ("office", target, "api-appeal")]
+
+
 def test_every_appeal_event_is_a_row_naming_the_actor(city, committed):
     with committed():
         appeal = city.file()

@@ -9,6 +9,9 @@
 - Every admin API creation (``CREATIONS``) is a ``create`` row, success with
   the new id or failure with the status.
 - Every write refused with 403 is a ``refused`` row.
+- Every page or answer in ``PERSONAL_READS`` that shows staff an enterprise's
+  contact (name and phone) is a ``read_personal`` row naming the object (the
+  dossier records itself, refusals included: ``dashboard.views.dossier``).
 """
 
 from urllib.parse import unquote
@@ -17,9 +20,12 @@ from django.http import FileResponse
 
 from qitong.audit.trail import Action, Outcome, record, serving
 from qitong.core import exports
+from qitong.orgs.scope import is_officer
 
 # The URL names of the admin API's creations (POST): units, users, enterprises.
 CREATIONS = {"api-units": "unit", "api-users": "user", "api-enterprises": "enterprise"}
+# GET routes that show government staff an enterprise's contact person and phone.
+PERSONAL_READS = {"appeal-detail": "appeal", "office-triage": "appeal", "api-appeal": "appeal"}
 # What names a created object in the API's answer, in order of preference.
 KEYS = ("id", "code", "username", "uscc")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -75,6 +81,17 @@ class AuditMiddleware:
                 target=request.path[:300],
                 outcome=Outcome.DENIED,
                 detail={"method": request.method, "view": name or ""},
+            )
+        elif (
+            name in PERSONAL_READS
+            and request.method == "GET"
+            and response.status_code == 200
+            and is_officer(request.user)
+        ):
+            record(
+                Action.READ_PERSONAL,
+                target=f"{PERSONAL_READS[name]}:{match.kwargs.get('pk', '')}",
+                detail={"view": name, "fields": ["contact_name", "contact_phone"]},
             )
         elif 200 <= response.status_code < 300 and _is_file(response):
             is_sheet = response.get("Content-Type", "").startswith(exports.CONTENT_TYPE)
