@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from qitong.core.models import ApiToken
 from qitong.core.security import ForbiddenWithoutTraceback
+from tests.core.test_serve import served  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 SRC = Path(__file__).resolve().parents[2] / "src" / "qitong"
@@ -131,3 +132,12 @@ def test_the_filter_drops_the_traceback_of_a_403_only():
 
 def test_schema_still_generates_without_warnings():
     call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_serve_sends_no_server_banner(served):  # noqa: F811
+    import urllib.request
+
+    port, _env, _data_dir = served
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/") as response:
+        assert response.headers.get("Server") is None
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]

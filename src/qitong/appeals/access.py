@@ -12,7 +12,7 @@ known to exist.
 from django.db.models import Q
 from django.http import Http404
 
-from qitong.appeals.models import Appeal, Assignment
+from qitong.appeals.models import Appeal, Assignment, Event
 from qitong.orgs.scope import Role, has_role, is_city_office, sees_all
 
 # A unit's parts in a case besides leading it now: a co-unit's, and a lead's before a
@@ -135,3 +135,23 @@ def is_co_unit_for(user, appeal):
 
 def is_owner(user, appeal):
     return has_role(user, Role.ENTERPRISE) and user.enterprise_id == appeal.enterprise_id
+
+
+def events_as_seen_by(user, events):
+    """A case's events as ``user`` may see them; ``events`` are changed in memory, never saved.
+
+    An enterprise sees which unit acted, not the clerk: a staff actor is
+    replaced by the unit the event names, or else the actor's unit. Nor does it
+    see the notes of urges, which are internal reminders between offices and units.
+    """
+    if not has_role(user, Role.ENTERPRISE):
+        return events
+    for event in events:
+        actor = event.actor
+        if actor is not None and actor.role != Role.ENTERPRISE:
+            if event.unit_id is None and actor.unit_id is not None:
+                event.unit = actor.unit
+            event.actor = None
+        if event.action == Event.Kind.URGE:
+            event.note = ""
+    return events

@@ -17,6 +17,7 @@ entry has all its parts).
 
 import functools
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -197,12 +198,27 @@ def available_actions(user, appeal):
     ]
 
 
+# Letters that draw nothing although Unicode does not class them as formatting.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(text):
+    """Whether ``text`` shows anything: not only spaces, zero-width and other
+    formatting or control characters (U+200B, U+FEFF, U+2060, soft hyphens…)."""
+    return any(
+        not (char.isspace() or char in BLANK_LETTERS or unicodedata.category(char)[0] == "C")
+        for char in text
+    )
+
+
 def _text(value, field, *, required=True, limit=NOTE_MAX):
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
         raise ValidationError({field: [_("应为文本。")]})
     if required and not value:
         raise ValidationError({field: [_("不能为空。")]})
+    if required and not _visible(value):
+        raise ValidationError({field: [_("不能只含空白或不可见字符。")]})
     if len(value) > limit:
         raise ValidationError({field: [_("不能超过 %(limit)d 个字符。") % {"limit": limit}]})
     return value
@@ -327,6 +343,10 @@ def file_appeal(
         content = _text(content, "content", limit=CONTENT_MAX)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    for field, value in (("contact_name", contact_name), ("contact_phone", contact_phone)):
+        limit = Appeal._meta.get_field(field).max_length
+        if len(value or "") > limit:  # refused, never cut
+            errors[field] = [_("不能超过 %(limit)d 个字符。") % {"limit": limit}]
     if not isinstance(enterprise, Enterprise):
         errors["enterprise"] = [_("企业不存在。")]
     if category is not None and not isinstance(category, Category):
@@ -356,8 +376,8 @@ def file_appeal(
                 external_id=external_id,
                 category=category,
                 major=bool(major),
-                contact_name=(contact_name or "")[:50],
-                contact_phone=(contact_phone or "")[:20],
+                contact_name=contact_name or "",
+                contact_phone=contact_phone or "",
                 office=office,
                 created_at=at,
             )

@@ -31,6 +31,7 @@ from qitong.appeals import serializers as s
 from qitong.appeals.access import (
     access_appeal_for_user,
     appeals_led_by_unit,
+    events_as_seen_by,
 )
 from qitong.appeals.models import Appeal, Assignment, Category, Event
 from qitong.core import clock, jobs
@@ -57,7 +58,7 @@ PAGE_PARAMETERS = [
 ]
 
 
-def render(appeal, *, code=status.HTTP_200_OK, just_filed=False):
+def render(appeal, viewer, *, code=status.HTTP_200_OK, just_filed=False):
     """The appeal as ``GET /api/v1/appeals/{id}`` shows it.
 
     A case ``just_filed`` has no parts, supervisions, requests or attachments
@@ -77,6 +78,7 @@ def render(appeal, *, code=status.HTTP_200_OK, just_filed=False):
             or list(Event.objects.filter(appeal=appeal).select_related("actor", "unit")),
         }
     prefetch_related_objects([appeal], *DETAIL_PREFETCH)
+    events_as_seen_by(viewer, appeal.events.all())  # the prefetched list the serializer reads
     return Response(s.AppealSerializer(appeal, context={"at": clock.now()}).data, status=code)
 
 
@@ -193,15 +195,15 @@ class AppealListView(APIView):
         body.is_valid(raise_exception=True)
         appeal, created = actions.file_appeal(acting_user=request.user, **body.validated_data)
         if created:
-            return render(appeal, code=status.HTTP_201_CREATED, just_filed=True)
+            return render(appeal, request.user, code=status.HTTP_201_CREATED, just_filed=True)
         # a repeat shows the first appeal only to whoever may see it
-        return render(access_appeal_for_user(request.user, appeal.pk))
+        return render(access_appeal_for_user(request.user, appeal.pk), request.user)
 
 
 class AppealDetailView(APIView):
     @extend_schema(operation_id="appeals_retrieve", responses=s.AppealSerializer)
     def get(self, request, pk):
-        return render(access_appeal_for_user(request.user, pk))
+        return render(access_appeal_for_user(request.user, pk), request.user)
 
 
 class AppealActionSchema(AutoSchema):
@@ -228,7 +230,9 @@ class AppealActionView(APIView):
         action = actions.ACTIONS[self.operation]
         body = action.body(data=request.data)
         body.is_valid(raise_exception=True)
-        return render(action.function(appeal, acting_user=request.user, **body.validated_data))
+        return render(
+            action.function(appeal, acting_user=request.user, **body.validated_data), request.user
+        )
 
 
 class UnknownActionView(APIView):

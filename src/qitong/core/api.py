@@ -1,6 +1,7 @@
 """What every API endpoint shares: the contract's error bodies."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -35,6 +36,16 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(_("未找到，或您无权查看。"))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(_("您无权执行此操作。"))
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (files aside) when it is
+        # read; left alone, this became Django's HTML 400 page.
+        body = {
+            "error": "invalid",
+            "message": _("请求内容过大：除附件外最多 %(size)s MB。")
+            % {"size": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g}"},
+            "fields": {},
+        }
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -44,7 +55,7 @@ def exception_handler(exc, context):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = {"error": "invalid", "message": _("请求内容有误，请检查后重试。"), "fields": fields}
     elif isinstance(exc, exceptions.ParseError):
-        body = {"error": "invalid", "message": _("请求内容不是有效的 JSON。"), "fields": {}}
+        body = {"error": "invalid", "message": _parse_error_message(context), "fields": {}}
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         body = {"error": "unauthorized", "message": _("未登录或令牌无效。")}
         response.status_code = status.HTTP_401_UNAUTHORIZED
@@ -55,6 +66,17 @@ def exception_handler(exc, context):
     else:
         body = {"error": exc.default_code, "message": str(exc.detail)}
     return Response(body, status=response.status_code, headers=_auth_headers(response))
+
+
+def _parse_error_message(context):
+    """A body that could not be parsed, named by what it was sent as."""
+    request = context.get("request")
+    media = (getattr(request, "content_type", "") or "").split(";")[0].strip()
+    if media == "multipart/form-data":
+        return _("上传的表单无法解析（例如文件名或表单头过长），请检查后重试。")
+    if media == "application/x-www-form-urlencoded":
+        return _("表单内容无法解析，请检查后重试。")
+    return _("请求内容不是有效的 JSON。")
 
 
 def _auth_headers(response):

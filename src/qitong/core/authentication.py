@@ -29,6 +29,7 @@ class BearerTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("用户已停用。"))
         now = clock.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        # Counted from the issue, so a script's first calls right after it write nothing.
+        if now - (token.last_used_at or token.created_at) > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return (token.user, token)

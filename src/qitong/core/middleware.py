@@ -10,7 +10,10 @@ bodies, and forms sent with other methods, are the API parsers' to check
 (``core.parsers``).
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -37,12 +40,39 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        fields = _nul_fields(request)
+        try:
+            fields = _nul_fields(request)
+        except (
+            MultiPartParserError,
+            RequestDataTooBig,
+            TooManyFieldsSent,
+            TooManyFilesSent,
+        ) as exc:
+            # A form Django cannot read (a part's headers over 10 KB, such as a very
+            # long file name; a body over DATA_UPLOAD_MAX_MEMORY_SIZE; too many
+            # fields): answered where it is first read, in the contract's shape,
+            # not with Django's bare HTML 400.
+            return refuse(request, unreadable_message(exc), {})
         if not fields:
             return self.get_response(request)
-        message = _("请求中含有空字符（NUL），已拒绝。")
-        if request.path.startswith("/api/"):
-            body = {"error": "invalid", "message": message, "fields": fields}
-            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
-        page = render_to_string("400.html", {"message": message, "fields": fields})
-        return HttpResponseBadRequest(page)
+        return refuse(request, _("请求中含有空字符（NUL），已拒绝。"), fields)
+
+
+def unreadable_message(exc):
+    """The Chinese message for a body Django refused to read."""
+    if isinstance(exc, RequestDataTooBig):
+        return _("请求内容过大：除附件外最多 %(size)s MB。") % {
+            "size": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g}"
+        }
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return _("表单中的字段或文件过多。")
+    return _("上传的表单无法解析（例如文件名或表单头过长），请检查后重试。")
+
+
+def refuse(request, message, fields):
+    """400: the contract's JSON body under /api/, the plain error page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = {"error": "invalid", "message": message, "fields": fields}
+        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+    page = render_to_string("400.html", {"message": message, "fields": fields})
+    return HttpResponseBadRequest(page)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qitong.appeals import actions, deadlines
-from qitong.appeals.access import access_appeal_for_user
+from qitong.appeals.access import access_appeal_for_user, events_as_seen_by
 from qitong.appeals.models import Appeal, Assignment, EscalationStep
 from qitong.appeals.views.common import attempt, back, refusal
 from qitong.core import clock
@@ -45,7 +45,9 @@ def detail(request, pk):
         "appeal": appeal,
         "milestones": milestones(appeal, at, WorkCalendar()),
         "overdue": deadlines.is_overdue(appeal, at),
-        "events": appeal.events.select_related("actor", "unit"),
+        "events": events_as_seen_by(
+            request.user, list(appeal.events.select_related("actor__unit", "unit"))
+        ),
         "supervisions": appeal.supervisions.all(),
         "co_parts": appeal.assignments.filter(role=Assignment.Role.CO, active=True).select_related(
             "unit"
