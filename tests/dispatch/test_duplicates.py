@@ -120,3 +120,29 @@ def test_the_weeks_hot_topics_cluster_across_enterprises(city):
     topics = duplicates.hot_topics(Appeal.objects.all(), at=at("2026-11-06 12:00"))
     assert len(topics) == 1
     assert topics[0]["enterprises"] == 3 and len(topics[0]["appeals"]) == 3
+
+
+def test_duplicates_follow_the_primarys_result(city):
+    from qitong.appeals import actions as appeal_actions
+    from qitong.notify.models import Message
+
+    monday = at("2026-11-02 10:00")
+    primary = city.dispatched(when=monday, content=TEXT)
+    duplicate = city.file(city.key_company, when=monday, content=REWORDED)
+    actions.link_duplicate(duplicate, primary, acting_user=city.office_user, score=0.8)
+    for step in (appeal_actions.sign, appeal_actions.contact, appeal_actions.reply):
+        kwargs = {} if step is appeal_actions.sign else {"note": "已联系企业"}
+        step(primary, acting_user=city.fgw_user, at=monday, **kwargs)
+    appeal_actions.resolve(primary, acting_user=city.fgw_user, at=monday, result="已完成增容批复。")
+    assert not Message.objects.filter(kind="duplicate_result").exists()  # not approved yet
+
+    appeal_actions.approve(primary, acting_user=city.office_user, at=monday)
+    told = Message.objects.get(kind="duplicate_result")
+    assert told.recipient == city.key_user
+    assert duplicate.number in told.subject and primary.number in told.subject
+    assert told.body == "已完成增容批复。"
+
+    # A case linked later to the approved primary is told at once.
+    late = city.file(city.key_company, when=monday, content=TEXT)
+    actions.link_duplicate(late, primary, acting_user=city.office_user)
+    assert Message.objects.filter(kind="duplicate_result").count() == 2

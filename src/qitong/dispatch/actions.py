@@ -99,7 +99,37 @@ def link_duplicate(appeal, primary, *, acting_user, score=0.0, at=None):
                 "linked_at": at,
             },
         )
+        follow_result(primary.pk, only=appeal)
     return link
+
+
+RESULT_STATES = (Appeal.Status.PENDING_RATING, Appeal.Status.ARCHIVED)  # approved results
+
+
+def follow_result(primary_id, *, only=None):
+    """Tell the enterprises of ``primary_id``'s duplicates its approved result; returns how many.
+
+    Run when the office approves the primary's result (``appeals`` records
+    the ``approve`` event; ``apps._on_event``), in the same transaction, and
+    when a case is linked to a primary already approved (``only``: that one).
+    """
+    primary = Appeal.objects.filter(pk=primary_id, status__in=RESULT_STATES).first()
+    if primary is None:
+        return 0
+    links = DuplicateLink.objects.filter(primary=primary).select_related("appeal")
+    if only is not None:
+        links = links.filter(appeal=only)
+    told = 0
+    for link in links:
+        appeal_actions.notify_enterprise(
+            link.appeal,
+            kind="duplicate_result",
+            subject=_("诉求 %(number)s 与 %(primary)s 为同一事项，已随其办结")
+            % {"number": link.appeal.number, "primary": primary.number},
+            body=primary.result,
+        )
+        told += 1
+    return told
 
 
 def unlink_duplicate(appeal, *, acting_user):
