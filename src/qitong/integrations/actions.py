@@ -20,7 +20,7 @@ from qitong.appeals.models import Appeal, Category
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.enterprises.models import Enterprise
-from qitong.enterprises.uscc import normalize, validate_uscc
+from qitong.enterprises.uscc import normalize
 from qitong.integrations import intake, open311
 from qitong.integrations.models import (
     Callback,
@@ -352,9 +352,3 @@ def replay_callback(callback, *, acting_user, at=None):
     ).update(
         status=Callback.Status.PENDING, attempts=0, next_attempt_at=at or clock.now(), last_error=""
     )
-
-
-def validate_work_order_uscc(value):
-    """The serializer's check of 统一社会信用代码: GB 32100's messages."""
-    validate_uscc(value)
-    return normalize(value)

@@ -77,7 +77,7 @@ def deliver_due(now=None, limit=5000):
                 ).update(next_attempt_at=at + LEASE)
                 if not claimed:
                     continue  # another worker has it
-                callback = Callback.objects.select_related("integration", "appeal").get(
+                callback = Callback.objects.select_related("integration", "appeal__work_order").get(
                     pk=callback_id
                 )
                 summary[_send(client, callback, at)] += 1
