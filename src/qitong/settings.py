@@ -68,13 +68,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Keeps the request for the audit trail; records downloads, creations, refusals
+    # (outside the session and rate-limit middleware, so it sees what they refuse).
+    "qitong.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff sessions: the idle timeout and the password's age (orgs/sessions.py).
     "qitong.orgs.sessions.StaffSessionMiddleware",
     # Rate limits on login, filing, urging and the public endpoints (core/ratelimit.py).
     "qitong.core.ratelimit.RateLimitMiddleware",
-    # Keeps the request for the audit trail; records downloads, creations, refusals.
-    "qitong.audit.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",

@@ -62,6 +62,19 @@ def test_a_login_refused_by_the_lockout_is_recorded_as_denied(client, city, comm
     assert len(outcomes) == 6
 
 
+def test_a_login_refused_by_the_rate_limit_is_recorded_too(client, city, settings, committed):
+    settings.QITONG_RATE_LIMITS = "login=2/60,filing=0/60,urge=0/600,public=0/60"
+    with committed():
+        answers = [login(client, "fgw", "wrong-password").status_code for _attempt in range(3)]
+    assert answers[2] == 429
+    found = [(r.username, r.outcome, r.detail) for r in rows(action=A.LOGIN)]
+    assert found == [
+        ("fgw", OUT.FAILURE, {}),
+        ("fgw", OUT.FAILURE, {}),
+        ("fgw", OUT.DENIED, {"rate_limited": True}),
+    ]
+
+
 def test_behind_a_declared_proxy_the_client_address_is_recorded(client, city, settings, committed):
     settings.AXES_IPWARE_PROXY_COUNT = 0
     settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR",)
