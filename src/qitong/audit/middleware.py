@@ -8,8 +8,8 @@
   for a spreadsheet of ``core.exports``, ``download`` for anything else.
 - Every admin API creation (``CREATIONS``) is a ``create`` row, success with
   the new id or failure with the status.
-- Every write refused with 403, and every request the rate limits refuse (429),
-  is a ``refused`` row; a login refused by the rate limits is a ``login`` row.
+- Every write refused with 403 or by the rate limits (429) is a ``refused`` row;
+  a login refused by the rate limits is a ``login`` row.
 - Every page or answer in ``PERSONAL_READS`` that shows staff an enterprise's
   contact (name and phone) is a ``read_personal`` row naming the object (the
   dossier records itself, refusals included: ``dashboard.views.dossier``).
@@ -76,9 +76,14 @@ class AuditMiddleware:
                 outcome=Outcome.SUCCESS if ok else Outcome.FAILURE,
                 detail={"path": request.path, "status": response.status_code},
             )
-        elif response.status_code == 429 and not getattr(request, "axes_locked_out", False):
-            # Refused by the rate limits before any view ran (the lockout records its own).
-            if name == "login" and request.method == "POST":
+        elif (
+            response.status_code == 429
+            and request.method not in SAFE_METHODS
+            and not getattr(request, "axes_locked_out", False)
+        ):
+            # Refused by the rate limits before any view ran (the lockout records its own);
+            # reads refused so are not recorded, lest a flood of them become a flood of rows.
+            if name == "login":
                 username = str(request.POST.get("username", ""))[:150]
                 record(
                     Action.LOGIN,
