@@ -291,3 +291,6 @@ class PasswordHistory(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("历史密码")
         verbose_name_plural = _("历史密码")
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
