@@ -106,6 +106,8 @@ def test_bad_fields_are_named_and_nothing_is_written(api, city, hotline):
     assert {"uscc", "content", "urgency"} <= set(fields)
     assert "校验位" in fields["uscc"][0]
     assert push(api, hotline, order(attachments=["not a url"])).status_code == 400
+    invisible = push(api, hotline, order(content="\u200b\u2060"))
+    assert invisible.status_code == 400 and "content" in invisible.json()["fields"]
     body = b'{"work_order_no": '
     signed = signing.headers(hotline.secret, body, now=clock.now())
     assert push(api, hotline, None, body=body, headers=signed).status_code == 400

@@ -151,6 +151,10 @@ def test_keys_and_bad_requests_are_refused_as_arrays(client, city, client311):
     _error(_post(client, client311.key, **{"attribute[voltage]": "500kv"}), 400)
     _error(_post(client, client311.key, enterprise_uscc="91370102MA3C000010"), 400)
     _error(_post(client, client311.key, jurisdiction_id="qingdao.gov.cn"), 404)
+    _error(_post(client, client311.key, first_name="伟" * 30, last_name="王" * 30), 400)
+    _error(_post(client, client311.key, phone="1" * 21), 400)
+    # a description of invisible characters only
+    assert "description" in _error(_post(client, client311.key, description="\u200b\u200b"), 400)
     _error(client.delete(f"{V2}/requests.json"), 405)
     assert not Appeal.objects.exists() and not ServiceRequest.objects.exists()
 

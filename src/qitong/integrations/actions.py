@@ -301,7 +301,7 @@ def _file(request, enterprise, acting_user, at):
             channel=Appeal.Channel.OPEN311,
             category=category,
             contact_name=request.reporter,
-            contact_phone=request.phone[:20],
+            contact_phone=request.phone,
             external_id=request.token,
             at=at,
         )

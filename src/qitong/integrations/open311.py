@@ -178,7 +178,7 @@ TEXT_FIELDS = {
     "email": ("email", 254),
     "first_name": ("first_name", 50),
     "last_name": ("last_name", 50),
-    "phone": ("phone", 30),
+    "phone": ("phone", 20),
     "address_string": ("address", 300),
     "address_id": ("address_id", 100),
     "device_id": ("device_id", 100),
@@ -199,8 +199,8 @@ def parse_request(form):
         raise Open311Error(
             400, _("description 不能超过 %(limit)d 个字符。") % {"limit": DESCRIPTION_MAX}
         )
-    if not description.strip():
-        raise Open311Error(400, _("description 不能为空。"))
+    if not any(char.isprintable() and not char.isspace() for char in description):
+        raise Open311Error(400, _("description 不能为空，也不能只含不可见字符。"))
     fields["description"] = description.strip()
     for name, (target, longest) in TEXT_FIELDS.items():
         value = form.get(name, "").strip()
@@ -209,6 +209,8 @@ def parse_request(form):
                 400, _("%(field)s 不能超过 %(limit)d 个字符。") % {"field": name, "limit": longest}
             )
         fields[target] = value
+    if len(f"{fields['last_name']} {fields['first_name']}".strip()) > 50:
+        raise Open311Error(400, _("first_name 与 last_name 合计不能超过 50 个字符。"))
     if fields["media_url"] and not fields["media_url"].startswith(("http://", "https://")):
         raise Open311Error(400, _("media_url 应为 http 或 https 地址。"))
     if fields["enterprise_uscc"]:

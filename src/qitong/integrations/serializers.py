@@ -68,6 +68,11 @@ class WorkOrderSerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.messages) from None
         return normalize(value)
 
+    def validate_content(self, value):
+        if not any(char.isprintable() and not char.isspace() for char in value):
+            raise serializers.ValidationError(_("不能只含空白或不可见字符。"))
+        return value
+
     def validate_work_order_no(self, value):
         value = value.strip()
         if not value:

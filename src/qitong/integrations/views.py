@@ -8,6 +8,7 @@ what does not exist, 400 the rest). A key is the ``api_key`` parameter.
 import functools
 import json
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -48,10 +49,20 @@ def endpoint(*methods):
                 return view(request, *args, fmt=fmt, params=params, **kwargs)
             except Open311Error as exc:
                 return error(exc.code, exc.description, fmt)
+            except ValidationError as exc:  # the intake's own rules (``file_appeal``)
+                return error(400, _invalid(exc), fmt)
 
         return wrapper
 
     return decorate
+
+
+def _invalid(exc):
+    if hasattr(exc, "error_dict"):
+        return " ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
 
 
 def keyed(params, *, required):
