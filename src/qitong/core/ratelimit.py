@@ -26,6 +26,7 @@ import logging
 import math
 from datetime import timedelta
 
+import redis
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -105,7 +106,6 @@ _redis = None
 
 def _hit_redis(key, seconds):
     global _redis
-    import redis
 
     try:
         if _redis is None:

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
+from qitong.orgs.models import PasswordHistory, User
 
 CLASSES = (
     ("upper", lambda c: c.isupper()),
@@ -66,8 +67,6 @@ class HistoryValidator:
     def validate(self, password, user=None):
         if user is None or user.pk is None:
             return
-        from qitong.orgs.models import PasswordHistory
-
         recent = PasswordHistory.objects.filter(user=user).order_by("-created_at", "-pk")
         hashes = [entry.password for entry in recent[: self.remembered]]
         if any(check_password(password, encoded) for encoded in hashes):
@@ -76,8 +75,6 @@ class HistoryValidator:
     def password_changed(self, password, user=None):
         if user is None or user.pk is None:
             return
-        from qitong.orgs.models import PasswordHistory, User
-
         now = clock.now()
         PasswordHistory.objects.create(user=user, password=user.password, created_at=now)
         User.objects.filter(pk=user.pk).update(password_changed_at=now)
