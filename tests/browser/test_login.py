@@ -13,6 +13,7 @@ ROLE_HOMES = [
     ("enterprise", "/portal/", "我的诉求"),
     ("leader", "/leader/cockpit/", "领导驾驶舱"),
     ("admin", "/admin/", "系统管理"),
+    ("auditor", "/audit/", "审计日志"),
 ]
 
 

@@ -92,6 +92,7 @@ ACCOUNTS = [
     ("gxj", User.Role.UNIT, "unit:gxj", "市工信局 经办人"),
     ("leader", User.Role.LEADER, "unit:vice-mayor", "分管副市长"),
     ("enterprise", User.Role.ENTERPRISE, "enterprise:0", "企业联络员"),
+    ("auditor", User.Role.AUDITOR, "unit:office", "安全审计员"),
 ]
 
 
