@@ -16,18 +16,15 @@ category are suggested with their share of the points.
 """
 
 import io
-import os
-import tempfile
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import F
 
 from qitong.appeals.models import Appeal, Category
-from qitong.core import clock
+from qitong.core import clock, files
 from qitong.dispatch import model as M
 from qitong.dispatch.models import KeywordRule, Suggestion
 from qitong.orgs.models import Unit
@@ -125,23 +122,7 @@ def retrain():
 def _save(path, fitted):
     buffer = io.BytesIO()
     fitted.save(buffer)
-    data = buffer.getvalue()
-    try:
-        target = default_storage.path(path)
-    except NotImplementedError:  # a remote storage writes an object whole
-        default_storage.delete(path)
-        default_storage.save(path, ContentFile(data))
-        return
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    files.save_whole(path, buffer.getvalue())
 
 
 def _delete(path):

@@ -38,21 +38,18 @@ import datetime as dt
 import json
 import math
 import operator
-import os
 import re
-import tempfile
 import threading
 import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.db.models.functions import Substr
 
-from qitong.core import clock
+from qitong.core import clock, files
 from qitong.enterprises.industries import validate_industry
 from qitong.enterprises.models import Enterprise, Qualification
 from qitong.orgs.models import Region
@@ -630,24 +627,7 @@ def train(*, examples=None, save=True):
 def save_model(model):
     """Write the model as JSON, whole or not at all (a reader never sees half a file)."""
     data = json.dumps(model.as_json(), ensure_ascii=False, separators=(",", ":")).encode()
-    try:
-        target = default_storage.path(MODEL_PATH)
-    except NotImplementedError:  # a remote storage writes an object whole
-        default_storage.delete(MODEL_PATH)
-        default_storage.save(MODEL_PATH, ContentFile(data))
-        return
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    files.save_whole(MODEL_PATH, data)
 
 
 _loaded = {"key": None, "model": None}
