@@ -161,8 +161,8 @@ def test_report_errors_follow_the_contract(city):
 
 def test_the_office_files_a_problem_through_the_api(city):
     project = city.register()
-    report = city.report(project, "2026-02", "150", problems=["用电增容"])
-    problem = report.problems.get()
+    report = city.report(project, "2026-02", "150")
+    problem = report.problems.create(project=project, text="用电增容")  # left unfiled
     url = f"/api/v1/projects/{project.pk}/problems/{problem.pk}/file"
     assert client_for(city.fgw_user).post(url, {}, format="json").status_code == 403
     response = client_for(city.office_user).post(url, {}, format="json")

@@ -4,7 +4,7 @@ import pytest
 
 from qitong.appeals.models import Appeal
 from qitong.demo.city import load_demo_city
-from qitong.projects.models import MonthClose, Project, Standing, Warning
+from qitong.projects.models import MonthClose, Problem, Project, Standing, Warning
 from tests.appeals.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -32,4 +32,5 @@ def test_the_demo_city_has_projects_ranked_with_a_warning_and_a_project_appeal()
         "red",
         "talk",
     ]
-    assert Appeal.objects.filter(channel="project").count() == 1
+    # Each problem raised is an appeal, filed with its report.
+    assert Appeal.objects.filter(channel="project").count() == Problem.objects.count() == 2

@@ -31,7 +31,7 @@ def test_the_registry_exports_what_the_caller_sees_with_progress(city):
     assert row["总投资完成（%）"] == 25
     assert (row["最近排名月份"], row["推进情况"]) == ("2026-01", "超前")
     assert (row["最近填报月份"], row["最近形象进度"]) == ("2026-01", "桩基完成")
-    assert (row["提出问题"], row["待转诉求"]) == (1, 1)
+    assert (row["提出问题"], row["待转诉求"]) == (1, 0)  # filed with its report
 
 
 def test_the_export_takes_the_list_s_filters_and_refuses_enterprises(city):

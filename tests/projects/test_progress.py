@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from qitong.appeals.models import Appeal
 from qitong.core.errors import Conflict
 from qitong.notify.models import Message
 from qitong.projects import actions
@@ -63,13 +64,13 @@ def test_the_unit_reports_investment_visible_progress_photos_and_problems(city):
     assert event.data == {"month": "2026-02", "investment": "120.50", "problems": 2, "photos": 1}
 
 
-def test_problems_are_announced_to_the_offices_in_charge(city):
+def test_each_problem_reaches_the_office_as_a_new_appeal(city):
     project = city.register()
-    report(city, project, problems=["施工用电增容未批复"])
-    told = set(
-        Message.objects.filter(kind="project_problem").values_list("recipient__username", flat=True)
-    )
-    assert told == {"office", "lixia-office"}  # the city office and the district's
+    report(city, project, problems=["施工用电增容未批复", "临时用地审批慢"])
+    appeals = Appeal.objects.filter(channel="project")
+    assert appeals.count() == 2
+    told = Message.objects.filter(kind="submit").values_list("recipient__username", flat=True)
+    assert sorted(told) == ["office", "office"]  # the city office triages them like any appeal
 
 
 def test_the_same_report_again_gives_the_first_and_a_different_one_is_refused(city):

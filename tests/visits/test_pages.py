@@ -22,7 +22,7 @@ def _login(client, user):
     return client
 
 
-def test_a_town_records_a_visit_and_the_office_files_from_the_list(client, city):
+def test_a_town_records_a_visit_and_its_difficulties_are_appeals_at_once(client, city):
     _login(client, city.town_user)
     form = client.get(reverse("visit-new", args=[city.company.pk]))
     assert form.status_code == 200 and "订单情况" in form.content.decode()
@@ -32,15 +32,9 @@ def test_a_town_records_a_visit_and_the_office_files_from_the_list(client, city)
     )
     visit = Visit.objects.get()
     assert answer.status_code == 302 and answer.url == reverse("visit-detail", args=[visit.pk])
-    assert visit.difficulties.filter(state=Difficulty.State.PENDING).count() == 2
+    assert visit.difficulties.filter(state=Difficulty.State.FILED).count() == 2
+    assert Appeal.objects.filter(channel="visit").count() == 2  # filed at once
     assert client.get(reverse("visit-new", args=[city.other_company.pk])).status_code == 404
-
-    _login(client, city.office_user)
-    listing = client.get(reverse("visit-list")).content.decode()
-    assert "用电增容审批缓慢" in listing
-    for difficulty in visit.difficulties.all():
-        client.post(reverse("visit-file-difficulty", args=[difficulty.pk]))
-    assert Appeal.objects.filter(channel="visit").count() == 2
 
 
 def test_the_form_shows_errors_by_field(client, city):

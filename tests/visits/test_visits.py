@@ -35,20 +35,37 @@ def test_an_office_visitor_files_each_difficulty_as_an_appeal_at_once(city):
     assert solved.appeal is None and solved.solution == "现场讲解了验收流程"
 
 
-def test_a_towns_difficulties_wait_for_the_office_which_files_them_once(city):
+def test_a_towns_difficulties_become_appeals_at_once_in_its_name(city):
+    """Not held for an office's click: the appeal enters the office's triage like any other."""
     visit = city.visit(when=WHEN, difficulties=TWO[:2])
-    pending = list(visit.difficulties.order_by("pk"))
-    assert {d.state for d in pending} == {Difficulty.State.PENDING}
-    assert not Appeal.objects.exists()
-    told = Message.objects.filter(kind="visit_difficulty")
-    assert {m.recipient_id for m in told} >= {city.office_user.pk, city.district_user.pk}
+    filed = list(visit.difficulties.order_by("pk").select_related("appeal"))
+    assert {d.state for d in filed} == {Difficulty.State.FILED}
+    appeals = [d.appeal for d in filed]
+    assert {a.channel for a in appeals} == {Appeal.Channel.VISIT}
+    assert {a.status for a in appeals} == {Appeal.Status.SUBMITTED}
+    for appeal in appeals:
+        submitted = appeal.events.get(action="submit")
+        assert submitted.actor == city.town_user  # in the visitor's name
+        assert visible_appeals(city.office_user).filter(pk=appeal.pk).exists()
+    told = Message.objects.filter(kind="submit", recipient=city.office_user)
+    assert told.count() == 2  # the city office hears of each, as of any new appeal
+    assert not Message.objects.filter(kind="visit_difficulty").exists()
 
+
+def test_a_difficulty_left_pending_by_an_earlier_rule_is_filed_by_an_office_once(city):
+    visit = city.visit(when=WHEN, difficulties=[TWO[2]])  # solved on the spot: no appeal
+    pending = Difficulty.objects.create(
+        visit=visit,
+        enterprise=visit.enterprise,
+        text="厂区道路破损",
+        state=Difficulty.State.PENDING,
+    )
     with pytest.raises(PermissionDenied):
-        actions.file_difficulty(pending[0], acting_user=city.town_user)
-    appeal = actions.file_difficulty(pending[0], acting_user=city.district_user, at=WHEN)
+        actions.file_difficulty(pending, acting_user=city.town_user)
+    appeal = actions.file_difficulty(pending, acting_user=city.district_user, at=WHEN)
     assert appeal.channel == "visit"
     with pytest.raises(Conflict):
-        actions.file_difficulty(pending[0], acting_user=city.office_user)
+        actions.file_difficulty(pending, acting_user=city.office_user)
     assert Appeal.objects.count() == 1
     assert Message.objects.filter(kind="visit_difficulty_filed", recipient=city.town_user).exists()
 

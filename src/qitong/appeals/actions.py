@@ -309,11 +309,18 @@ def file_appeal(
     contact_phone="",
     external_id="",
     at=None,
+    vetted=False,
 ):
     """File a new appeal; returns (appeal, created).
 
     The same channel + external_id again returns the first appeal and creates
     nothing, also when two such requests race.
+
+    Who may file: an enterprise for itself, an office or an admin for any
+    enterprise; and, with ``vetted``, whoever another app's action has itself
+    let raise this enterprise's problem (a pairer's visit, a project's report:
+    ``visits.actions.record_visit``, ``projects.actions.report_progress``).
+    ``vetted`` is never read from a request.
 
     The number is taken last (``numbering.take_last``): the appeal, its event,
     its index row and the office's messages are written with a placeholder
@@ -355,7 +362,7 @@ def file_appeal(
         raise ValidationError(errors)
     if scope.has_role(acting_user, scope.Role.ENTERPRISE):
         _allow(acting_user.enterprise_id == enterprise.pk)
-    else:
+    elif not vetted:
         _allow(scope.has_role(acting_user, scope.Role.OFFICE, scope.Role.ADMIN))
 
     if external_id:

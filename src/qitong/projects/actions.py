@@ -9,9 +9,11 @@ transaction. Pages and the API call these; the month's close lives in
 
 Who does what: the service offices register and edit projects and close
 them (a district office within its district: ``access.keeps_project``); the
-responsible unit reports each month's progress; the office in charge files
-each problem raised as an appeal (channel ``project``), which from then on
-runs the appeal loop like any other.
+responsible unit reports each month's progress, and each problem it raises
+becomes an appeal (channel ``project``) at once, filed in the reporter's name
+(``file_appeal``'s ``vetted``: this action let them report), which from then
+on runs the appeal loop like any other; ``file_problem`` lets the office in
+charge file a problem recorded before this rule.
 """
 
 import functools
@@ -532,9 +534,10 @@ def report_progress(
         reported_by=acting_user,
         reported_at=at,
     )
-    Problem.objects.bulk_create(
-        Problem(project=project, progress=report, text=problem) for problem in problems
-    )
+    raised = [
+        Problem.objects.create(project=project, progress=report, text=problem)
+        for problem in problems
+    ]
     for milestone in reached:
         milestone.reached_month, milestone.reached_in = month, report
         milestone.save(update_fields=["reached_month", "reached_in"])
@@ -548,8 +551,9 @@ def report_progress(
         problems=len(problems),
         photos=len(checked),
     )
-    if problems:
-        _tell_offices(project, month, problems)
+    for problem in raised:
+        problem.progress = report
+        _file(problem, project, acting_user, at)
     _store_photos(report, checked)
     return report, True
 
@@ -567,29 +571,6 @@ def _store_photos(report, checked):
         for photo in stored:
             photo.file.delete(save=False)
         raise
-
-
-def _offices_in_charge(project):
-    """The city office and the project's district office: who hands its problems on."""
-    city = appeal_actions.city_office()
-    district_offices = Unit.objects.filter(
-        kind=Unit.Kind.OFFICE, parent_id=project.district_id, is_active=True
-    )
-    return [city.pk, *district_offices.values_list("pk", flat=True)]
-
-
-def _tell_offices(project, month, problems):
-    users = User.objects.filter(
-        is_active=True, role=User.Role.OFFICE, unit_id__in=_offices_in_charge(project)
-    ).only("id", "email")
-    outbox.enqueue(
-        users,
-        kind="project_problem",
-        subject=_("重点项目问题待转办：%(name)s") % {"name": project.name},
-        body=_("%(month)s进展中提出的问题：\n%(problems)s")
-        % {"month": months.words(month), "problems": "\n".join(problems)},
-        url=project_url(project),
-    )
 
 
 # --- problems become appeals ----------------------------------------------------------
@@ -611,8 +592,36 @@ def problem_content(problem, project):
     }
 
 
+def _file(problem, project, acting_user, at):
+    """File ``problem`` as an appeal of the project's enterprise (channel ``project``), with
+    the problem as its external id, and say so on the project's timeline."""
+    appeal, _created = appeal_actions.file_appeal(
+        acting_user=acting_user,
+        vetted=True,
+        enterprise=project.enterprise,
+        title=problem_title(project),
+        content=problem_content(problem, project)[: appeal_actions.CONTENT_MAX],
+        channel=Appeal.Channel.PROJECT,
+        external_id=f"project-problem-{problem.pk}",
+        at=at,
+    )
+    problem.appeal, problem.filed_by, problem.filed_at = appeal, acting_user, at
+    problem.save(update_fields=["appeal", "filed_by", "filed_at"])
+    events.record(
+        project,
+        "file_problem",
+        actor=acting_user,
+        at=at,
+        note=problem.text,
+        problem=problem.pk,
+        appeal=appeal.number,
+    )
+    return appeal
+
+
 def file_problem(problem, *, acting_user, at=None):
-    """The office in charge files a raised problem as an appeal (channel ``project``); returns it.
+    """The office in charge files a problem left unfiled (raised before problems were filed
+    with their report) as an appeal (channel ``project``); returns it.
 
     The appeal is the project enterprise's, filed through ``appeals.actions.file_appeal``
     with the problem as its external id, so filing twice is refused here (409)
@@ -635,26 +644,7 @@ def file_problem(problem, *, acting_user, at=None):
             raise Conflict(
                 _("该问题已转为诉求 %(number)s。") % {"number": locked.appeal.number}, "filed"
             )
-        appeal, _created = appeal_actions.file_appeal(
-            acting_user=acting_user,
-            enterprise=project.enterprise,
-            title=problem_title(project),
-            content=problem_content(locked, project)[: appeal_actions.CONTENT_MAX],
-            channel=Appeal.Channel.PROJECT,
-            external_id=f"project-problem-{locked.pk}",
-            at=at,
-        )
-        locked.appeal, locked.filed_by, locked.filed_at = appeal, acting_user, at
-        locked.save(update_fields=["appeal", "filed_by", "filed_at"])
-        events.record(
-            project,
-            "file_problem",
-            actor=acting_user,
-            at=at,
-            note=locked.text,
-            problem=locked.pk,
-            appeal=appeal.number,
-        )
+        appeal = _file(locked, project, acting_user, at)
         reporter = locked.progress.reported_by
         if reporter.is_active:
             outbox.enqueue(

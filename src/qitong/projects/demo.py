@@ -94,9 +94,6 @@ def load(*, now):
         )
         _report(project, first, shares, problem, now)
         projects.append(project)
-    first_problem = next((p for project in projects for p in project.problems.all()), None)
-    if first_problem is not None:
-        actions.file_problem(first_problem, acting_user=office, at=now)
     ranking.close_due(now)
     return projects
 

@@ -9,10 +9,10 @@ Who does what: the service offices pair enterprises with leaders, units and
 towns (a district office within its district) and run visit batches; a pairer
 (the leader in person, the paired unit's staff) checks in and visits, and so may
 an office within its scope. Each difficulty a visit raises is solved on the
-spot or becomes an appeal with channel ``visit``: ``appeals.actions.file_appeal``
-lets only enterprises, offices and admins file, so an office's visitor files at
-once, and a unit's or leader's difficulty waits for the office, which files it
-with one click (``file_difficulty``), as the projects app does for its problems.
+spot or becomes an appeal with channel ``visit`` at once, filed by the visitor
+through ``appeals.actions.file_appeal`` (``vetted``: this action let them visit),
+so it enters the office's triage queue like any appeal. ``file_difficulty`` lets
+an office file a difficulty recorded before this rule (left pending).
 """
 
 from collections.abc import Callable
@@ -279,9 +279,8 @@ def record_visit(
 ):
     """Record a visit made at ``at`` (the planned ``visit``, or a new one); returns the visit.
 
-    Each difficulty is solved on the spot (with how) or filed as an appeal of
-    channel ``visit`` — at once when the visitor's role may file
-    (``file_appeal``: offices), otherwise left for the office, which hears of it.
+    Each difficulty is solved on the spot (with how) or filed at once as an appeal
+    of channel ``visit`` in the visitor's name.
     """
     at = at or clock.now()
     enterprise = _enterprise(enterprise)
@@ -303,7 +302,6 @@ def record_visit(
         raise ValidationError(errors)
     if not cleaned["answers"] and not cleaned["difficulties"] and not cleaned["note"]:
         raise ValidationError({"answers": [_("请至少填写一项走访内容。")]})
-    files_now = scope.has_role(acting_user, scope.Role.OFFICE)
     with transaction.atomic():
         if visit is not None:
             visit = Visit.objects.select_for_update().get(pk=visit.pk)
@@ -335,12 +333,9 @@ def record_visit(
         ]
         for row in rows:
             row.save()
-        pending = [row for row in rows if row.state == Difficulty.State.PENDING]
-        if files_now:
-            for row in pending:
+        for row in rows:
+            if row.state == Difficulty.State.PENDING:
                 _file(row, visit, acting_user, at)
-        elif pending:
-            _tell_offices(visit, pending)
         _store_photos(visit, cleaned["photos"])
     return visit
 
@@ -360,19 +355,6 @@ def _store_photos(visit, checked):
         raise
 
 
-def _tell_offices(visit, pending):
-    users = User.objects.filter(
-        is_active=True, role=User.Role.OFFICE, unit__in=access.offices_for(visit.enterprise)
-    ).only("id", "email")
-    outbox.enqueue(
-        users,
-        kind="visit_difficulty",
-        subject=_("走访问题待转诉求：%(name)s") % {"name": visit.enterprise.name},
-        body="\n".join(row.text for row in pending),
-        url=visit_url(visit),
-    )
-
-
 def difficulty_title(enterprise):
     return (_("走访问题：%(name)s") % {"name": enterprise.name})[: appeal_actions.TITLE_MAX]
 
@@ -389,8 +371,11 @@ def difficulty_content(difficulty, visit):
 
 
 def _file(difficulty, visit, acting_user, at):
+    """File ``difficulty`` as an appeal of channel ``visit``: the visitor may, since
+    ``record_visit`` let them visit (``vetted``); an office may file one left pending."""
     appeal, _created = appeal_actions.file_appeal(
         acting_user=acting_user,
+        vetted=True,
         enterprise=visit.enterprise,
         title=difficulty_title(visit.enterprise),
         content=difficulty_content(difficulty, visit)[: appeal_actions.CONTENT_MAX],

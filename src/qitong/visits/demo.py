@@ -2,9 +2,9 @@
 
 The vice mayor pairs two key enterprises, two departments four enterprises,
 each district's first town three; a batch covers them all, with visits by
-the city office (its difficulties filed as appeals at once) and by the
-development and reform commission (one difficulty left for the office to
-file, one solved on the spot), and a check-in or two. Some pairings are left
+the city office and by the development and reform commission (each
+difficulty filed as an appeal at once, or one solved on the spot), and a
+check-in or two. Some pairings are left
 overdue, so the workbench and the cockpit have something to show. Everything
 goes through the actions with travelled instants, as real use makes it.
 """

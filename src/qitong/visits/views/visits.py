@@ -133,12 +133,7 @@ def record(request, enterprise_id):
             context = _record_context(enterprise, form, visit, errors)
             return render(request, "visits/record.html", context, status=400)
         filed = recorded.difficulties.filter(state=Difficulty.State.FILED).count()
-        pending = recorded.difficulties.filter(state=Difficulty.State.PENDING).count()
-        messages.success(
-            request,
-            _("走访已记录：%(filed)d 个问题已转为诉求，%(pending)d 个问题待服务企业办公室转办。")
-            % {"filed": filed, "pending": pending},
-        )
+        messages.success(request, _("走访已记录：%(filed)d 个问题已转为诉求。") % {"filed": filed})
         return redirect("visit-detail", recorded.pk)
     status = 400 if form.is_bound else 200
     return render(
