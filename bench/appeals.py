@@ -147,6 +147,7 @@ def main():
     os.environ.update(
         QITONG_DATA_DIR=str(scratch or folder),
         QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+        QITONG_RATE_LIMITS="login=1000000/60,filing=1000000/60,urge=1000000/60,public=1000000/60",  # counted, never refused: a benchmark is one client asking fast
     )
     if url:
         os.environ["QITONG_DATABASE_URL"] = url

@@ -46,7 +46,9 @@ def main():
     args = parse_args()
     folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="qitong-pages-"))
     os.environ.update(
-        QITONG_DATA_DIR=str(folder), QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef"
+        QITONG_DATA_DIR=str(folder),
+        QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+        QITONG_RATE_LIMITS="login=1000000/60,filing=1000000/60,urge=1000000/60,public=1000000/60",  # counted, never refused: a benchmark is one client asking fast
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qitong.settings")
     command = shlex.join([".venv/bin/python", "bench/pages.py", *sys.argv[1:]])

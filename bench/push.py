@@ -132,7 +132,9 @@ def main():
     url = args.database_url or preset_url
     folder = Path(tempfile.mkdtemp(prefix="qitong-bench-push-"))
     os.environ.update(
-        QITONG_DATA_DIR=str(folder), QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef"
+        QITONG_DATA_DIR=str(folder),
+        QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+        QITONG_RATE_LIMITS="login=1000000/60,filing=1000000/60,urge=1000000/60,public=1000000/60",  # counted, never refused: a benchmark is one client asking fast
     )
     if url:
         os.environ["QITONG_DATABASE_URL"] = url

@@ -102,7 +102,9 @@ def main():
     folder = Path(args.data or args.keep or tempfile.mkdtemp(prefix="qitong-search-"))
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.update(
-        QITONG_DATA_DIR=str(folder), QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef"
+        QITONG_DATA_DIR=str(folder),
+        QITONG_SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+        QITONG_RATE_LIMITS="login=1000000/60,filing=1000000/60,urge=1000000/60,public=1000000/60",  # counted, never refused: a benchmark is one client asking fast
     )
     if url:
         os.environ["QITONG_DATABASE_URL"] = url
