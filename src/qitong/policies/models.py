@@ -184,6 +184,9 @@ class Policy(models.Model):
     corrected = models.JSONField(_("人工更正的字段"), default=list, blank=True)
     # When matching against enterprises last ran for it (None: not yet; it is pushed once).
     matched_at = models.DateTimeField(_("匹配时间"), null=True, blank=True, db_index=True)
+    # When the inbox messages of that matching's pushes were written (None: not yet). A run
+    # pushes in batches, then tells each enterprise once of all it was pushed (``announce``).
+    announced_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
     simhash = models.BigIntegerField(_("正文指纹"), default=0)
     band0 = models.PositiveIntegerField(default=0)
     band1 = models.PositiveIntegerField(default=0)
@@ -204,6 +207,12 @@ class Policy(models.Model):
             models.Index(fields=["title"], name="policies_title"),
             models.Index(fields=["issuer"], name="policies_issuer"),
             models.Index(fields=["published", "id"], name="policies_published"),
+            # The few policies matched but not yet announced (``matching.announce``).
+            models.Index(
+                fields=["matched_at"],
+                condition=models.Q(matched_at__isnull=False, announced_at__isnull=True),
+                name="policies_unannounced",
+            ),
         ]
 
     def __str__(self):
