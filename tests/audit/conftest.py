@@ -1,4 +1,4 @@
-"""The audit tests' helpers: rows are written when the request's transaction commits."""
+"""The audit tests' helpers: rows are staged in their action's transaction, then sealed."""
 
 import datetime as dt
 
@@ -34,5 +34,7 @@ def entry(number=0, *, at=None, username="someone", action=Record.Action.LOGIN):
 
 
 def rows(*, action=None):
+    """The chain's rows, after linking what was staged (as every read of the trail does)."""
+    chain.seal()
     found = Record.objects.order_by("seq")
     return list(found.filter(action=action) if action else found)

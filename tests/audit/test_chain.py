@@ -165,3 +165,84 @@ def test_concurrent_writers_make_one_chain():
     assert list(Record.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 101))
     assert Record.objects.values("prev_hash").distinct().count() == 100  # no two share a parent
     assert chain.verify().ok
+
+
+def test_a_staged_row_commits_with_its_action_and_joins_the_chain_when_sealed():
+    from qitong.audit import trail
+    from qitong.audit.models import Staged
+
+    with transaction.atomic():
+        trail.record(Record.Action.EXPORT, target="sheet", username="clerk", detail={"n": (1, 2)})
+    # Committed with the action: a process killed now loses nothing; not chained yet.
+    assert Staged.objects.get().target == "sheet"
+    assert not Record.objects.exists()
+    chain.append([entry(1)])  # an immediate append goes first; the staged row follows
+    assert chain.seal() == 1
+    assert not Staged.objects.exists()
+    assert list(Record.objects.order_by("seq").values_list("target", flat=True)) == [
+        "thing:1",
+        "sheet",
+    ]
+    assert Record.objects.get(target="sheet").detail == {"n": [1, 2]}
+    assert chain.verify().ok
+    assert chain.seal() == 0
+
+
+def test_seal_links_staged_rows_in_the_order_they_were_staged():
+    chain.stage([entry(number) for number in range(chain.CHUNK + 3)])
+    assert chain.seal() == chain.CHUNK + 3
+    targets = list(Record.objects.order_by("seq").values_list("target", flat=True))
+    assert targets == [f"thing:{number}" for number in range(chain.CHUNK + 3)]
+    assert chain.verify().checked == chain.CHUNK + 3
+
+
+def test_verify_command_seals_first():
+    chain.stage([entry(1), entry(2)])
+    call_command("audit", "verify")
+    assert Record.objects.count() == 2
+
+
+def test_a_staged_row_cannot_be_changed_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("the guard is a PostgreSQL trigger")
+    from qitong.audit.models import Staged
+
+    chain.stage([entry(1)])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Staged.objects.update(username="intruder")
+    assert Staged.objects.get().username == "someone"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_writers_staging_while_sealers_seal_make_one_chain():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no fork to race for")
+    from qitong.audit.models import Staged
+
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work(worker):
+        try:
+            barrier.wait()
+            for number in range(25):
+                with transaction.atomic():
+                    chain.stage([entry(worker * 100 + number, username=f"w{worker}")])
+                if worker < 2 and number % 5 == 0:
+                    chain.seal()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    chain.seal()
+    assert not Staged.objects.exists()
+    assert list(Record.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 101))
+    assert Record.objects.values("target").distinct().count() == 100  # each row once
+    assert chain.verify().ok

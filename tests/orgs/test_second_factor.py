@@ -13,6 +13,7 @@ import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from qitong.audit import chain
 from qitong.audit.models import Record
 from qitong.orgs.second_factor import factors
 from qitong.orgs.second_factor.models import RecoveryCode
@@ -91,8 +92,10 @@ def test_enrolled_staff_are_asked_for_the_code_after_the_password(
         right = code(client, app_for(device).now())
     assert right.status_code == 302 and right.url == "/inbox/"
     assert client.session["_auth_user_id"] == str(office_user.pk)
+    chain.seal()
     trail = list(Record.objects.order_by("seq").values_list("action", "outcome"))
     assert trail == [
+        ("security", "success"),  # the enrolment
         ("second_factor", "failure"),
         ("second_factor", "success"),
         ("login", "success"),

@@ -1,6 +1,10 @@
-"""The hash chain of the audit trail: append, verify, prune.
+"""The hash chain of the audit trail: stage, seal, append, verify, prune.
 
-A row's hash is ``sha256(previous row's hash + content)``, ``content`` being
+``stage`` writes rows in the caller's transaction, unchained (``Staged``);
+``seal`` moves staged rows to the end of the chain in staged order. So an
+action's audit row commits with the action itself, and the actions of many
+users never queue on the chain's head: only the sealer (a job every few
+seconds, and every read of the trail) takes its lock. A row's hash is ``sha256(previous row's hash + content)``, ``content`` being
 the row's facts as canonical JSON (``content``). ``append`` writes rows at the
 end under the lock of ``Head`` (PostgreSQL serialises writers on it; SQLite's
 write transactions are one at a time already), so two writers never link to
@@ -19,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from qitong.audit.models import Head, Record
+from qitong.audit.models import Head, Record, Staged
 from qitong.core import clock
 
 # 等保 2.0 level 3 keeps audit records at least 180 days; the setting may only lengthen it.
@@ -75,32 +79,77 @@ def _head_locked():
     return head
 
 
+def _plain(detail):
+    """The detail as the database will give it back (tuples become lists, dates text)."""
+    return json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+
+
+def stage(entries):
+    """Write ``entries`` unchained, in the current transaction; ``seal`` chains them."""
+    Staged.objects.bulk_create(
+        Staged(
+            at=entry.at,
+            user_id=entry.user_id,
+            username=entry.username[:150],
+            role=entry.role[:10],
+            address=(entry.address or "")[:45],
+            action=entry.action,
+            target=entry.target[:300],
+            detail=_plain(entry.detail),
+            outcome=entry.outcome,
+        )
+        for entry in entries
+    )
+
+
+def seal():
+    """Chain every staged row, in the order staged; returns how many.
+
+    One sealer at a time (the head's lock); rows staged by transactions that
+    commit while it runs wait for the next seal.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            head = _head_locked()
+            staged = list(Staged.objects.order_by("pk")[:CHUNK])
+            if not staged:
+                return sealed
+            _chain(head, staged)
+            Staged.objects.filter(pk__in=[row.pk for row in staged]).delete()
+        sealed += len(staged)
+        if len(staged) < CHUNK:
+            return sealed
+
+
 def append(entries):
-    """Write ``entries`` at the end of the chain, in order; returns the ``Record``s."""
-    rows = []
+    """Write ``entries`` at the end of the chain at once, in order; returns the ``Record``s."""
     with transaction.atomic():
-        head = _head_locked()
-        for entry in entries:
-            row = Record(
-                seq=head.seq + 1,
-                at=entry.at,
-                user_id=entry.user_id,
-                username=entry.username[:150],
-                role=entry.role[:10],
-                address=(entry.address or "")[:45],
-                action=entry.action,
-                target=entry.target[:300],
-                detail=entry.detail,
-                outcome=entry.outcome,
-                prev_hash=head.hash,
-            )
-            # The detail as the database will give it back (tuples become lists).
-            row.detail = json.loads(json.dumps(row.detail, ensure_ascii=False, default=str))
-            row.hash = digest(row.prev_hash, row)
-            head.seq, head.hash = row.seq, row.hash
-            rows.append(row)
-        Record.objects.bulk_create(rows)
-        head.save(update_fields=["seq", "hash"])
+        return _chain(_head_locked(), entries)
+
+
+def _chain(head, entries):
+    """Link ``entries`` (``Entry`` or ``Staged``) after ``head``, locked by the caller."""
+    rows = []
+    for entry in entries:
+        row = Record(
+            seq=head.seq + 1,
+            at=entry.at,
+            user_id=entry.user_id,
+            username=entry.username[:150],
+            role=entry.role[:10],
+            address=(entry.address or "")[:45],
+            action=entry.action,
+            target=entry.target[:300],
+            detail=_plain(entry.detail),
+            outcome=entry.outcome,
+            prev_hash=head.hash,
+        )
+        row.hash = digest(row.prev_hash, row)
+        head.seq, head.hash = row.seq, row.hash
+        rows.append(row)
+    Record.objects.bulk_create(rows)
+    head.save(update_fields=["seq", "hash"])
     return rows
 
 

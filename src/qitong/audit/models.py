@@ -57,6 +57,34 @@ class Record(models.Model):
         return f"#{self.seq} {self.username} {self.action} {self.outcome}"
 
 
+class Staged(models.Model):
+    """A row on its way to the chain: written in the transaction of what it records.
+
+    ``trail.record`` stages rows here, in the caller's transaction, so an action
+    and its audit row commit together (or neither does) without the action
+    waiting on the chain's head; ``chain.seal`` moves them to the end of the chain
+    in the order they were staged, every few seconds and before every read of
+    the trail. On PostgreSQL a trigger refuses to change a staged row.
+    """
+
+    at = models.DateTimeField()
+    user_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=10, blank=True)
+    address = models.CharField(max_length=45, blank=True)
+    action = models.CharField(max_length=16)
+    target = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=8)
+
+    class Meta:
+        verbose_name = _("待入链的审计记录")
+        verbose_name_plural = _("待入链的审计记录")
+
+    def __str__(self):
+        return f"staged {self.pk} {self.username} {self.action} {self.outcome}"
+
+
 class Head(models.Model):
     """The chain's ends (one row, pk 1): the last row written and the anchor before the first.
 

@@ -9,3 +9,9 @@ from qitong.audit import chain
 def prune_records():
     """Delete rows past the retention (never less than 180 days) and re-anchor; returns how many."""
     return chain.prune()
+
+
+@shared_task(name="qitong.audit.tasks.seal_records")
+def seal_records():
+    """Link the rows staged since the last seal to the end of the chain; returns how many."""
+    return chain.seal()

@@ -6,23 +6,21 @@ in an action (``appeals.events.record``) records without being handed it.
 The address is the client's real one, read as the login lockout reads it
 (``axes``' helper with ``QITONG_TRUSTED_PROXIES``).
 
-Inside a transaction the row is written when it commits (an action rolled
-back did not happen, and the chain's lock is then held only for the short
-write, never across the caller's locks); outside one, at once.
+The row is staged in the caller's transaction (``chain.stage``): it commits
+with the action it records, or vanishes with it (an action rolled back did
+not happen), and a process killed after the commit cannot lose it. The
+chain's lock is taken only by ``chain.seal``, which links the staged rows
+every few seconds, so no action waits on another's audit row.
 """
 
 import contextvars
-import logging
 from contextlib import contextmanager
 
 from axes.helpers import get_client_ip_address
-from django.db import transaction
 
 from qitong.audit import chain
 from qitong.audit.models import Record
 from qitong.core import clock
-
-log = logging.getLogger("qitong.audit")
 
 Action = Record.Action
 Outcome = Record.Outcome
@@ -84,7 +82,7 @@ def record(
         target=str(target),
         detail=detail or {},
     )
-    _write_on_commit([entry])
+    chain.stage([entry])
 
 
 def record_system(action, items, *, at=None):
@@ -107,19 +105,4 @@ def record_system(action, items, *, at=None):
         for item in items
     ]
     if entries:
-        _write_on_commit(entries)
-
-
-def _write_on_commit(entries):
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _write(entries), robust=True)
-    else:
-        _write(entries)
-
-
-def _write(entries):
-    try:
-        chain.append(entries)
-    except Exception:
-        # The trail must not turn a done action into an error; the loss is logged loudly.
-        log.exception("audit records lost: %d, first %s", len(entries), entries[0])
+        chain.stage(entries)

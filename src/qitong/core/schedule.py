@@ -58,6 +58,13 @@ JOBS = [
     # Ranks each month once it is due (day ``Rules.close_day`` of the next), warns, sends digests.
     Job("project-months", "qitong.projects.tasks.close_months", timedelta(hours=1)),
     Job("clear-old-jobs", "qitong.core.tasks.clear_old_jobs", timedelta(hours=6)),
+    # Links the audit rows that actions staged in their own transactions to the chain.
+    Job(
+        "seal-audit-trail",
+        "qitong.audit.tasks.seal_records",
+        timedelta(seconds=5),
+        lane="audit",
+    ),
     # Deletes audit rows past QITONG_AUDIT_RETENTION_DAYS (never under 180) and re-anchors the chain.
     Job("prune-audit-trail", "qitong.audit.tasks.prune_records", timedelta(hours=6)),
     Job(

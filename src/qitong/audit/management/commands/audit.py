@@ -16,6 +16,7 @@ class Command(BaseCommand):
                 _("已删除 %(count)d 条超过保存期限的记录。") % {"count": chain.prune()}
             )
             return
+        chain.seal()  # the rows staged until now are checked too
         verdict = chain.verify()
         if verdict.ok:
             self.stdout.write(
