@@ -14,7 +14,9 @@ from qitong.notify.models import Channel, ChannelChoice, Robot, validate_robot_u
 from qitong.orgs import scope
 
 # The kinds of message a user may route apart from the rest, as the settings page lists
-# them; any other kind follows the user's row for every kind.
+# them; any other kind follows the user's row for every kind. A kind no longer sent is
+# taken off the list (``RETIRED``): its old rows stay, readable in the admin, and route
+# nothing, since no message of that kind is written any more.
 KINDS = {
     "dispatch": gettext_lazy("诉求交办"),
     "return": gettext_lazy("诉求退回"),
@@ -31,12 +33,16 @@ KINDS = {
     "escalate": gettext_lazy("升级督办"),
     "policy_push": gettext_lazy("政策推送"),
     "policy_digest": gettext_lazy("政策每日摘要"),
-    "project_problem": gettext_lazy("重点项目问题"),
     "project_warning": gettext_lazy("重点项目预警"),
     "project_digest": gettext_lazy("重点项目月度摘要"),
-    "visit_difficulty": gettext_lazy("走访困难"),
     "bulletin": gettext_lazy("考核通报"),
     "export_ready": gettext_lazy("导出完成"),
+}
+# Sent before visits' difficulties and projects' problems became appeals at once
+# (they now tell the filer's unit as ``*_filed``, and the appeal's own kinds follow).
+RETIRED = {
+    "project_problem": gettext_lazy("重点项目问题（已停用）"),
+    "visit_difficulty": gettext_lazy("走访困难（已停用）"),
 }
 CHANNELS = tuple(Channel.values)  # inbox, email, sms, wecom
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from qitong.core import clock
+from qitong.notify import actions
 from qitong.notify.models import ChannelChoice, Message, Robot
 
 
@@ -36,11 +38,18 @@ class MessageAdmin(admin.ModelAdmin):
 class ChannelChoiceAdmin(admin.ModelAdmin):
     """Users' channels per kind of message (kind empty: every other kind), as on their page."""
 
-    list_display = ["user", "kind", "inbox", "email", "sms", "wecom"]
+    list_display = ["user", "kind", "kind_label", "inbox", "email", "sms", "wecom"]
     list_filter = ["kind", "sms", "wecom"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+
+    @admin.display(description=gettext_lazy("消息类型名称"))
+    def kind_label(self, row):
+        """What the kind is called; a retired one (no longer offered, its row kept) says so."""
+        if not row.kind:
+            return gettext_lazy("全部消息（默认）")
+        return actions.KINDS.get(row.kind) or actions.RETIRED.get(row.kind) or row.kind
 
 
 @admin.register(Robot)
