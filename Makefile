@@ -9,12 +9,12 @@ TEST_ENV := QITONG_SECRET_KEY=test-only-secret-key-0123456789abcdefghij QITONG_D
 	QITONG_REDIS_URL= QITONG_DATABASE_URL=
 PYTEST := $(BIN)/pytest
 
-.PHONY: demo test venv system-deps lint check migrations test-sqlite test-postgres test-browser bench clean
+.PHONY: demo test venv system-deps lint check migrations test-suites test-sqlite test-postgres test-browser bench clean
 
 demo: venv
 	$(BIN)/qitong demo
 
-test: system-deps venv lint check migrations test-sqlite test-postgres test-browser
+test: system-deps venv lint check migrations test-suites
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ check: venv
 
 migrations: venv
 	$(TEST_ENV) $(BIN)/qitong makemigrations --check --dry-run
+
+# SQLite and PostgreSQL side by side, browser tests after SQLite: scripts/run-suites.sh.
+# The three targets below run one suite each.
+test-suites: venv
+	$(TEST_ENV) PYTEST=$(PYTEST) scripts/run-suites.sh
 
 test-sqlite: venv
 	$(TEST_ENV) $(PYTEST) -m "not browser"
