@@ -443,7 +443,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["appeal", "action", "at"]),  # a case's latest event of a kind
             models.Index(fields=["action", "at"]),  # a period's events of a kind
-            models.Index(fields=["unit", "action"]),  # what happened to a unit
+            models.Index(fields=["unit", "action", "at"]),  # what happened to a unit, and when
         ]
 
     def __str__(self):
