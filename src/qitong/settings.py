@@ -247,7 +247,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "qitong.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "qitong.core.api.exception_handler",
 }
 # Rate limits as rule=limit/seconds pairs over the defaults of qitong.core.ratelimit

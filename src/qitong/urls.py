@@ -36,12 +36,16 @@ API_APPS = (
     "orgs",
     "enterprises",
     "notify",
+    "dispatch",  # before appeals: its appeals/<id>/suggestions and /similar go first
     "appeals",
     "policies",
     "projects",
     "assessment",
     "integrations",
 )
+
+# Under /api/ a path no route takes is the contract's JSON 404, as every API error is.
+handler404 = "qitong.core.api.not_found"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -11,7 +11,6 @@ from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -36,6 +35,7 @@ from qitong.appeals.access import (
 from qitong.appeals.models import Appeal, Assignment, Category, Event
 from qitong.core import clock, jobs
 from qitong.core.api import CountedPagination, FileDownloadMixin
+from qitong.core.openapi import AutoSchema
 from qitong.core.views import JOB_SCHEMA
 from qitong.orgs.models import User
 

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -81,6 +82,15 @@ def _parse_error_message(context):
 
 def _auth_headers(response):
     return {key: value for key, value in response.items() if key == "WWW-Authenticate"}
+
+
+def not_found(request, exception):
+    """The project's 404 (``handler404``): under /api/ the contract's JSON, like every other
+    API error, even for a path no route takes (``/api/v1/appeals/-1/attachments/2``)."""
+    if request.path.startswith("/api/"):
+        body = {"error": "not_found", "message": _("未找到，或您无权查看。")}
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
 
 
 class CountedPagination(PageNumberPagination):

@@ -7,10 +7,11 @@ shared secret (``signing``), then parsed, then filed (``actions.receive_work_ord
 
 import json
 
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -78,7 +79,14 @@ class WorkOrderView(APIView):
         auth=[],
     )
     def post(self, request):
-        body = request._request.body  # the bytes as signed, before anything parses them
+        try:
+            body = request._request.body  # the bytes as signed, before anything parses them
+        except RawPostDataException:
+            # a multipart form, already read by the middleware: its bytes are gone, and a
+            # work order is JSON anyway (the server error schemathesis found)
+            raise UnsupportedMediaType(
+                request.content_type, _("工单须以 JSON 发送（Content-Type: application/json）。")
+            ) from None
         integration, reason = signed_integration(request, body)
         if integration is None:
             return _unauthorized(reason)
