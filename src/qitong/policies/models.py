@@ -275,14 +275,21 @@ class Push(models.Model):
     ``digested_at`` when the daily digest e-mail carried it.
     """
 
+    # No index of their own: the unique pair leads with the policy, ``policies_push_enterprise``
+    # with the enterprise (each index is written for each of a run's millions of pushes).
     policy = models.ForeignKey(
-        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="pushes"
+        Policy,
+        verbose_name=_("政策"),
+        on_delete=models.CASCADE,
+        related_name="pushes",
+        db_index=False,
     )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
         verbose_name=_("企业"),
         on_delete=models.CASCADE,
         related_name="policy_pushes",
+        db_index=False,
     )
     pushed_at = models.DateTimeField(_("推送时间"), default=clock.now)
     reasons = models.JSONField(_("匹配条件"), default=list, blank=True)
