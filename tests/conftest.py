@@ -35,7 +35,7 @@ def _no_idle_timeout_password_age_or_rate_limits(settings):
     settings.QITONG_STAFF_IDLE_MINUTES = 0
     settings.QITONG_PASSWORD_MAX_AGE_DAYS = 0
     # Likewise the rate limits: tests file and urge faster than any person.
-    settings.QITONG_RATE_LIMITS = "login=0/60,filing=0/60,urge=0/600,public=0/60"
+    settings.QITONG_RATE_LIMITS = "login=0/60,filing=0/60,urge=0/600,public=0/60,integration=0/60"
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ the limits hold across gunicorn workers and web nodes. If Redis cannot be
 reached the request is let through (filing must go on) and the failure logged.
 
 Rules and their defaults (QITONG_RATE_LIMITS overrides, e.g.
-``login=20/60,filing=20/60,urge=2/600,public=120/60``; a limit of 0 turns a rule off):
+``login=20/60,filing=20/60,urge=2/600,public=120/60,integration=600/60``; a limit of 0
+turns a rule off):
 
 - ``login``: POSTs to the login pages, per client address (wrong passwords are
   django-axes' to count; this bounds the request rate itself).
@@ -18,6 +19,11 @@ Rules and their defaults (QITONG_RATE_LIMITS overrides, e.g.
   within ten minutes is refused.
 - ``public``: the pages and API open without login (policy library, Open311),
   per client address.
+- ``integration``: a connected system's own requests (a 12345 hotline's work
+  orders, an Open311 client's keyed POSTs), per integration. Only the view
+  knows which integration asks (by its signature or its key), so it counts
+  them itself (``exceeded``); what fails to prove an integration counts under
+  ``public`` per address.
 """
 
 import functools
@@ -41,10 +47,18 @@ from qitong.core.models import RateCounter
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"login": (20, 60), "filing": (20, 60), "urge": (2, 600), "public": (120, 60)}
+DEFAULTS = {
+    "login": (20, 60),
+    "filing": (20, 60),
+    "urge": (2, 600),
+    "public": (120, 60),
+    "integration": (600, 60),
+}
 LOGIN_VIEWS = {"login", "admin:login"}
 FILING_VIEWS = {"api-appeals", "portal-file"}
 PUBLIC_VIEWS = {"policy-library", "policy-detail", "api-policies", "api-policy"}
+# Views that count their requests themselves, once they know who asks (``exceeded``).
+SELF_COUNTED = {"api-hotline-workorders"}
 
 
 def parse(text):
@@ -71,9 +85,16 @@ def rule_for(request):
         name == "api-appeal-urge" or (name == "appeal-act" and match.kwargs.get("name") == "urge")
     ):
         return "urge", f"{_client(request)}:{match.kwargs.get('pk')}"
+    if name in SELF_COUNTED or (request.method == "POST" and name == "open311-requests"):
+        return None  # per integration (or per address when none is proved): the view counts
     if name in PUBLIC_VIEWS or name.startswith("open311-"):
         return "public", _address(request)
     return None
+
+
+def address(request):
+    """The client's address as the rules count it (``ip:…``), for views that count themselves."""
+    return _address(request)
 
 
 def _address(request):
@@ -135,13 +156,27 @@ def _hit_database(key, left):
         return RateCounter.objects.filter(key=key).values_list("count", flat=True).get()
 
 
+def exceeded(rule, client):
+    """Count one request of ``client`` under ``rule``: the seconds to wait when it is past
+    the limit, else None. For views that know who asks only after authenticating it."""
+    limit, seconds = _rules(settings.QITONG_RATE_LIMITS)[rule]
+    if not limit:
+        return None
+    count, left = hit(f"{rule}:{client}", seconds)
+    return left if count > limit else None
+
+
+def message(seconds_left):
+    return _("操作过于频繁，请在 %(seconds)d 秒后再试。") % {"seconds": seconds_left}
+
+
 def too_many(request, seconds_left):
-    message = _("操作过于频繁，请在 %(seconds)d 秒后再试。") % {"seconds": seconds_left}
+    text = message(seconds_left)
     if request.path.startswith("/api/"):
-        body = {"error": "rate_limited", "message": message}
+        body = {"error": "rate_limited", "message": text}
         response = JsonResponse(body, status=429, json_dumps_params={"ensure_ascii": False})
     else:
-        page = render_to_string("429.html", {"message": message}, request=request)
+        page = render_to_string("429.html", {"message": text}, request=request)
         response = HttpResponse(page, status=429)
     response["Retry-After"] = str(seconds_left)
     return response
@@ -169,11 +204,5 @@ class RateLimitMiddleware:
         found = rule_for(request)
         if found is None:
             return None
-        rule, client = found
-        limit, seconds = _rules(settings.QITONG_RATE_LIMITS)[rule]
-        if not limit:
-            return None
-        count, left = hit(f"{rule}:{client}", seconds)
-        if count > limit:
-            return too_many(request, left)
-        return None
+        left = exceeded(*found)
+        return None if left is None else too_many(request, left)

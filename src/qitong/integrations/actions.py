@@ -7,12 +7,16 @@ keeps with the appeal is written in the filing's transaction (``intake``).
 """
 
 import secrets
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qitong.appeals import actions as appeal_actions
 from qitong.appeals.access import is_owner
@@ -20,7 +24,7 @@ from qitong.appeals.models import Appeal, Category
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.enterprises.models import Enterprise
-from qitong.enterprises.uscc import normalize
+from qitong.enterprises.uscc import normalize, validate_uscc
 from qitong.integrations import intake, open311
 from qitong.integrations.models import (
     Callback,
@@ -116,7 +120,8 @@ def _flag_to_office(enterprise, source):
         subject=_("待核实企业：%(name)s") % {"name": enterprise.name},
         body=_("%(source)s 提到的企业 %(name)s（%(uscc)s）尚未建档，已新建为未核实企业，请核实。")
         % {"source": source, "name": enterprise.name, "uscc": enterprise.uscc},
-        url=f"/admin/enterprises/enterprise/{enterprise.pk}/change/",
+        # The dossier (an office reads it; by name, as ``dashboard`` stands above this app).
+        url=reverse("dossier", args=[enterprise.pk]),
     )
 
 
@@ -235,8 +240,7 @@ def submit_service_request(integration, fields, *, at=None):
                 request.enterprise_uscc, request.enterprise_name or request.enterprise_uscc
             )
         elif request.enterprise_name:
-            named = list(Enterprise.objects.filter(name=request.enterprise_name.strip())[:2])
-            enterprise = named[0] if len(named) == 1 else None
+            enterprise = enterprise_by_name(request.enterprise_name)
         if enterprise is None:
             request.save()
             users = get_user_model().objects.filter(
@@ -247,7 +251,7 @@ def submit_service_request(integration, fields, *, at=None):
                 kind="open311_pending",
                 subject=_("Open311 请求待核实：%(token)s") % {"token": request.token},
                 body=request.description[:200],
-                url=f"/admin/integrations/servicerequest/{request.pk}/change/",
+                url=reverse("office-open311-request", args=[request.pk]),
             )
             return request
         _file(request, enterprise, integration.account, at)
@@ -256,39 +260,186 @@ def submit_service_request(integration, fields, *, at=None):
     return request
 
 
+def enterprise_by_name(name):
+    """The one known enterprise called exactly ``name`` (brackets full- or half-width), or None.
+
+    Two enterprises of the same name are no answer: the request waits for the office.
+    """
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    spellings = {
+        name,
+        name.replace("(", "（").replace(")", "）"),
+        name.replace("（", "(").replace("）", ")"),
+    }
+    named = list(Enterprise.objects.filter(name__in=spellings)[:2])
+    return named[0] if len(named) == 1 else None
+
+
+def _waiting(request):
+    """The request locked, if it still waits for the office (else 409)."""
+    request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if request.state != ServiceRequest.State.PENDING:
+        raise Conflict(
+            _("该请求已处理（%(state)s）。") % {"state": request.get_state_display()},
+            request.state,
+        )
+    return request
+
+
+def _require_office(user):
+    """Who decides on waiting Open311 requests: the service offices and admins."""
+    if not scope.has_role(user, scope.Role.OFFICE, scope.Role.ADMIN):
+        raise PermissionDenied(_("只有服务企业办公室可以处理待核实的 Open311 请求。"))
+
+
 def file_service_request(request, *, enterprise, acting_user, at=None):
     """The office links a waiting Open311 request to ``enterprise``, which files it."""
-    scope.require_role(acting_user, scope.Role.OFFICE, scope.Role.ADMIN)
+    _require_office(acting_user)
     with transaction.atomic():
-        request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
-        if request.state != ServiceRequest.State.PENDING:
-            raise Conflict(_("该请求已处理。"), request.state)
+        request = _waiting(request)
         if not isinstance(enterprise, Enterprise):
             raise ValidationError({"enterprise": [_("企业不存在。")]})
-        _file(request, enterprise, acting_user, at or clock.now())
+        at = at or clock.now()
+        request.handled_by, request.handled_at = acting_user, at  # saved with the appeal
+        _file(request, enterprise, acting_user, at)
+    return request
+
+
+def link_service_request(request, *, acting_user, uscc="", name="", at=None):
+    """The office links a waiting request to the enterprise it names, which files it.
+
+    By ``uscc`` (a known enterprise; an unknown, valid code with ``name`` makes
+    a new unverified enterprise, as a hotline's does), or by ``name`` alone (the
+    one known enterprise of exactly that name).
+    """
+    _require_office(acting_user)
+    uscc, name = (uscc or "").strip(), " ".join((name or "").split())
+    if len(name) > 200:
+        raise ValidationError({"name": [_("企业名称不能超过 200 个字符。")]})
+    if uscc:
+        try:
+            validate_uscc(uscc)
+        except ValidationError as exc:
+            raise ValidationError({"uscc": exc.messages}) from None
+        enterprise = Enterprise.objects.filter(uscc=normalize(uscc)).first()
+        if enterprise is None and not name:
+            raise ValidationError(
+                {
+                    "name": [
+                        _("该统一社会信用代码尚未建档：请同时填写企业名称，将新建为未核实企业。")
+                    ]
+                }
+            )
+    elif name:
+        enterprise = enterprise_by_name(name)
+        if enterprise is None:
+            raise ValidationError(
+                {
+                    "name": [
+                        _("没有恰好一家名为“%(name)s”的企业，请填写统一社会信用代码。")
+                        % {"name": name}
+                    ]
+                }
+            )
+    else:
+        raise ValidationError({"uscc": [_("请填写统一社会信用代码或企业名称。")]})
+    with transaction.atomic():
+        _waiting(request)  # refused before a new enterprise is made for nothing
+        if enterprise is None:
+            enterprise, _new = find_or_flag_enterprise(uscc, name)
+        return file_service_request(request, enterprise=enterprise, acting_user=acting_user, at=at)
+
+
+def answer_service_request(request, *, acting_user, answer, at=None):
+    """The office handles a waiting request as it stands: it answers the reporter itself,
+    without an appeal; the answer is the request's public status note."""
+    _require_office(acting_user)
+    answer = _office_text(answer, "answer", _("请填写答复内容。"))
+    with transaction.atomic():
+        request = _waiting(request)
+        request.state, request.answer = ServiceRequest.State.ANSWERED, answer
+        request.handled_by, request.handled_at = acting_user, at or clock.now()
+        request.save(update_fields=["state", "answer", "handled_by", "handled_at"])
     return request
 
 
 def decline_service_request(request, *, acting_user, reason, at=None):
     """The office declines a waiting Open311 request; the reason is its public status note."""
-    scope.require_role(acting_user, scope.Role.OFFICE, scope.Role.ADMIN)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"decline_reason": [_("请填写不予受理的理由。")]})
+    _require_office(acting_user)
+    reason = _office_text(reason, "reason", _("请填写不予受理的理由。"))
     with transaction.atomic():
-        request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
-        if request.state != ServiceRequest.State.PENDING:
-            raise Conflict(_("该请求已处理。"), request.state)
-        request.state, request.decline_reason = ServiceRequest.State.DECLINED, reason[:2000]
-        request.save(update_fields=["state", "decline_reason"])
+        request = _waiting(request)
+        request.state, request.decline_reason = ServiceRequest.State.DECLINED, reason
+        request.handled_by, request.handled_at = acting_user, at or clock.now()
+        request.save(update_fields=["state", "decline_reason", "handled_by", "handled_at"])
     return request
+
+
+OFFICE_NOTE_MAX = 2000
+
+
+def _office_text(value, field, missing):
+    value = (value or "").strip() if isinstance(value, str) or value is None else None
+    if value is None:
+        raise ValidationError({field: [_("应为文本。")]})
+    if not any(char.isprintable() and not char.isspace() for char in value):
+        raise ValidationError({field: [missing]})
+    if len(value) > OFFICE_NOTE_MAX:
+        raise ValidationError(
+            {field: [_("不能超过 %(limit)d 个字符。") % {"limit": OFFICE_NOTE_MAX}]}
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class RequestAction:
+    """One decision the office takes on a waiting request, declared once for its page."""
+
+    name: str
+    label: str
+    function: Callable
+    fields: tuple  # (name, label, required) of its form, the function's keywords
+    danger: bool = False
+
+
+# The office's decisions on a waiting Open311 request: link it (an appeal), or handle it
+# as it stands (answer it, or decline it). The page and the tests read this list.
+REQUEST_ACTIONS = {
+    action.name: action
+    for action in (
+        RequestAction(
+            "link",
+            gettext_lazy("关联企业并受理"),
+            link_service_request,
+            (
+                ("uscc", gettext_lazy("统一社会信用代码"), False),
+                ("name", gettext_lazy("企业名称"), False),
+            ),
+        ),
+        RequestAction(
+            "answer",
+            gettext_lazy("直接答复（不转诉求）"),
+            answer_service_request,
+            (("answer", gettext_lazy("答复内容"), True),),
+        ),
+        RequestAction(
+            "decline",
+            gettext_lazy("不予受理"),
+            decline_service_request,
+            (("reason", gettext_lazy("不予受理理由"), True),),
+            danger=True,
+        ),
+    )
+}
 
 
 def _file(request, enterprise, acting_user, at):
     """File ``request`` for ``enterprise``; its row is saved with the appeal (``intake``)."""
     category = Category.objects.filter(code=request.service_code).first()
     content = [request.description.strip()]
-    content += [f"{label}: {value}" for label, value in _request_facts(request)]
+    content += [f"{label}: {value}" for label, value in request_facts(request)]
     current = intake.Filing(
         integration=request.integration, external_id=request.token, service_request=request
     )
@@ -309,7 +460,9 @@ def _file(request, enterprise, acting_user, at):
     return appeal
 
 
-def _request_facts(request):
+def request_facts(request):
+    """``(label, value)`` of what a request says beyond its description (the appeal's text,
+    the office's page)."""
     facts = [*open311.attribute_lines(request.service_code, request.attributes)]
     facts += [
         (_("报告人"), request.reporter),

@@ -149,6 +149,9 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "enterprise_uscc",
         "enterprise_name",
         "received_at",
+        "answer",
+        "handled_by",
+        "handled_at",
     ]
 
     def has_add_permission(self, request):

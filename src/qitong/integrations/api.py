@@ -11,13 +11,13 @@ from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from qitong.appeals.access import access_appeal_for_user
-from qitong.core import clock
+from qitong.core import clock, ratelimit
 from qitong.integrations import actions, signing
 from qitong.integrations import serializers as s
 from qitong.integrations.models import Integration
@@ -60,6 +60,33 @@ def signed_integration(request, body):
     return None, _("签名无效。")
 
 
+def parse_json(request, body):
+    """The JSON object of a signed body: 415 for another media type, 400 naming ``body``
+    for what is not one JSON object (empty, not UTF-8, not JSON, nested past the parser)."""
+    media = (request.content_type or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            media, detail=_("请求体应为 JSON（Content-Type: application/json）。")
+        )
+
+    def refuse(message):
+        return ValidationError({"body": [message]})
+
+    if not body.strip():
+        raise refuse(_("请求体为空：应为 JSON 对象。"))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise refuse(_("请求体应为 UTF-8 编码的 JSON。")) from None
+    except RecursionError:
+        raise refuse(_("请求体的 JSON 嵌套过深。")) from None
+    except ValueError:
+        raise refuse(_("请求体不是有效的 JSON。")) from None
+    if not isinstance(data, dict):
+        raise refuse(_("请求体应为 JSON 对象（工单的各字段）。"))
+    return data
+
+
 class WorkOrderView(APIView):
     """Receive a 12345 work order: 201 with the new appeal, 200 with the first for a retry."""
 
@@ -88,12 +115,19 @@ class WorkOrderView(APIView):
                 request.content_type, _("工单须以 JSON 发送（Content-Type: application/json）。")
             ) from None
         integration, reason = signed_integration(request, body)
+        # Counted per integration once its signature proves which one asks; what proves
+        # none counts per address, as the public endpoints do.
+        rule, client = (
+            ("public", ratelimit.address(request))
+            if integration is None
+            else ("integration", f"hotline:{integration.pk}")
+        )
+        left = ratelimit.exceeded(rule, client)
+        if left is not None:
+            return ratelimit.too_many(request._request, left)
         if integration is None:
             return _unauthorized(reason)
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            raise ParseError from None
+        data = parse_json(request, body)
         order = s.WorkOrderSerializer(data=data)
         order.is_valid(raise_exception=True)
         appeal, created = actions.receive_work_order(integration, order.validated_data)

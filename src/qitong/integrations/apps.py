@@ -12,8 +12,12 @@ class IntegrationsConfig(AppConfig):
         # Every timeline event of an appeal is saved through ``appeals.events.record``
         # inside the action's transaction; the handler writes this app's rows (the
         # work order, the Open311 request, the 12345 callback) in that same transaction.
+        from qitong.appeals.views.detail import add_panel
         from qitong.integrations import intake
+        from qitong.integrations.views import portal
 
+        # The enterprise's Open311 choice, a section of the shared case page.
+        add_panel(portal.panel)
         post_save.connect(
             intake.on_event_saved, sender="appeals.Event", dispatch_uid="integrations-events"
         )

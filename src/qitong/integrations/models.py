@@ -159,14 +159,21 @@ class ServiceRequest(models.Model):
     """An Open311 service request: who reported it, where, and its appeal once filed.
 
     A request naming an enterprise is filed at once. One naming none (an
-    Open311 client knows only a reporter) waits as ``PENDING`` under its token
-    until the office links it to an enterprise, which files it, or declines it.
+    Open311 client knows only a reporter) is accepted from its unverified
+    reporter and waits as ``PENDING`` under its token, before the office
+    (``office/open311/``), until the office links it to an enterprise, which
+    files it into the appeal loop, or handles it as it stands: answers the
+    reporter itself, or declines it. ``appeal`` is the nullable link.
     """
 
     class State(models.TextChoices):
         PENDING = "pending", _("待办公室核实")  # no enterprise named yet
-        FILED = "filed", _("已转为诉求")
+        FILED = "filed", _("已转为诉求")  # linked to an enterprise: an appeal of channel open311
+        ANSWERED = "answered", _("办公室已答复")  # handled as it stands, without an appeal
         DECLINED = "declined", _("不予受理")  # the office declined it without an appeal
+
+    # The states the office has decided: nothing more is done with the request.
+    DECIDED = (State.FILED, State.ANSWERED, State.DECLINED)
 
     integration = models.ForeignKey(
         Integration,
@@ -201,7 +208,18 @@ class ServiceRequest(models.Model):
     enterprise_uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     enterprise_name = models.CharField(_("企业名称"), max_length=200, blank=True)
     decline_reason = models.TextField(_("不予受理理由"), blank=True)
+    # The office's own answer when it handles the request as it stands (its public note).
+    answer = models.TextField(_("办公室答复"), blank=True)
     received_at = models.DateTimeField(_("接收时间"))
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -215,6 +233,11 @@ class ServiceRequest(models.Model):
     @property
     def reporter(self):
         return " ".join(part for part in (self.last_name, self.first_name) if part)
+
+    @property
+    def office_note(self):
+        """What the office said, shown to the reporter: its answer or its reason to decline."""
+        return self.answer or self.decline_reason
 
 
 class Publication(models.Model):

@@ -38,9 +38,10 @@ NO_CATEGORY = "uncategorized"
 class Open311Error(Exception):
     """An error the spec's way: an HTTP code and a description, answered as an array."""
 
-    def __init__(self, code, description):
+    def __init__(self, code, description, headers=None):
         super().__init__(description)
         self.code, self.description = code, str(description)
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -365,13 +366,14 @@ def instant(value):
 
 
 def token_row(request):
-    """``GET tokens/{token}``: the request's id once filed, else null, with what stands."""
+    """``GET tokens/{token}``: the request's id once filed, else null; the office's answer or
+    reason to decline as ``status_notes`` when it handled the request without an appeal."""
     row = {
         "token": request.token,
         "service_request_id": request.appeal.number if request.appeal_id else None,
     }
-    if request.state == ServiceRequest.State.DECLINED:
-        row["status_notes"] = request.decline_reason
+    if request.state in (ServiceRequest.State.ANSWERED, ServiceRequest.State.DECLINED):
+        row["status_notes"] = request.office_note
     return row
 
 

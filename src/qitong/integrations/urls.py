@@ -1,13 +1,19 @@
-"""Open311 GeoReport v2 at /open311/v2/: each resource as ``.json`` or ``.xml``."""
+"""Open311 GeoReport v2 at /open311/v2/ (each resource as ``.json`` or ``.xml``), and the
+office's pages of the Open311 requests waiting for it."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
-from qitong.integrations import views
+from qitong.integrations.views import office, portal
+from qitong.integrations.views import open311 as views
 
 FMT = r"\.(?P<fmt>json|xml)$"
 ROOT = r"^open311/v2/"
 
 urlpatterns = [
+    path("appeals/<int:pk>/open311/", portal.publish, name="portal-open311-publish"),
+    path("office/open311/", office.waiting, name="office-open311"),
+    path("office/open311/<int:pk>/", office.detail, name="office-open311-request"),
+    path("office/open311/<int:pk>/<str:name>/", office.act, name="office-open311-act"),
     re_path(ROOT + "discovery" + FMT, views.discovery, name="open311-discovery"),
     re_path(ROOT + "services" + FMT, views.services, name="open311-services"),
     re_path(

@@ -7,6 +7,7 @@ from qitong.orgs.models import User
 MENUS = {
     User.Role.OFFICE: [
         (_("诉求工作台"), "office-workbench"),
+        (_("Open311 请求"), "office-open311"),
         (_("领导驾驶舱"), "cockpit"),
         (_("重点项目"), "projects-registry"),
         (_("包联走访"), "visit-list"),

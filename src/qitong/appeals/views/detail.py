@@ -35,6 +35,17 @@ def milestones(appeal, at, calendar):
     return rows
 
 
+# What apps above this one add to the case page, registered from their ``AppConfig.ready``
+# (this app imports none of them): ``panel(request, appeal)`` answers the context of one
+# more section, its template under ``"template"``, or None when the user has none.
+PANELS = []
+
+
+def add_panel(panel):
+    if panel not in PANELS:
+        PANELS.append(panel)
+
+
 @login_required
 def detail(request, pk):
     appeal = access_appeal_for_user(request.user, pk)
@@ -58,6 +69,7 @@ def detail(request, pk):
         "can_dispatch": any(action.name == "dispatch" for action in available),
         "ladder": EscalationStep.objects.filter(level__gt=appeal.escalation_level),
         "ratings": Appeal.Rating.choices,
+        "panels": [found for panel in PANELS if (found := panel(request, appeal))],
     }
     return render(request, "appeals/detail.html", context)
 

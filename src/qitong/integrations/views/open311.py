@@ -8,11 +8,13 @@ what does not exist, 400 the rest). A key is the ``api_key`` parameter.
 import functools
 import json
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from qitong.core import ratelimit
 from qitong.integrations import access, actions, open311
 from qitong.integrations.models import Integration, ServiceRequest
 from qitong.integrations.open311 import Open311Error
@@ -30,8 +32,32 @@ def answer(data, fmt, root, status=200):
     return HttpResponse(body, content_type=JSON_TYPE, status=status)
 
 
-def error(code, description, fmt):
-    return answer([{"code": code, "description": str(description)}], fmt, "errors", status=code)
+def error(code, description, fmt, headers=None):
+    response = answer([{"code": code, "description": str(description)}], fmt, "errors", status=code)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+# The media types a POST may come as: the spec's form encoding (multipart accepted too).
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _params(request):
+    """The request's parameters, or ``Open311Error`` 400 for a body that is none."""
+    if request.method != "POST":
+        return request.GET
+    media = (request.content_type or "").split(";")[0].strip().lower()
+    if media not in FORM_TYPES:
+        raise Open311Error(
+            400, _("请求体应为表单编码（Content-Type: application/x-www-form-urlencoded）。")
+        )
+    try:
+        return request.POST
+    except RequestDataTooBig:
+        raise Open311Error(400, _("请求内容过大。")) from None
+    except MultiPartParserError:
+        raise Open311Error(400, _("表单内容无法解析。")) from None
 
 
 def endpoint(*methods):
@@ -43,12 +69,12 @@ def endpoint(*methods):
         def wrapper(request, *args, fmt="json", **kwargs):
             if request.method not in methods:
                 return error(405, _("不支持 %(method)s 请求。") % {"method": request.method}, fmt)
-            params = request.POST if request.method == "POST" else request.GET
             try:
+                params = _params(request)
                 open311.check_jurisdiction(params.get("jurisdiction_id", "").strip())
                 return view(request, *args, fmt=fmt, params=params, **kwargs)
             except Open311Error as exc:
-                return error(exc.code, exc.description, fmt)
+                return error(exc.code, exc.description, fmt, exc.headers)
             except ValidationError as exc:  # the intake's own rules (``file_appeal``)
                 return error(400, _invalid(exc), fmt)
 
@@ -75,6 +101,22 @@ def keyed(params, *, required):
     integration = actions.integration_for_key(key, Integration.Kind.OPEN311)
     if integration is None:
         raise Open311Error(403, _("api_key 无效。"))
+    return integration
+
+
+def counted(request, params):
+    """A POST's integration, counted against the rate limits first: per integration for a
+    valid key, per address for none or a wrong one (then 403)."""
+    key = params.get("api_key", "").strip()
+    integration = actions.integration_for_key(key, Integration.Kind.OPEN311) if key else None
+    if integration is not None:
+        left = ratelimit.exceeded("integration", f"open311:{integration.pk}")
+    else:
+        left = ratelimit.exceeded("public", ratelimit.address(request))
+    if left is not None:
+        raise Open311Error(429, ratelimit.message(left), {"Retry-After": str(left)})
+    if integration is None:
+        raise Open311Error(403, _("api_key 无效。") if key else _("缺少 api_key。"))
     return integration
 
 
@@ -110,7 +152,7 @@ def service_definition(request, code, *, fmt, params):
 @endpoint("GET", "POST")
 def requests(request, *, fmt, params):
     if request.method == "POST":
-        integration = keyed(params, required=True)
+        integration = counted(request, params)
         submitted = actions.submit_service_request(integration, open311.parse_request(params))
         if submitted.appeal_id:
             row = {"service_request_id": submitted.appeal.number, "service_notice": None}
