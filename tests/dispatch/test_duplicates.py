@@ -3,6 +3,8 @@ the week's hot topics."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 
 from qitong.appeals import figures, sweep
 from qitong.dispatch import actions, duplicates
@@ -57,7 +59,10 @@ def test_linked_duplicates_are_counted_once_in_the_figures(city):
         return row.received
 
     assert received() == 2
-    actions.link_duplicate(duplicate, primary, acting_user=city.office_user, score=0.8)
+    link = actions.link_duplicate(duplicate, primary, acting_user=city.office_user)
+    # The action scores the two texts (title and content).
+    texts = [duplicates.appeal_text(case) for case in (duplicate, primary)]
+    assert link.score == pytest.approx(duplicates.similarity(*texts)) and link.score > 0.7
     assert received() == 1
     assert figures.unit_cases(start, end)["fgw"].lists["received"] == [primary.pk]
     actions.unlink_duplicate(duplicate, acting_user=city.office_user)
@@ -122,27 +127,111 @@ def test_the_weeks_hot_topics_cluster_across_enterprises(city):
     assert topics[0]["enterprises"] == 3 and len(topics[0]["appeals"]) == 3
 
 
+def resolved(city, primary, when, result="已完成增容批复。"):
+    from qitong.appeals import actions as appeal_actions
+
+    appeal_actions.sign(primary, acting_user=city.fgw_user, at=when)
+    for step in (appeal_actions.contact, appeal_actions.reply):
+        step(primary, acting_user=city.fgw_user, at=when, note="已联系企业")
+    return appeal_actions.resolve(primary, acting_user=city.fgw_user, at=when, result=result)
+
+
 def test_duplicates_follow_the_primarys_result(city):
     from qitong.appeals import actions as appeal_actions
+    from qitong.appeals.models import Appeal
     from qitong.notify.models import Message
 
     monday = at("2026-11-02 10:00")
     primary = city.dispatched(when=monday, content=TEXT)
     duplicate = city.file(city.key_company, when=monday, content=REWORDED)
-    actions.link_duplicate(duplicate, primary, acting_user=city.office_user, score=0.8)
-    for step in (appeal_actions.sign, appeal_actions.contact, appeal_actions.reply):
-        kwargs = {} if step is appeal_actions.sign else {"note": "已联系企业"}
-        step(primary, acting_user=city.fgw_user, at=monday, **kwargs)
-    appeal_actions.resolve(primary, acting_user=city.fgw_user, at=monday, result="已完成增容批复。")
+    handled = city.dispatched(city.key_company, when=monday, content=REWORDED, lead="gxj")
+    actions.link_duplicate(duplicate, primary, acting_user=city.office_user)
+    actions.link_duplicate(handled, primary, acting_user=city.office_user)
+    resolved(city, primary, monday)
     assert not Message.objects.filter(kind="duplicate_result").exists()  # not approved yet
+    duplicate.refresh_from_db()
+    assert duplicate.status == Appeal.Status.SUBMITTED
 
-    appeal_actions.approve(primary, acting_user=city.office_user, at=monday)
-    told = Message.objects.get(kind="duplicate_result")
-    assert told.recipient == city.key_user
-    assert duplicate.number in told.subject and primary.number in told.subject
-    assert told.body == "已完成增容批复。"
+    tuesday = at("2026-11-03 10:00")
+    appeal_actions.approve(primary, acting_user=city.office_user, at=tuesday)
+    for case in (duplicate, handled):  # closed in the approval's transaction
+        case.refresh_from_db()
+        assert case.status == Appeal.Status.ARCHIVED
+        assert case.result == "已完成增容批复。" and case.closed_at == tuesday
+        event = case.events.get(action="archive")
+        assert event.data == {"primary": primary.pk} and event.actor == city.office_user
+        assert primary.number in event.note and "已完成增容批复。" in event.note
+    told = Message.objects.filter(kind="duplicate_result")
+    assert told.count() == 2 and {m.recipient for m in told.all()} == {city.key_user}
+    message = told.first()
+    assert primary.number in message.subject and message.body == "已完成增容批复。"
+    # The enterprise sees the public note on its case's timeline.
+    client = Client()
+    client.force_login(city.key_user)
+    page = client.get(reverse("appeal-detail", args=[duplicate.pk])).content.decode()
+    assert primary.number in page
 
-    # A case linked later to the approved primary is told at once.
-    late = city.file(city.key_company, when=monday, content=TEXT)
+    # The primary's archiving changes nothing more: its duplicates are closed.
+    appeal_actions.archive(primary, acting_user=city.office_user, at=tuesday, reason="企业未评价")
+    assert told.count() == 2
+
+    # A case linked later to the approved primary is closed and told at once.
+    late = city.file(city.key_company, when=tuesday, content=TEXT)
     actions.link_duplicate(late, primary, acting_user=city.office_user)
-    assert Message.objects.filter(kind="duplicate_result").count() == 2
+    late.refresh_from_db()
+    assert late.status == Appeal.Status.ARCHIVED and late.result == "已完成增容批复。"
+    assert told.count() == 3
+
+
+def test_duplicates_of_a_rejected_case_are_rejected_with_its_reason(city):
+    from qitong.appeals import actions as appeal_actions
+    from qitong.appeals.models import Appeal
+
+    primary, duplicate, other = (city.file(content=TEXT) for _ in range(3))
+    actions.link_duplicate(duplicate, primary, acting_user=city.office_user)
+    appeal_actions.reject(primary, acting_user=city.office_user, at=None, reason="不属于涉企事项")
+    duplicate.refresh_from_db()
+    other.refresh_from_db()
+    assert duplicate.status == Appeal.Status.REJECTED and duplicate.closed_at
+    event = duplicate.events.get(action="reject")
+    assert event.data == {"primary": primary.pk} and "不属于涉企事项" in event.note
+    assert other.status == Appeal.Status.SUBMITTED  # not linked: untouched
+
+
+def test_a_closed_duplicate_counts_once_in_the_months_figures(city):
+    from qitong.appeals import actions as appeal_actions
+
+    monday = at("2026-11-02 10:00")
+    primary = city.dispatched(when=monday, content=TEXT)
+    duplicate = city.dispatched(city.key_company, when=monday, content=REWORDED)
+    actions.link_duplicate(duplicate, primary, acting_user=city.office_user)
+    resolved(city, primary, monday)
+    appeal_actions.approve(primary, acting_user=city.office_user, at=monday)
+    start, end = at("2026-11-01 00:00"), at("2026-12-01 00:00")
+    cases = figures.unit_cases(start, end)["fgw"].lists
+    assert cases["received"] == [primary.pk]
+    assert duplicate.pk not in {pk for found in cases.values() for pk in found}
+
+
+def test_a_page_load_reads_the_new_texts_not_the_pool(city):
+    """The pool is read once; then each comparison reads what was filed since and what it shows."""
+    from qitong.appeals.models import Appeal
+
+    monday = at("2026-11-02 10:00")
+    for i in range(30):
+        city.file(when=monday, title=f"咨询第{i}项", content=f"{OTHER}第{i}批次")
+    near = city.file(city.other_company, when=monday, content=REWORDED)
+    pool = duplicates.POOL
+    before = pool.read
+    found = duplicates.similar_appeals("", TEXT, Appeal.objects.all(), at=monday)
+    assert [a for a, _score in found] == [near]
+    assert pool.read - before == 31  # the pool, read once
+    same = city.file(city.key_company, when=monday, content=TEXT)
+    before = pool.read
+    found = duplicates.similar_appeals("", TEXT, Appeal.objects.all(), at=monday)
+    assert [a for a, _score in found] == [same, near]
+    assert pool.read - before == 1  # only the new case
+    # The caller's scope keeps its own: another enterprise's near duplicate is not shown.
+    mine = Appeal.objects.filter(enterprise=city.company)
+    assert duplicates.similar_appeals("", TEXT, mine, at=monday) == []
+    assert pool.read - before == 1

@@ -546,6 +546,36 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
         )
 
 
+@transition
+def recategorize(appeal, *, acting_user, at, category):
+    """Set the case's category (a code), e.g. one click on the dispatch help's suggestion.
+
+    The same category again changes and records nothing.
+    """
+    _check(appeal, acting_user, "recategorize")
+    if not isinstance(category, str) or not category.strip():
+        raise ValidationError({"category": [_("请选择分类。")]})
+    found = Category.objects.filter(code=category.strip(), is_active=True).first()
+    if found is None:
+        raise ValidationError(
+            {"category": [_("分类 %(code)s 不存在或已停用。") % {"code": category.strip()}]}
+        )
+    if found.pk == appeal.category_id:
+        return
+    previous = appeal.category.code if appeal.category_id else ""
+    appeal.category = found
+    appeal.save(update_fields=["category"])
+    record(
+        appeal,
+        "recategorize",
+        actor=acting_user,
+        at=at,
+        note=found.name,
+        category=found.code,
+        previous=previous,
+    )
+
+
 def _hand_to_district(appeal, acting_user, at, district_office):
     if not scope.is_city_office(acting_user.unit) or scope.is_city_office(district_office):
         raise ValidationError(
@@ -946,6 +976,66 @@ def archive(appeal, *, acting_user, at, reason):
     _close_supervisions(appeal, at)
 
 
+# The states a duplicate leaves when its primary closes: it has no result of its own yet.
+FOLLOWING_STATES = (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)
+
+
+def close_as_duplicate(appeal, *, primary, at=None, actor=None):
+    """Close ``appeal`` with the outcome of ``primary``, the case it repeats; True if closed.
+
+    Called by the action that links duplicates, or in the transaction of the
+    primary's approval, archiving or rejection (``dispatch.actions.follow_result``,
+    which knows the links). An approved primary (pending rating or archived)
+    archives the duplicate with its result; a rejected one rejects it with its
+    reason. The duplicate's timeline says so publicly, naming the primary, and
+    its enterprise is told. A duplicate with a result of its own, or already
+    closed, is left as it is.
+    """
+    at = at or clock.now()
+    approved = primary.status in (S.PENDING_RATING, S.ARCHIVED)
+    if not approved and primary.status != S.REJECTED:
+        raise _conflict(primary)
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update(of=("self",)).get(pk=appeal.pk)
+        if appeal.status not in FOLLOWING_STATES:
+            return False
+        words = {"number": appeal.number, "primary": primary.number}
+        if approved:
+            note = _("与 %(primary)s 为同一事项，随其办结。办理结果：%(result)s") % {
+                **words,
+                "result": primary.result,
+            }
+            appeal.status, appeal.result = S.ARCHIVED, primary.result
+            subject = _("诉求 %(number)s 与 %(primary)s 为同一事项，已随其办结") % words
+            body = primary.result
+        else:
+            reason = primary.events.filter(action=Event.Kind.REJECT).order_by("-at", "-id").first()
+            body = reason.note if reason else ""
+            note = _("与 %(primary)s 为同一事项，随其不予受理。理由：%(reason)s") % {
+                **words,
+                "reason": body,
+            }
+            appeal.status = S.REJECTED
+            subject = _("诉求 %(number)s 与 %(primary)s 为同一事项，随其不予受理") % words
+        appeal.closed_at = at
+        appeal.suspended_since = None
+        appeal.save(update_fields=["status", "result", "closed_at", "suspended_since"])
+        appeal.requests.filter(decision=Request.Decision.PENDING).update(
+            decision=Request.Decision.DENIED, decided_at=at
+        )
+        record(
+            appeal,
+            "archive" if approved else "reject",
+            actor=actor,
+            at=at,
+            note=note,
+            primary=primary.pk,
+        )
+        _close_supervisions(appeal, at)
+        notify_enterprise(appeal, kind="duplicate_result", subject=subject, body=body)
+    return True
+
+
 # --- attachments ----------------------------------------------------------------------
 
 
@@ -1316,6 +1406,15 @@ ACTIONS = {
                 Field("co_units", gettext_lazy("协办单位"), "units", required=False),
                 Field("complex", gettext_lazy("疑难复杂"), "flag", required=False),
             ),
+            screen="triage",
+        ),
+        Action(
+            "recategorize",
+            gettext_lazy("调整分类"),
+            recategorize,
+            Rule(is_office_for, OPEN),
+            bodies.RecategorizeBody,
+            (Field("category", gettext_lazy("分类"), "category"),),
             screen="triage",
         ),
         Action(

@@ -35,6 +35,11 @@ PAYLOADS = {
     K.URGE: ("manual", "triggers"),
     K.ESCALATE: ("level", "title"),
     K.RECOMPUTE_DEADLINES: ("years", "resolve_due", "provisional"),
+    K.RECATEGORIZE: ("category", "previous"),  # the categories' codes ("" for none)
+    # primary: the id of the case this one duplicated, whose result or rejection it followed
+    # (``actions.close_as_duplicate``).
+    K.REJECT: ("primary",),
+    K.ARCHIVE: ("primary",),
 }
 
 

@@ -415,6 +415,7 @@ class Event(models.Model):
         URGE = "urge", _("催办")  # by hand or by the sweep
         ESCALATE = "escalate", _("升级")  # one event per rung climbed
         RECOMPUTE_DEADLINES = "recompute_deadlines", _("工作日历调整，重新计算期限")
+        RECATEGORIZE = "recategorize", _("调整分类")  # the office sets the case's category
 
     # Both foreign keys are led by the composite indexes of Meta.
     appeal = models.ForeignKey(

@@ -121,6 +121,10 @@ class ResolveBody(serializers.Serializer):
     result = text()
 
 
+class RecategorizeBody(serializers.Serializer):
+    category = text(help_text="the category's code (GET /api/v1/categories)")
+
+
 class ExtendBody(serializers.Serializer):
     working_days = serializers.FloatField(required=False, allow_null=True, default=None)
     reason = text()

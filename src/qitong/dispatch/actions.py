@@ -1,7 +1,9 @@
 """Every write of the dispatch app: suggestions remembered, accepted, and duplicates linked.
 
-The appeal itself is changed only through ``appeals.actions`` (one click on a
-suggestion is that app's ``dispatch``); this app writes its own rows.
+The appeal itself is changed only through ``appeals.actions``: one click on a
+suggested unit is that app's ``dispatch``, on a suggested category its
+``recategorize``, and a duplicate follows its primary by ``close_as_duplicate``;
+this app writes its own rows.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,8 +14,9 @@ from qitong.appeals import actions as appeal_actions
 from qitong.appeals.access import is_office_for
 from qitong.appeals.models import Appeal
 from qitong.core import clock
-from qitong.dispatch import access
+from qitong.dispatch import access, duplicates
 from qitong.dispatch.models import DuplicateLink, Suggestion
+from qitong.orgs import scope
 
 
 def remember(appeal, source, units, categories, *, at=None):
@@ -69,12 +72,41 @@ def accept(appeal, *, acting_user, lead_unit, at=None):
     return appeal
 
 
-def link_duplicate(appeal, primary, *, acting_user, score=0.0, at=None):
+def accept_category(appeal, *, acting_user, category, at=None):
+    """One click on a suggested category (a code): the case's category becomes it.
+
+    ``appeals.actions.recategorize`` checks the office's right, the state and
+    the category. The suggestion is marked corrected when the click changed
+    the case's category (the one it was filed with, or the office's earlier
+    choice), accepted when it confirmed it; a corrected case weighs
+    ``suggest.CORRECTION_WEIGHT`` in the next category model.
+    """
+    at = at or clock.now()
+    with transaction.atomic():
+        before = appeal.category_id
+        appeal = appeal_actions.recategorize(
+            appeal, acting_user=acting_user, at=at, category=category
+        )
+        suggestion = Suggestion.objects.select_for_update().filter(appeal=appeal).first()
+        if suggestion is not None:
+            suggestion.chosen_category = appeal.category
+            suggestion.category_outcome = (
+                Suggestion.Outcome.ACCEPTED
+                if appeal.category_id == before
+                else Suggestion.Outcome.CORRECTED
+            )
+            suggestion.save(update_fields=["chosen_category", "category_outcome"])
+    return appeal
+
+
+def link_duplicate(appeal, primary, *, acting_user, at=None):
     """Link ``appeal`` as a duplicate of ``primary``: one case handled, counted once.
 
     The office must be in charge of both. A primary that is itself a
     duplicate gives way to its own primary; the cases that repeated
-    ``appeal`` follow it to the new primary.
+    ``appeal`` follow it to the new primary. The link keeps how alike the two
+    texts are (``duplicates.similarity``). A primary already approved or
+    rejected closes ``appeal`` at once (``follow_result``).
     """
     at = at or clock.now()
     if not isinstance(primary, Appeal):
@@ -90,28 +122,47 @@ def link_duplicate(appeal, primary, *, acting_user, score=0.0, at=None):
         if primary.pk == appeal.pk:
             raise ValidationError({"primary": [_("不能把诉求关联为自身的重复。")]})
         DuplicateLink.objects.filter(primary=appeal).update(primary=primary)
+        score = duplicates.similarity(
+            duplicates.appeal_text(appeal), duplicates.appeal_text(primary)
+        )
         link, _created = DuplicateLink.objects.update_or_create(
             appeal=appeal,
             defaults={
                 "primary": primary,
-                "score": float(score or 0),
+                "score": score,
                 "linked_by": acting_user,
                 "linked_at": at,
             },
         )
-        follow_result(primary.pk, only=appeal)
+        follow_result(primary.pk, only=appeal, actor=acting_user, at=at)
     return link
 
 
-RESULT_STATES = (Appeal.Status.PENDING_RATING, Appeal.Status.ARCHIVED)  # approved results
+# The primary's states that close its duplicates: an approved result, or a rejection.
+RESULT_STATES = (Appeal.Status.PENDING_RATING, Appeal.Status.ARCHIVED, Appeal.Status.REJECTED)
+# The primary's events after which its duplicates follow it (``on_event``).
+RESULT_EVENTS = ("approve", "archive", "rate", "reject")
 
 
-def follow_result(primary_id, *, only=None):
-    """Tell the enterprises of ``primary_id``'s duplicates its approved result; returns how many.
+def on_event(event):
+    """A new event of a case: after its approval, archiving, rating or rejection, its
+    duplicates follow it. Their events name the primary's actor when staff (an
+    enterprise's rating is not its act on other enterprises' cases)."""
+    if event.action not in RESULT_EVENTS:
+        return 0
+    actor = event.actor if event.actor_id and scope.is_officer(event.actor) else None
+    return follow_result(event.appeal_id, actor=actor, at=event.at)
 
-    Run when the office approves the primary's result (``appeals`` records
-    the ``approve`` event; ``apps._on_event``), in the same transaction, and
-    when a case is linked to a primary already approved (``only``: that one).
+
+def follow_result(primary_id, *, only=None, actor=None, at=None):
+    """Close the open duplicates of ``primary_id`` with its result; returns how many.
+
+    Run in the transaction of the primary's approval, archiving, rating or
+    rejection (``appeals`` records the event; ``on_event``, through ``apps._on_event``), and when a
+    case is linked to a primary already approved or rejected (``only``: that
+    one). Each duplicate is closed by ``appeals.actions.close_as_duplicate``:
+    archived with the primary's result, or rejected with its reason, a public
+    note naming the primary, its enterprise told.
     """
     primary = Appeal.objects.filter(pk=primary_id, status__in=RESULT_STATES).first()
     if primary is None:
@@ -119,17 +170,10 @@ def follow_result(primary_id, *, only=None):
     links = DuplicateLink.objects.filter(primary=primary).select_related("appeal")
     if only is not None:
         links = links.filter(appeal=only)
-    told = 0
-    for link in links:
-        appeal_actions.notify_enterprise(
-            link.appeal,
-            kind="duplicate_result",
-            subject=_("诉求 %(number)s 与 %(primary)s 为同一事项，已随其办结")
-            % {"number": link.appeal.number, "primary": primary.number},
-            body=primary.result,
-        )
-        told += 1
-    return told
+    return sum(
+        appeal_actions.close_as_duplicate(link.appeal, primary=primary, at=at, actor=actor)
+        for link in links
+    )
 
 
 def unlink_duplicate(appeal, *, acting_user):

@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _on_event(sender, instance, created, **kwargs):
-    """A new appeal event: the duplicates of an approved case follow its result."""
-    if created and instance.action == "approve":
-        import_string("qitong.dispatch.actions.follow_result")(instance.appeal_id)
+    """A new appeal event, in its action's transaction: ``actions.on_event`` (named, since
+    the actions cannot be imported before the apps are ready)."""
+    if created:
+        import_string("qitong.dispatch.actions.on_event")(instance)
 
 
 class DispatchConfig(AppConfig):

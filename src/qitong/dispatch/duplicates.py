@@ -16,11 +16,15 @@ useful), the candidates sharing most of them scored exactly.
 
 import math
 import re
+import threading
+import time
 from collections import Counter, defaultdict
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_migrate
 
 from qitong.appeals.models import Appeal
 from qitong.dispatch import text as T
@@ -61,15 +65,20 @@ class Index:
         self.grams = {}
         self.postings = defaultdict(list)
 
-    def add(self, key, text):
-        grams = pairs(text)
+    def add(self, key, text=None, *, grams=None):
+        """Index ``text`` (or its ``grams``, already ``pairs``) under ``key``."""
+        grams = pairs(text) if grams is None else grams
         self.grams[key] = grams
         for gram in grams:
             self.postings[gram].append(key)
 
-    def similar(self, text, *, limit=5, floor=SHOWN, exclude=()):
-        """``[(key, score)]``: the ``limit`` most similar texts scoring at least ``floor``."""
-        grams = pairs(text)
+    def similar(self, text=None, *, grams=None, limit=5, floor=SHOWN, exclude=(), shortlist=None):
+        """``[(key, score)]``: the ``limit`` most similar texts scoring at least ``floor``.
+
+        The ``shortlist`` (default ``SHORTLIST``) keys sharing most of the
+        query's rarest pairs are scored exactly.
+        """
+        grams = pairs(text) if grams is None else grams
         common = max(self.ALWAYS, self.COMMON * len(self.grams))
         # The query's rarest pairs are enough to bring its near duplicates up.
         rare = sorted(
@@ -80,7 +89,7 @@ class Index:
         for keys in rare:
             shared.update(keys)
         found = []
-        for key, _count in shared.most_common(self.SHORTLIST):
+        for key, _count in shared.most_common(shortlist or self.SHORTLIST):
             if key in exclude:
                 continue
             score = cosine(grams, self.grams[key])
@@ -96,15 +105,19 @@ def appeal_text(appeal):
 
 
 def clusters(items, *, threshold=HOT):
-    """Group ``items`` (``(key, group, text)``) by similarity, single link above ``threshold``.
+    """Group ``items`` (``(key, group, text or its pairs)``) by similarity, single link above
+    ``threshold``.
 
     Returns lists of keys, largest spread first (by distinct ``group``s, then size).
     """
-    items = list(items)
+    items = [
+        (key, group, text if isinstance(text, frozenset) else pairs(text))
+        for key, group, text in items
+    ]
     index = Index()
-    for key, _group, text in items:
-        index.add(key, text)
-    parent = {key: key for key, _group, _text in items}
+    for key, _group, grams in items:
+        index.add(key, grams=grams)
+    parent = {key: key for key, _group, _grams in items}
 
     def root(key):
         while parent[key] != key:
@@ -112,8 +125,8 @@ def clusters(items, *, threshold=HOT):
             key = parent[key]
         return key
 
-    for key, _group, text in items:
-        for other, _score in index.similar(text, limit=20, floor=threshold, exclude={key}):
+    for key, _group, grams in items:
+        for other, _score in index.similar(grams=grams, limit=20, floor=threshold, exclude={key}):
             a, b = root(key), root(other)
             if a != b:
                 parent[max(a, b)] = min(a, b)
@@ -130,25 +143,132 @@ def clusters(items, *, threshold=HOT):
 # --- in the installation ---------------------------------------------------------------
 
 
+class Pool:
+    """The pairs of the newest open or recent cases, kept by the process: an ``Index`` of them.
+
+    A case's title and content never change once filed, so the pool is read
+    whole once (the newest ``CANDIDATES`` open or recent cases) and then only
+    for the cases filed since (``pk`` above the last one read): a triage page,
+    a filing form's check or a sweep reads the texts of what is new and of the
+    few cases it shows, not of thousands. It is read whole again every
+    ``REBUILD`` (the cases closed or older than ``RECENT`` leave it then; until
+    then the caller's query leaves them out). ``read`` counts the texts read.
+
+    The pool holds what one database state shows: read inside a transaction
+    (a test's, which rolls back), it serves that transaction only; outside
+    any, the committed cases, whose ids are never given again. A flushed
+    database (``post_migrate``) empties it.
+    """
+
+    REBUILD = 600  # seconds
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.read = 0
+        self._reset(None)
+
+    def _reset(self, owner):
+        self.index, self.last_pk, self.built, self.owner = Index(), 0, None, owner
+        self._interned = {}
+
+    def clear(self, **_kwargs):
+        with self._lock:
+            self._reset(None)
+
+    @staticmethod
+    def _owner():
+        connection = transaction.get_connection()
+        return (connection.alias, tuple(connection.atomic_blocks))
+
+    def _grams(self, title, content):
+        self.read += 1
+        intern = self._interned.setdefault
+        return frozenset(intern(gram, gram) for gram in pairs(f"{title}\n{content}"))
+
+    def _add(self, rows):
+        for pk, title, content in rows:
+            if pk not in self.index.grams:
+                self.index.add(pk, grams=self._grams(title, content))
+            self.last_pk = max(self.last_pk, pk)
+
+    def current(self, at):
+        """The index, brought up to date (the caller holds ``lock``)."""
+        owner = self._owner()
+        if (
+            self.owner != owner
+            or self.built is None
+            or time.monotonic() - self.built > self.REBUILD
+        ):
+            self._reset(owner)
+            self.built = time.monotonic()
+            self._add(
+                Appeal.objects.filter(
+                    Q(status__in=Appeal.OPEN_STATES) | Q(created_at__gte=at - RECENT)
+                )
+                .order_by("-pk")
+                .values_list("pk", "title", "content")[:CANDIDATES]
+            )
+            if not self.index.grams:
+                self.last_pk = (
+                    Appeal.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                )
+        else:
+            self._add(
+                Appeal.objects.filter(pk__gt=self.last_pk)
+                .order_by("pk")
+                .values_list("pk", "title", "content")
+            )
+        return self.index
+
+    @property
+    def lock(self):
+        return self._lock
+
+    def grams_of(self, pks, at):
+        """``{pk: pairs}`` of the cases ``pks``: from the pool, the others read."""
+        with self._lock:
+            index = self.current(at)
+            found = {pk: index.grams[pk] for pk in pks if pk in index.grams}
+            missing = [pk for pk in pks if pk not in found]
+            for pk, title, content in Appeal.objects.filter(pk__in=missing).values_list(
+                "pk", "title", "content"
+            ):
+                found[pk] = self._grams(title, content)
+        return found
+
+
+POOL = Pool()
+post_migrate.connect(POOL.clear, dispatch_uid="dispatch-duplicates-pool")
+
+SHORTLIST = 200  # the pool's cases scored exactly for one query, before the caller's scope
+
+
 def similar_appeals(title, content, candidates, *, at, exclude=None, limit=5, floor=SHOWN):
     """``[(appeal, score)]``: the cases of ``candidates`` most like ``title`` + ``content``.
 
-    Compared with the open cases and those filed within ``RECENT``, the
-    newest ``CANDIDATES`` of them.
+    Compared with the open cases and those filed within ``RECENT``, through
+    the pool's index (``POOL``): the cases sharing most of the text's rarest
+    pairs are scored, then ``candidates`` (the user's scope) keeps its own in
+    one query of their ids; only the ``limit`` shown are read.
     """
-    pool = candidates.filter(
-        Q(status__in=Appeal.OPEN_STATES) | Q(created_at__gte=at - RECENT)
-    ).order_by("-created_at")
-    if exclude is not None:
-        pool = pool.exclude(pk=exclude)
-    rows = list(pool.values_list("pk", "title", "content")[:CANDIDATES])
     grams = pairs(f"{title}\n{content}")
-    scored = [
-        (pk, cosine(grams, pairs(f"{row_title}\n{row_content}")))
-        for pk, row_title, row_content in rows
-    ]
+    with POOL.lock:
+        scored = POOL.current(at).similar(
+            grams=grams,
+            limit=SHORTLIST,
+            floor=floor,
+            exclude={exclude} if exclude is not None else (),
+            shortlist=SHORTLIST,
+        )
+    if not scored:
+        return []
+    kept = set(
+        candidates.filter(Q(status__in=Appeal.OPEN_STATES) | Q(created_at__gte=at - RECENT))
+        .filter(pk__in=[pk for pk, _score in scored])
+        .values_list("pk", flat=True)
+    )
     scored = sorted(
-        (pair for pair in scored if pair[1] >= floor), key=lambda pair: (-pair[1], -pair[0])
+        ((pk, score) for pk, score in scored if pk in kept), key=lambda pair: (-pair[1], -pair[0])
     )[:limit]
     found = (
         Appeal.objects.filter(pk__in=[pk for pk, _s in scored])
@@ -168,12 +288,11 @@ def hot_topics(candidates, *, at, days=7, least=2, limit=10):
         candidates.filter(created_at__gt=at - timedelta(days=days), created_at__lte=at)
         .exclude(status=Appeal.Status.REJECTED)
         .order_by("-created_at")
-        .values_list("pk", "enterprise_id", "title", "content")[:CANDIDATES]
+        .values_list("pk", "enterprise_id")[:CANDIDATES]
     )
-    groups = clusters(
-        (pk, enterprise, f"{title}\n{content}") for pk, enterprise, title, content in rows
-    )
-    enterprise_of = {pk: enterprise for pk, enterprise, _t, _c in rows}
+    grams = POOL.grams_of([pk for pk, _enterprise in rows], at)
+    groups = clusters((pk, enterprise, grams[pk]) for pk, enterprise in rows)
+    enterprise_of = dict(rows)
     wide = [keys for keys in groups if len({enterprise_of[k] for k in keys}) >= least][:limit]
     found = Appeal.objects.filter(pk__in=[k for keys in wide for k in keys]).in_bulk()
     topics = []
@@ -209,19 +328,15 @@ def repeated_ids(at):
             "enterprise_id",
             "created_at",
             "status",
-            "title",
-            "content",
             "duplicate_of__primary",
         )[:CANDIDATES]
-    )  # one query: the sweep asks every minute
+    )  # the sweep asks every minute: the texts come from the pool
     if len(rows) < 2:
         return []
     facts = {pk: (enterprise, created, status) for pk, enterprise, created, status, *_ in rows}
+    grams = POOL.grams_of(list(facts), at)
     groups = clusters(
-        (
-            (pk, enterprise, f"{title}\n{content}")
-            for pk, enterprise, _created, _status, title, content, _primary in rows
-        ),
+        ((pk, enterprise, grams[pk]) for pk, enterprise, *_rest in rows),
         threshold=THRESHOLD,
     )
     # The office's links join a duplicate's group to its primary's (both in the window).

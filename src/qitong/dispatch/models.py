@@ -5,8 +5,8 @@
   history for a model (``suggest.MIN_EXAMPLES``);
 - ``Suggestion``: the lead unit (and category) suggested for an appeal on the
   office's triage screen, and what came of it: accepted with one click, or
-  corrected (the office dispatched to another unit), which the next model
-  learns with more weight;
+  corrected (the office dispatched to another unit; a click on a category
+  changed the case's), which the next model learns with more weight;
 - ``DuplicateLink``: an appeal the office linked as a duplicate of another (its
   primary): the primary is handled, the duplicate follows its result and is
   counted once in the figures.
@@ -112,6 +112,19 @@ class Suggestion(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    # The category: one click on a suggested one (``actions.accept_category``). Corrected
+    # when the click changed the case's category, a lesson for the next category model.
+    category_outcome = models.CharField(
+        _("分类结果"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    chosen_category = models.ForeignKey(
+        "appeals.Category",
+        verbose_name=_("采用的分类"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-suggested_at"]

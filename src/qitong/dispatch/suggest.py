@@ -4,8 +4,9 @@ Two models learn from the installation's own appeals (``retrain``): the lead
 unit of every case the offices dispatched to a unit (not handled directly, not
 handed to a district office), and the category of every case that has one.
 A case whose suggestion the office corrected (dispatched to another unit than
-suggested) counts ``CORRECTION_WEIGHT`` times, so that the next model learns
-the office's choice. Each model is kept in the default storage
+suggested; a click on a suggested category that changed the case's) counts
+``CORRECTION_WEIGHT`` times in that kind's model, so that the next model
+learns the office's choice. Each model is kept in the default storage
 (``MODEL_PATHS``), retrained every night by the ``dispatch-retrain`` job and by
 ``qitong dispatchmodel retrain``.
 
@@ -68,9 +69,10 @@ def training_examples(kind):
     else:
         appeals = appeals.filter(category__isnull=False).annotate(label=F("category__code"))
     rows = list(appeals.values_list("pk", "title", "content", "label")[:MOST_EXAMPLES])
+    outcome = "outcome" if kind == "unit" else "category_outcome"
     corrected = set(
         Suggestion.objects.filter(
-            outcome=Suggestion.Outcome.CORRECTED, appeal_id__in=[row[0] for row in rows]
+            **{outcome: Suggestion.Outcome.CORRECTED}, appeal_id__in=[row[0] for row in rows]
         ).values_list("appeal_id", flat=True)
     )
     texts = [_text(title, content) for _pk, title, content, _label in rows]

@@ -1,5 +1,5 @@
 """The office's dispatch help: the suggestions fragment of the triage screen, one-click
-dispatch, duplicate links, and the week's hot topics.
+dispatch and category, duplicate links, the similar cases at intake, and the week's hot topics.
 
 Thin: parse → access (``access.office_appeal``: 403 for every role but the
 offices, 404 for a case the office may not see) → action → render.
@@ -18,14 +18,16 @@ from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.dispatch import access, actions, duplicates, suggest
 from qitong.dispatch.models import DuplicateLink
+from qitong.orgs import scope
 
 
 def suggestion_context(appeal, user):
     """What the fragment shows: units and categories with confidence, similar cases, links."""
     at = clock.now()
-    can_dispatch = "dispatch" in appeal_actions.available_actions(user, appeal)
+    available = appeal_actions.available_actions(user, appeal)
+    can_dispatch = "dispatch" in available
     source, units, categories = suggest.suggest(appeal, access.dispatchable_units(appeal))
-    if can_dispatch:
+    if can_dispatch or "recategorize" in available:
         actions.remember(appeal, source, units, categories, at=at)
     similar = duplicates.similar_appeals(
         appeal.title,
@@ -41,6 +43,7 @@ def suggestion_context(appeal, user):
         "units": units,
         "categories": categories,
         "can_dispatch": can_dispatch,
+        "can_recategorize": "recategorize" in available,
         "similar": [
             {
                 "appeal": other,
@@ -93,6 +96,22 @@ def accept(request, pk):
 
 @login_required
 @require_POST
+def accept_category(request, pk):
+    """One click on a suggested category: the case's category becomes it."""
+    appeal = access.office_appeal(request.user, pk)
+    try:
+        appeal = actions.accept_category(
+            appeal, acting_user=request.user, category=request.POST.get("category", "")
+        )
+    except (ValidationError, Conflict, PermissionDenied) as exc:
+        messages.error(request, refusal(exc, {"category": _("分类")}))
+    else:
+        messages.success(request, _("分类已设为 %(category)s。") % {"category": appeal.category})
+    return redirect("office-triage", pk=appeal.pk)
+
+
+@login_required
+@require_POST
 def link(request, pk):
     """Link the case as a duplicate of another (``primary``), or undo it (``unlink``)."""
     appeal = access.office_appeal(request.user, pk)
@@ -102,10 +121,7 @@ def link(request, pk):
             messages.success(request, _("已取消重复关联。"))
         else:
             primary = access.office_appeal(request.user, request.POST.get("primary"))
-            score = duplicates.similarity(
-                f"{appeal.title}\n{appeal.content}", f"{primary.title}\n{primary.content}"
-            )
-            actions.link_duplicate(appeal, primary, acting_user=request.user, score=score)
+            actions.link_duplicate(appeal, primary, acting_user=request.user)
             messages.success(
                 request,
                 _("已关联为 %(number)s 的重复诉求，随其办理结果，统计时只计一次。")
@@ -114,6 +130,41 @@ def link(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, refusal(exc, {"primary": _("主诉求")}))
     return redirect("office-triage", pk=appeal.pk)
+
+
+@login_required
+@require_POST
+def intake_similar(request):
+    """The filing form's fragment: the filer's open or recent cases most like its title and content.
+
+    POST, since a content may be long; nothing is written. An enterprise is
+    shown its own cases only, an office or admin those in its scope.
+    """
+    access.require_filer(request.user)
+    title = request.POST.get("title", "")[: appeal_actions.TITLE_MAX]
+    content = request.POST.get("content", "")[: appeal_actions.CONTENT_MAX]
+    at = clock.now()
+    similar = (
+        duplicates.similar_appeals(title, content, access.comparable_appeals(request.user), at=at)
+        if (title + content).strip()
+        else []
+    )
+    return render(
+        request,
+        "dispatch/similar.html",
+        {
+            "asked": bool((title + content).strip()),
+            "staff": not scope.has_role(request.user, scope.Role.ENTERPRISE),
+            "similar": [
+                {
+                    "appeal": other,
+                    "percent": round(score * 100),
+                    "likely": score >= duplicates.THRESHOLD,
+                }
+                for other, score in similar
+            ],
+        },
+    )
 
 
 @login_required
