@@ -127,9 +127,10 @@ def run(args, folder, command):
     from qitong.demo import city as demo_city
 
     call_command("migrate", verbosity=0)
-    # The demo's key projects file a few appeals of their own, whose ids the generator
-    # (which numbers appeals from 1) would collide with: the city without them.
+    # The demo's key projects and visits file a few appeals of their own, whose ids the
+    # generator (which numbers appeals from 1) would collide with: the city without them.
     demo_city.demo_projects.load = lambda **kwargs: []
+    demo_city.demo_visits.load = lambda **kwargs: []
     demo_city.load_demo_city()
     if args.data:
         generated = json.loads((folder / generator.GENERATED_JSON).read_text())

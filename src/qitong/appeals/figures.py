@@ -17,7 +17,10 @@ from dataclasses import asdict, dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Q
+from django.db.models.fields.json import KT
+from django.db.models.sql.constants import MULTI
 from django.utils.translation import gettext
 
 from qitong.appeals import deadlines, events
@@ -180,26 +183,38 @@ def linked_duplicates_q():
     return ~Q(appeal_id__in=links.objects.values("appeal_id"))
 
 
+# Up to this many units, ``unit_cases`` reads their cases one by one rather than the period.
+FEW_UNITS = 10
+
+
 def unit_cases(start, end, *, units=None, as_of=None):
     """The appeal ids behind each unit's figures for [start, end), by unit code.
 
     ``as_of`` judges what is still open (default: end). ``unit_figures`` counts
     these lists, so a figure and the cases listed behind it never disagree.
+
+    Only the events of ``units`` are read (all the handling units when not
+    given): a dispatch event's unit is the lead it names, a return's or a
+    redo's the unit it concerns, and suspensions, extensions and ratings go to
+    the case's lead; so the cases behind one unit's lost points cost that
+    unit's events, through the (unit, action, at) and (lead unit) indexes.
     """
     as_of = min(as_of or end, end)
     units = list(units if units is not None else scope.handling_units())
-    by_code = {unit.code: UnitCases(unit=unit.code, name=unit.name) for unit in units}
-    by_id = {unit.pk: by_code[unit.code] for unit in units}
+    by_id = {unit.pk: UnitCases(unit=unit.code, name=unit.name) for unit in units}
+    ids = list(by_id)
+    period = Q(at__gte=start, at__lt=end)
 
-    # Plain rows, not model instances: a province's month is tens of thousands of events.
+    # A month of a province is tens of thousands of dispatches: plain rows, their moments
+    # read without Django's per-value converters (``_plain_rows``).
     dispatches = (
-        Event.objects.filter(action=K.DISPATCH, at__gte=start, at__lt=end)
+        Event.objects.filter(period, action=K.DISPATCH, unit__in=ids)
         .filter(linked_duplicates_q())
         .order_by()
         .values_list(
             "appeal_id",
-            events.data_field(K.DISPATCH, "lead_unit"),
-            events.data_field(K.DISPATCH, "mode"),
+            "unit_id",
+            KT(events.data_field(K.DISPATCH, "mode")),
             "appeal__lead_unit_id",
             "appeal__signed_at",
             "appeal__replied_at",
@@ -211,86 +226,103 @@ def unit_cases(start, end, *, units=None, as_of=None):
         )
     )
     seen = set()
-    for row in dispatches.iterator(chunk_size=5000):
-        (
-            appeal_id,
-            code,
-            mode,
-            lead_id,
-            signed,
-            replied,
-            contact_due,
-            contacted,
-            reply_due,
-            resolve_due,
-            resolved,
-        ) = row
-        cases = by_code.get(code)
-        if cases is None or mode == events.TO_DISTRICT or (appeal_id, code) in seen:
+    judged_at, rows = _plain_rows(dispatches, at=as_of)
+    for row in rows:
+        appeal_id, unit_id, mode, lead_id, signed, replied = row[:6]
+        contact_due, contacted, reply_due, resolve_due, resolved = row[6:]
+        if mode == events.TO_DISTRICT or (appeal_id, unit_id) in seen:
             continue
-        seen.add((appeal_id, code))
-        cases.add("received", appeal_id)
-        if lead_id is None or by_id.get(lead_id) is not cases:
+        seen.add((appeal_id, unit_id))
+        lists = by_id[unit_id].lists
+        lists["received"].append(appeal_id)
+        if lead_id != unit_id:
             continue  # returned since: counted under "returned"
-        cases.add("signed", appeal_id, signed is not None)
-        cases.add("replied", appeal_id, replied is not None)
+        if signed is not None:
+            lists["signed"].append(appeal_id)
+        if replied is not None:
+            lists["replied"].append(appeal_id)
         # deadlines.on_time: True met in time, False missed (late, or passed unmet), None not due.
-        met = [
-            deadlines.on_time(due, done, as_of)
-            for due, done in (
-                (contact_due, contacted),
-                (reply_due, replied),
-                (resolve_due, resolved),
-            )
-        ]
-        cases.add("contacted_on_time", appeal_id, met[0] is True)
-        cases.add("replied_on_time", appeal_id, met[1] is True)
-        cases.add("resolved_on_time", appeal_id, met[2] is True)
-        cases.add("overdue", appeal_id, False in met)
+        contact = deadlines.on_time(contact_due, contacted, judged_at)
+        reply = deadlines.on_time(reply_due, replied, judged_at)
+        resolve = deadlines.on_time(resolve_due, resolved, judged_at)
+        if contact is True:
+            lists["contacted_on_time"].append(appeal_id)
+        if reply is True:
+            lists["replied_on_time"].append(appeal_id)
+        if resolve is True:
+            lists["resolved_on_time"].append(appeal_id)
+        if contact is False or reply is False or resolve is False:
+            lists["overdue"].append(appeal_id)
 
-    counted_events = (
+    # Returns and redos count for the unit they concern.
+    concerning = (
+        Event.objects.filter(period, action__in=[K.RETURN, K.REDO], unit__in=ids)
+        .filter(linked_duplicates_q())
+        .order_by()
+        .values_list("appeal_id", "action", "unit_id", events.data_field(K.REDO, "after_rating"))
+    )
+    for appeal_id, action, unit_id, after_rating in concerning.iterator(chunk_size=5000):
+        cases = by_id[unit_id]
+        if action == K.RETURN:
+            cases.add("returned", appeal_id)
+        else:
+            cases.add("redo_after_rating" if after_rating else "redo_by_office", appeal_id)
+
+    # Suspensions, extensions and ratings count for the case's lead. A few units' are read
+    # case by case (the lead's cases, then each one's events of the period); many units'
+    # as the period's events of these kinds.
+    if len(ids) <= FEW_UNITS:
+        led = Q(appeal__in=Appeal.objects.filter(lead_unit__in=ids).values("pk"))
+    else:
+        led = Q(appeal__lead_unit__in=ids)
+    of_the_lead = (
         Event.objects.filter(
-            action__in=[K.RETURN, K.REDO, K.APPROVE_SUSPENSION, K.APPROVE_EXTENSION, K.RATE],
-            at__gte=start,
-            at__lt=end,
+            period, led, action__in=[K.APPROVE_SUSPENSION, K.APPROVE_EXTENSION, K.RATE]
         )
         .filter(linked_duplicates_q())
         .order_by()
         .values_list(
             "appeal_id",
             "action",
-            "unit_id",
             "appeal__lead_unit_id",
-            events.data_field(K.REDO, "after_rating"),
-            events.data_field(K.RATE, "process"),
-            events.data_field(K.RATE, "result"),
+            KT(events.data_field(K.RATE, "process")),
+            KT(events.data_field(K.RATE, "result")),
         )
     )
-    for (
-        appeal_id,
-        action,
-        event_unit,
-        lead_id,
-        after_rating,
-        process,
-        result,
-    ) in counted_events.iterator(chunk_size=5000):
-        cases = by_id.get(event_unit if action in (K.RETURN, K.REDO) else lead_id)
-        if cases is None:
-            continue
-        if action == K.RETURN:
-            cases.add("returned", appeal_id)
-        elif action == K.REDO:
-            cases.add("redo_after_rating" if after_rating else "redo_by_office", appeal_id)
-        elif action == K.APPROVE_SUSPENSION:
-            cases.add("suspended", appeal_id)
+    for appeal_id, action, lead_id, process, result in of_the_lead.iterator(chunk_size=5000):
+        lists = by_id[lead_id].lists
+        if action == K.APPROVE_SUSPENSION:
+            lists["suspended"].append(appeal_id)
         elif action == K.APPROVE_EXTENSION:
-            cases.add("extensions", appeal_id)
-        elif action == K.RATE:
-            cases.add("rated", appeal_id)
-            cases.add("process_satisfied", appeal_id, process in GOOD)
-            cases.add("result_satisfied", appeal_id, result in GOOD)
-    return by_code
+            lists["extensions"].append(appeal_id)
+        else:
+            lists["rated"].append(appeal_id)
+            if process in GOOD:
+                lists["process_satisfied"].append(appeal_id)
+            if result in GOOD:
+                lists["result_satisfied"].append(appeal_id)
+    return {cases.unit: cases for cases in by_id.values()}
+
+
+def _plain_rows(queryset, *, at):
+    """``(at, rows)``: the rows of ``queryset`` (a ``values_list``) streamed as the database
+    sends them, and ``at`` in the same terms as their moments (its datetime columns).
+
+    Django converts every value of every row on its own (microseconds a datetime,
+    made aware one by one): for the millions of moments of a year's timeline that
+    was most of the cost of counting it. A database without time zones (SQLite)
+    hands its moments over naive, in its own zone, so ``at`` is made naive in that
+    zone instead; they compare as the aware moments would.
+    """
+    connection = connections[queryset.db]
+    if not connection.features.supports_timezones:
+        at = at.astimezone(connection.timezone).replace(tzinfo=None)
+    chunks = queryset.query.get_compiler(queryset.db).execute_sql(
+        MULTI,
+        chunked_fetch=not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"),
+        chunk_size=5000,
+    )
+    return at, (row for chunk in chunks for row in chunk)
 
 
 def unit_figures(start, end, *, units=None, as_of=None):

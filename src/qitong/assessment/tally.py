@@ -65,19 +65,21 @@ def unit_lists(start, end, *, units, as_of=None):
     """``{unit code: {count name: [appeal ids]}}`` for [start, end), every name of ``COUNTS``."""
     units = list(units)
     cases = figures.unit_cases(start, end, units=units, as_of=as_of)
-    dispatched = Event.objects.filter(action=K.DISPATCH, at__gte=start, at__lt=end).values(
-        "appeal_id"
-    )
+    code_of = {unit.pk: unit.code for unit in units}
+    # Only these units' cases, as the figures read them (one unit's: the cases behind its points).
+    dispatched = Event.objects.filter(
+        action=K.DISPATCH, at__gte=start, at__lt=end, unit__in=list(code_of)
+    ).values("appeal_id")
     special = set(
         Appeal.objects.filter(special_q(), pk__in=dispatched).values_list("pk", flat=True)
     )
-    code_of = {unit.pk: unit.code for unit in units}
     supervised = defaultdict(set)
     trigger = events.data_field(K.SUPERVISE, "trigger")
     opened = Event.objects.filter(
         action=K.SUPERVISE,
         at__gte=start,
         at__lt=end,
+        appeal__lead_unit__in=list(code_of),
         **{f"{trigger}__in": [str(value) for value in CHARGED_TRIGGERS]},
     ).values_list("appeal_id", "appeal__lead_unit_id")
     for appeal_id, lead_id in opened.iterator(chunk_size=5000):
