@@ -43,6 +43,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
+from qitong.core.errors import shape_for
 from qitong.core.models import RateCounter
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,10 @@ def message(seconds_left):
 
 def too_many(request, seconds_left):
     text = message(seconds_left)
-    if request.path.startswith("/api/"):
+    shape = shape_for(request)
+    if shape is not None:
+        response = shape(request, 429, text, {})
+    elif request.path.startswith("/api/"):
         body = {"error": "rate_limited", "message": text}
         response = JsonResponse(body, status=429, json_dumps_params={"ensure_ascii": False})
     else:

@@ -60,6 +60,10 @@ def signed_integration(request, body):
     return None, _("签名无效。")
 
 
+def _no_constant(name):
+    raise ValueError(name)  # NaN, Infinity: not JSON, though Python's reader takes them
+
+
 def parse_json(request, body):
     """The JSON object of a signed body: 415 for another media type, 400 naming ``body``
     for what is not one JSON object (empty, not UTF-8, not JSON, nested past the parser)."""
@@ -75,7 +79,7 @@ def parse_json(request, body):
     if not body.strip():
         raise refuse(_("请求体为空：应为 JSON 对象。"))
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise refuse(_("请求体应为 UTF-8 编码的 JSON。")) from None
     except RecursionError:

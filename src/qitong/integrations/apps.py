@@ -13,8 +13,12 @@ class IntegrationsConfig(AppConfig):
         # inside the action's transaction; the handler writes this app's rows (the
         # work order, the Open311 request, the 12345 callback) in that same transaction.
         from qitong.appeals.views.detail import add_panel
+        from qitong.core.errors import ERROR_SHAPES
         from qitong.integrations import intake
-        from qitong.integrations.views import portal
+        from qitong.integrations.views import open311, portal
+
+        # Core's refusals (NUL, a body too large, a rate limit) answered as Open311's arrays.
+        ERROR_SHAPES["/open311/"] = open311.error_shape
 
         # The enterprise's Open311 choice, a section of the shared case page.
         add_panel(portal.panel)

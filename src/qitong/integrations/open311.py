@@ -10,7 +10,7 @@ request (``request_rows``), and the two formats (``as_xml``).
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -290,7 +290,18 @@ def parse_instant(value, name):
         raise Open311Error(
             400, _("%(field)s 应为带时区的时间，如 2026-12-01T08:00:00+08:00。") % {"field": name}
         )
-    return instant
+    try:  # a time at the calendar's edge whose UTC falls outside it (0001-01-01T00:00+08:00)
+        return instant.astimezone(UTC)
+    except OverflowError:
+        raise Open311Error(400, _("%(field)s 超出可表示的时间范围。") % {"field": name}) from None
+
+
+def _window_start(end):
+    """The default start: ``WINDOW`` before ``end``, or the calendar's first instant."""
+    try:
+        return end - WINDOW
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def search(appeals, query):
@@ -308,7 +319,7 @@ def search(appeals, query):
     start = (
         parse_instant(query["start_date"], "start_date")
         if query.get("start_date")
-        else end - WINDOW
+        else _window_start(end)
     )
     appeals = appeals.filter(created_at__gte=start, created_at__lte=end)
     statuses = {part.strip() for part in query.get("status", "").split(",") if part.strip()}

@@ -39,6 +39,16 @@ def error(code, description, fmt, headers=None):
     return response
 
 
+def error_shape(request, status, message, fields):
+    """Core's refusals (a NUL character, a body too large or unreadable, a rate limit) under
+    /open311/, in the spec's shape: registered in ``errors.ERROR_SHAPES`` (``apps.py``)."""
+    named = "; ".join(
+        f"{field}: {' '.join(str(text) for text in texts)}" for field, texts in fields.items()
+    )
+    fmt = "xml" if request.path.split("?")[0].endswith(".xml") else "json"
+    return error(status, f"{message} {named}".strip(), fmt)
+
+
 # The media types a POST may come as: the spec's form encoding (multipart accepted too).
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
