@@ -44,6 +44,8 @@ LATE_IMPORTS_ALLOWED = {
     ("qitong/appeals/apps.py", "qitong.core.workdays"),
     ("qitong/audit/apps.py", "qitong.audit"),
     ("qitong/integrations/apps.py", "qitong.integrations"),
+    ("qitong/integrations/apps.py", "qitong.integrations.views"),
+    ("qitong/integrations/apps.py", "qitong.appeals.views.detail"),
     ("qitong/celery.py", "qitong.core.schedule"),
 }
 
