@@ -548,9 +548,8 @@ def dispatch(appeal, *, acting_user, at, mode, lead_unit=None, co_units=(), comp
 
 @transition
 def recategorize(appeal, *, acting_user, at, category):
-    """Set the case's category (a code), e.g. one click on the dispatch help's suggestion.
-
-    The same category again changes and records nothing.
+    """Set the case's category (a code) while the office triages it, e.g. one click on the
+    dispatch help's suggestion. The same category again changes and records nothing.
     """
     _check(appeal, acting_user, "recategorize")
     if not isinstance(category, str) or not category.strip():
@@ -1412,7 +1411,7 @@ ACTIONS = {
             "recategorize",
             gettext_lazy("调整分类"),
             recategorize,
-            Rule(is_office_for, OPEN),
+            Rule(is_office_for, Appeal.TRIAGE_STATES),
             bodies.RecategorizeBody,
             (Field("category", gettext_lazy("分类"), "category"),),
             screen="triage",

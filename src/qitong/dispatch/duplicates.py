@@ -191,8 +191,11 @@ class Pool:
                 self.index.add(pk, grams=self._grams(title, content))
             self.last_pk = max(self.last_pk, pk)
 
-    def current(self, at):
-        """The index, brought up to date (the caller holds ``lock``)."""
+    def current(self, at, *, new=True):
+        """The index, read whole if stale, else with the cases filed since (``new``).
+
+        The caller holds ``lock``.
+        """
         owner = self._owner()
         if (
             self.owner != owner
@@ -212,7 +215,7 @@ class Pool:
                 self.last_pk = (
                     Appeal.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
                 )
-        else:
+        elif new:
             self._add(
                 Appeal.objects.filter(pk__gt=self.last_pk)
                 .order_by("pk")
@@ -225,16 +228,17 @@ class Pool:
         return self._lock
 
     def grams_of(self, pks, at):
-        """``{pk: pairs}`` of the cases ``pks``: from the pool, the others read."""
+        """``{pk: pairs}`` of the cases ``pks``: those in the pool without a query, the
+        others read by id (and kept)."""
         with self._lock:
-            index = self.current(at)
-            found = {pk: index.grams[pk] for pk in pks if pk in index.grams}
-            missing = [pk for pk in pks if pk not in found]
-            for pk, title, content in Appeal.objects.filter(pk__in=missing).values_list(
-                "pk", "title", "content"
-            ):
-                found[pk] = self._grams(title, content)
-        return found
+            index = self.current(at, new=False)
+            missing = [pk for pk in pks if pk not in index.grams]
+            if missing:
+                rows = Appeal.objects.filter(pk__in=missing).values_list("pk", "title", "content")
+                for pk, title, content in rows:
+                    # kept without moving ``last_pk``: the cases filed before it are still to read
+                    index.add(pk, grams=self._grams(title, content))
+            return {pk: index.grams[pk] for pk in pks if pk in index.grams}
 
 
 POOL = Pool()
