@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass, field
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Q
+from django.db.models import DateTimeField, Q, Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.db.models.sql.constants import MULTI
 from django.utils.translation import gettext
 
@@ -216,17 +217,22 @@ def unit_cases(start, end, *, units=None, as_of=None):
             "unit_id",
             KT(events.data_field(K.DISPATCH, "mode")),
             "appeal__lead_unit_id",
-            "appeal__signed_at",
-            "appeal__replied_at",
-            "appeal__contact_due",
-            "appeal__contacted_at",
-            "appeal__reply_due",
-            "appeal__resolve_due",
-            "appeal__resolved_at",
+            *(
+                _moment(f"appeal__{name}")
+                for name in (
+                    "signed_at",
+                    "replied_at",
+                    "contact_due",
+                    "contacted_at",
+                    "reply_due",
+                    "resolve_due",
+                    "resolved_at",
+                )
+            ),
         )
     )
     seen = set()
-    judged_at, rows = _plain_rows(dispatches, at=as_of)
+    judged_at, rows = _plain_rows(dispatches, at=as_of, moments=range(4, 11))
     for row in rows:
         appeal_id, unit_id, mode, lead_id, signed, replied = row[:6]
         contact_due, contacted, reply_due, resolve_due, resolved = row[6:]
@@ -289,7 +295,8 @@ def unit_cases(start, end, *, units=None, as_of=None):
             KT(events.data_field(K.RATE, "result")),
         )
     )
-    for appeal_id, action, lead_id, process, result in of_the_lead.iterator(chunk_size=5000):
+    _at, rows = _plain_rows(of_the_lead, at=as_of, moments=())
+    for appeal_id, action, lead_id, process, result in rows:
         lists = by_id[lead_id].lists
         if action == K.APPROVE_SUSPENSION:
             lists["suspended"].append(appeal_id)
@@ -304,25 +311,47 @@ def unit_cases(start, end, *, units=None, as_of=None):
     return {cases.unit: cases for cases in by_id.values()}
 
 
-def _plain_rows(queryset, *, at):
+def _moment(name):
+    """The datetime column ``name`` for ``_plain_rows``: as an expression, which SQLite hands
+    over as its stored text rather than through Django's converter of the column's type."""
+    return Coalesce(name, Value(None), output_field=DateTimeField())
+
+
+def _plain_rows(queryset, *, at, moments):
     """``(at, rows)``: the rows of ``queryset`` (a ``values_list``) streamed as the database
-    sends them, and ``at`` in the same terms as their moments (its datetime columns).
+    sends them, its columns at ``moments`` (``_moment``) and ``at`` made comparable.
 
     Django converts every value of every row on its own (microseconds a datetime,
-    made aware one by one): for the millions of moments of a year's timeline that
-    was most of the cost of counting it. A database without time zones (SQLite)
-    hands its moments over naive, in its own zone, so ``at`` is made naive in that
-    zone instead; they compare as the aware moments would.
+    parsed and made aware one by one): for the millions of moments of a year's
+    timeline that was most of the cost of counting it. A database with time zones
+    (PostgreSQL) hands its moments over aware; one without (SQLite) as text in UTC,
+    read here as naive datetimes, so ``at`` is made naive in UTC instead: they
+    compare as the aware moments would.
     """
     connection = connections[queryset.db]
-    if not connection.features.supports_timezones:
+    naive = not connection.features.supports_timezones
+    if naive:
         at = at.astimezone(connection.timezone).replace(tzinfo=None)
     chunks = queryset.query.get_compiler(queryset.db).execute_sql(
         MULTI,
         chunked_fetch=not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"),
         chunk_size=5000,
     )
-    return at, (row for chunk in chunks for row in chunk)
+    if not naive:
+        return at, (row for chunk in chunks for row in chunk)
+    moments = tuple(moments)
+    parse = dt.datetime.fromisoformat
+
+    def rows():
+        for chunk in chunks:
+            for row in chunk:
+                row = list(row)
+                for index in moments:
+                    if row[index] is not None:
+                        row[index] = parse(row[index])
+                yield row
+
+    return at, rows()
 
 
 def unit_figures(start, end, *, units=None, as_of=None):
