@@ -92,6 +92,17 @@ SIDES = {
         **{role: {"a", "b"} for role in SEES_ALL},
     },
 }
+# Phones in full: their enterprise only (staff see them masked, and reveal one with a reason).
+SIDES["phone"] = {"ent_a": {"a"}, "ent_b": {"b"}}
+# ... but for the API's case answer, which shows the contact phone in full to the case's
+# office and lead unit (each read on the audit trail).
+API_PHONES = {
+    **SIDES["phone"],
+    "office": {"a", "b"},  # the city office is the office of every case
+    "office_d": {"a"},  # A's office after the hand-over
+    "clerk_x": {"a"},  # A's lead unit
+    "clerk_y": {"b"},  # B's lead unit
+}
 # Open311 requests: the service offices and admins decide on every one.
 SIDES["open311"] = {role: {"a"} for role in ("office_d", "office", "admin")}
 SIDES["enterprise"] = SIDES["visit"] = SIDES["pairing"] = SIDES["project_name"] = SIDES["case"]
@@ -359,8 +370,9 @@ class World:
         self.markers = {}
         for side in "ab":
             self.markers[("case", side)] = [self.appeal[side].title, self.appeal[side].number]
-            self.markers[("enterprise", side)] = [
-                self.ent[side].name,
+            self.markers[("enterprise", side)] = [self.ent[side].name]
+            # Phones in full: the enterprise's own, masked for everyone else (issue 15).
+            self.markers[("phone", side)] = [
                 self.contact[side].phone,
                 self.appeal[side].contact_phone,
             ]
@@ -560,6 +572,10 @@ URLS = {
     "appeal-detail": Spec(SIGNED_IN, on_case()),
     "appeal-act": post_only(on_case(name="urge")),
     "appeal-upload": post_only(on_case()),
+    # Revealing the contact phone (with a reason): the case's office and lead unit.
+    "appeal-contact-reveal": Spec(
+        {"office_d", "office", "clerk_x", "clerk_y"}, on_case(), writes=True
+    ),
     "portal-home": Spec(ENTERPRISES),
     "portal-file": Spec(ENTERPRISES, writes=True, writers=ENTERPRISES),
     "office-workbench": Spec(STAFF_OFFICES),
@@ -716,6 +732,11 @@ URLS = {
     "cockpit": Spec(SEES_ALL),
     "cockpit-cases": Spec(SEES_ALL, fixed(**{"?": {"kind": "received"}})),
     "dossier": Spec(SIGNED_IN, sided("enterprise", lambda w, s: {"pk": w.ent[s].pk})),
+    "dossier-contact-reveal": Spec(  # the enterprise's pairers and offices
+        VISITORS,
+        sided("enterprise", lambda w, s: {"pk": w.ent[s].pk, "contact_id": w.contact[s].pk}),
+        writes=True,
+    ),
     # --- audit
     "audit-records": Spec({"auditor"}),
     "audit-export": Spec({"auditor"}, writes=True, writers={"auditor"}),
@@ -827,6 +848,8 @@ def leaked_markers(world, role, text, name):
             continue
         if name.startswith("open311-") and (family, side) == ("case", "a"):
             continue  # its enterprise published it (``Publication``)
+        if family == "phone" and name == "api-appeal" and side in API_PHONES.get(role, ()):
+            continue
         found += [f"{family}:{side}:{marker}" for marker in markers if marker and marker in text]
     if role not in OFFICERS and world.policy["hidden"].title in text:
         found.append("policy:hidden")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from qitong.appeals.models import Appeal, Assignment, Event
+from qitong.core import masking
 from qitong.orgs.scope import Role, has_role, is_city_office, sees_all
 
 # A unit's parts in a case besides leading it now: a co-unit's, and a lead's before a
@@ -155,3 +156,31 @@ def events_as_seen_by(user, events):
         if event.action == Event.Kind.URGE:
             event.note = ""
     return events
+
+
+def may_reveal_contact(user, appeal):
+    """Who needs the case's contact phone to handle it: the office in charge of the case (the
+    city office oversees all) and its lead unit. They see it masked like everyone, and reveal
+    it with a reason (``audit.reveal``)."""
+    return is_office_for(user, appeal) or is_lead_for(user, appeal)
+
+
+def contact_phone_for(user, appeal, *, api=False):
+    """The case's contact phone as ``user`` sees it on a page (``api``: in the API's answer).
+
+    Its own enterprise sees it in full (it gave it). On pages everyone else sees it
+    masked (``core.masking``); the API, which has no form to state a reason, answers it
+    in full to those who ``may_reveal_contact``, each read a ``read_personal`` row
+    (``audit.middleware.PERSONAL_READS``), and masked to anyone else.
+    """
+    phone = appeal.contact_phone or ""
+    if is_owner(user, appeal) or (api and may_reveal_contact(user, appeal)):
+        return phone
+    return masking.mask_phone(phone)
+
+
+def contact_as_seen_by(user, appeal):
+    """The appeal with its contact phone as ``user`` may see it in the API, changed in memory
+    (never saved), as ``events_as_seen_by`` does for the events."""
+    appeal.contact_phone = contact_phone_for(user, appeal, api=True)
+    return appeal

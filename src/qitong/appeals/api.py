@@ -30,6 +30,7 @@ from qitong.appeals import serializers as s
 from qitong.appeals.access import (
     access_appeal_for_user,
     appeals_led_by_unit,
+    contact_as_seen_by,
     events_as_seen_by,
 )
 from qitong.appeals.models import Appeal, Assignment, Category, Event
@@ -79,6 +80,7 @@ def render(appeal, viewer, *, code=status.HTTP_200_OK, just_filed=False):
         }
     prefetch_related_objects([appeal], *DETAIL_PREFETCH)
     events_as_seen_by(viewer, appeal.events.all())  # the prefetched list the serializer reads
+    contact_as_seen_by(viewer, appeal)  # the phone masked for those who do not handle it
     return Response(s.AppealSerializer(appeal, context={"at": clock.now()}).data, status=code)
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("appeals/<int:pk>/", detail.detail, name="appeal-detail"),
     path("appeals/<int:pk>/act/<str:name>/", detail.act, name="appeal-act"),
     path("appeals/<int:pk>/upload/", detail.upload, name="appeal-upload"),
+    path("appeals/<int:pk>/contact/", detail.reveal_contact, name="appeal-contact-reveal"),
     path("portal/", portal.home, name="portal-home"),
     path("portal/new/", portal.file, name="portal-file"),
     path("office/queues/", office.workbench, name="office-workbench"),

@@ -8,4 +8,9 @@ urlpatterns = [
     path("leader/cockpit/", views.cockpit, name="cockpit"),
     path("leader/cockpit/cases/", views.cases, name="cockpit-cases"),
     path("enterprises/<int:pk>/dossier/", views.dossier, name="dossier"),
+    path(
+        "enterprises/<int:pk>/contacts/<int:contact_id>/reveal/",
+        views.reveal_contact,
+        name="dossier-contact-reveal",
+    ),
 ]

@@ -9,11 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from qitong.appeals.figures import check_month, counted_units, month_of
-from qitong.audit import trail
+from qitong.audit import reveal, trail
 from qitong.core import clock
 from qitong.core.pages import paginate
 from qitong.dashboard import cockpit as figures_of
 from qitong.dashboard import dossier as dossiers
+from qitong.orgs import scope
+from qitong.visits import access as visit_access
 
 
 def month_field():
@@ -124,5 +126,30 @@ def dossier(request, pk):
     context = {
         "title": _("一企一档：%(name)s") % {"name": enterprise.name},
         **dossiers.assemble(user, enterprise, clock.now()),
+        # Phones masked but to the enterprise itself; those who need one reveal it.
+        "contacts_in_full": scope.has_role(user, scope.Role.ENTERPRISE),
+        "may_reveal": visit_access.may_reveal_contacts(user, enterprise),
     }
     return render(request, "dashboard/dossier.html", context)
+
+
+@login_required
+def reveal_contact(request, pk, contact_id):
+    """查看完整号码: one contact's phone of an enterprise's file, for its pairers and offices,
+    with a reason (``audit.reveal``); 403 for others who may read the file, 404 for the rest."""
+    enterprise = dossiers.access_dossier(request.user, pk)
+    if not visit_access.may_reveal_contacts(request.user, enterprise):
+        raise PermissionDenied
+    contact = enterprise.contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404
+    return reveal.page(
+        request,
+        target=f"contact:{contact.pk}",
+        field="phone",
+        label=_("电话"),
+        value=contact.phone,
+        back_url=reverse("dossier", args=[enterprise.pk]),
+        subject=_("%(enterprise)s 的联系人 %(name)s")
+        % {"enterprise": enterprise.name, "name": contact.name},
+    )

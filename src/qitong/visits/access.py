@@ -163,6 +163,13 @@ def may_visit(user, enterprise):
     return scope.has_role(user, Role.OFFICE) and in_scope(user, enterprise)
 
 
+def may_reveal_contacts(user, enterprise):
+    """Who needs an enterprise's contact phones (shown masked in its file): its pairers and
+    the service offices within whose scope it is, as for visiting it (``may_visit``). They
+    reveal one with a reason (``audit.reveal``); the enterprise sees its own in full."""
+    return may_visit(user, enterprise)
+
+
 def files_difficulty(user, difficulty):
     """The service office whose scope holds the enterprise files its visits' difficulties."""
     return scope.has_role(user, Role.OFFICE) and in_scope(user, difficulty.enterprise)

@@ -2,15 +2,18 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qitong.appeals import actions, deadlines
-from qitong.appeals.access import access_appeal_for_user, events_as_seen_by
+from qitong.appeals.access import access_appeal_for_user, events_as_seen_by, may_reveal_contact
 from qitong.appeals.models import Appeal, Assignment, EscalationStep
 from qitong.appeals.views.common import attempt, back, refusal
+from qitong.audit import reveal
 from qitong.core import clock
 from qitong.core.workdays import WorkCalendar
 
@@ -109,3 +112,22 @@ def upload(request, pk):
             _("附件已上传。"),
         )
     return back(request, "appeal-detail", pk=appeal.pk)
+
+
+@login_required
+def reveal_contact(request, pk):
+    """查看完整号码: the case's contact phone in full, for whoever handles the case, with a reason
+    (``audit.reveal``); 403 for anyone else who may see the case, 404 for the rest."""
+    appeal = access_appeal_for_user(request.user, pk)
+    if not may_reveal_contact(request.user, appeal):
+        raise PermissionDenied
+    return reveal.page(
+        request,
+        target=f"appeal:{appeal.pk}",
+        field="contact_phone",
+        label=_("联系电话"),
+        value=appeal.contact_phone,
+        back_url=reverse("appeal-detail", args=[appeal.pk]),
+        subject=_("%(number)s %(title)s 的联系人 %(name)s")
+        % {"number": appeal.number, "title": appeal.title, "name": appeal.contact_name or "—"},
+    )
