@@ -304,7 +304,11 @@ class Push(models.Model):
             models.UniqueConstraint(fields=["policy", "enterprise"], name="policies_push_once")
         ]
         indexes = [
-            models.Index(fields=["enterprise", "-pushed_at"], name="policies_push_enterprise"),
+            # An enterprise's pushes newest first (我的政策), and a run's by enterprise with
+            # their policies (``matching.announce`` reads no push row).
+            models.Index(
+                fields=["enterprise", "-pushed_at", "policy"], name="policies_push_enterprise"
+            ),
             models.Index(
                 fields=["pushed_at"],
                 condition=models.Q(digested_at__isnull=True),
