@@ -9,6 +9,8 @@ import pytest
 from qitong.audit.models import Record
 from qitong.core import clock, masking
 from qitong.enterprises.models import Contact
+from qitong.integrations import actions as integration_actions
+from qitong.integrations.models import Integration, ServiceRequest
 from qitong.visits import actions as visit_actions
 from tests.appeals.conftest import City
 from tests.audit.conftest import rows
@@ -178,3 +180,36 @@ def test_the_dossier_masks_contacts_and_their_handlers_reveal_one_with_a_reason(
     assert [(r.username, r.target, r.detail["reason"]) for r in reveals] == [
         ("office", f"contact:{contact.pk}", "安排走访前电话预约")
     ]
+
+
+def test_an_open311_reporters_phone_is_masked_on_the_offices_page_and_in_the_case(
+    client, city, committed
+):
+    integration, _key = integration_actions.create_integration(
+        name="open311-client", kind=Integration.Kind.OPEN311
+    )
+    found = ServiceRequest.objects.create(
+        integration=integration,
+        token="masking-token-0001",
+        state=ServiceRequest.State.PENDING,
+        service_code="appeal",
+        description="路灯不亮影响企业夜班通勤",
+        first_name="王",
+        phone=PHONE,
+        received_at=clock.now(),
+    )
+    seen = page(client, city.office_user, f"/office/open311/{found.pk}/")
+    reveal = f"/office/open311/{found.pk}/phone/"
+    assert PHONE not in seen and MASKED in seen and reveal in seen
+    with committed():
+        shown = client.post(reveal, {"reason": "回电核实报告内容"})
+    assert PHONE in shown.content.decode()
+    assert [r.target for r in rows(action=Record.Action.READ_PERSONAL)] == [f"open311:{found.pk}"]
+
+    integration_actions.file_service_request(
+        found, enterprise=city.company, acting_user=city.office_user
+    )
+    found.refresh_from_db()
+    appeal = found.appeal
+    assert PHONE not in appeal.content and MASKED in appeal.content  # the case's text
+    assert appeal.contact_phone == PHONE  # in full where its handlers reveal it

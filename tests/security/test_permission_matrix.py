@@ -705,6 +705,11 @@ URLS = {
         ),
         writers={"office_d", "office", "admin"},
     ),
+    "office-open311-phone": Spec(  # the reporter's phone revealed with a reason
+        {"office_d", "office", "admin"},
+        sided("open311", lambda w, s: {"pk": w.service_request.pk} if s == "a" else None),
+        writes=True,
+    ),
     "portal-open311-publish": post_only(on_case()),
     "api-open311-publications": post_only(
         data=lambda w, s: {"appeal": w.appeal[s].pk, "public": True},

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from qitong.appeals import actions as appeal_actions
 from qitong.appeals.access import is_owner
 from qitong.appeals.models import Appeal, Category
-from qitong.core import clock
+from qitong.core import clock, masking
 from qitong.core.errors import Conflict
 from qitong.enterprises.models import Enterprise
 from qitong.enterprises.uscc import normalize, validate_uscc
@@ -462,11 +462,12 @@ def _file(request, enterprise, acting_user, at):
 
 def request_facts(request):
     """``(label, value)`` of what a request says beyond its description (the appeal's text,
-    the office's page)."""
+    the office's page). The phone is masked (``core.masking``): in full it is the appeal's
+    contact phone, and on the office's page it is revealed with a reason."""
     facts = [*open311.attribute_lines(request.service_code, request.attributes)]
     facts += [
         (_("报告人"), request.reporter),
-        (_("电话"), request.phone),
+        (_("电话"), masking.mask_phone(request.phone)),
         (_("电子邮箱"), request.email),
         (_("地址"), request.address),
         (_("位置"), f"{request.lat}, {request.long}" if request.lat is not None else ""),

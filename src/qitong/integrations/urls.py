@@ -13,6 +13,7 @@ urlpatterns = [
     path("appeals/<int:pk>/open311/", portal.publish, name="portal-open311-publish"),
     path("office/open311/", office.waiting, name="office-open311"),
     path("office/open311/<int:pk>/", office.detail, name="office-open311-request"),
+    path("office/open311/<int:pk>/phone/", office.reveal_phone, name="office-open311-phone"),
     path("office/open311/<int:pk>/<str:name>/", office.act, name="office-open311-act"),
     re_path(ROOT + "discovery" + FMT, views.discovery, name="open311-discovery"),
     re_path(ROOT + "services" + FMT, views.services, name="open311-services"),

@@ -6,9 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qitong.audit import reveal
 from qitong.core.errors import Conflict
 from qitong.core.pages import paginate
 from qitong.integrations import access, actions
@@ -58,8 +60,27 @@ def detail(request, pk):
         if found.state == ServiceRequest.State.PENDING
         else [],
         "facts": actions.request_facts(found),
+        "reveal_phone": bool(found.phone),
     }
     return render(request, "integrations/office_request.html", context)
+
+
+@login_required
+def reveal_phone(request, pk):
+    """查看完整号码: the reporter's phone in full, for the offices that decide on the request,
+    with a reason (``audit.reveal``)."""
+    _gate(request.user)
+    found = access.access_service_request_for_user(request.user, pk)
+    return reveal.page(
+        request,
+        target=f"open311:{found.pk}",
+        field="phone",
+        label=_("电话"),
+        value=found.phone,
+        back_url=reverse("office-open311-request", args=[found.pk]),
+        subject=_("Open311 请求 %(token)s 的报告人 %(name)s")
+        % {"token": found.token, "name": found.reporter or "—"},
+    )
 
 
 @login_required
