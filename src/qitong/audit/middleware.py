@@ -26,7 +26,13 @@ from qitong.orgs.scope import is_officer
 # The URL names of the admin API's creations (POST): units, users, enterprises.
 CREATIONS = {"api-units": "unit", "api-users": "user", "api-enterprises": "enterprise"}
 # GET routes that show government staff an enterprise's contact person and phone.
-PERSONAL_READS = {"appeal-detail": "appeal", "office-triage": "appeal", "api-appeal": "appeal"}
+PERSONAL_READS = {
+    "appeal-detail": "appeal",
+    "office-triage": "appeal",
+    "api-appeal": "appeal",
+    # An Open311 request waiting for the office: its reporter's name, phone and e-mail.
+    "office-open311-request": "open311_request",
+}
 # What names a created object in the API's answer, in order of preference.
 KEYS = ("id", "code", "username", "uscc")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
