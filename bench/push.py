@@ -14,8 +14,9 @@ classifier gives: industries, sizes, tiers, qualifications, listed divisions (th
 are ``AREAS`` and ``KINDS`` below; a few are already expired). Then, as of 2026-11-30 10:00
 (+08:00), it measures:
 
-- ``actions.push_new_policies``: every policy claimed, matched by one INSERT … SELECT and
-  announced in the inbox of each pushed enterprise's user (``enqueue_many``);
+- ``actions.push_new_policies``: every policy claimed, ``actions.PUSH_BATCH`` at a time,
+  each batch matched by one INSERT … SELECT (``matching.push``), then one inbox message per
+  pushed enterprise's user for the run, by one INSERT … SELECT (``matching.announce``);
 - the same run again (nothing waits: the idempotent minute);
 - two references measured in the same run: a naive per-enterprise Python loop (the
   calculator's rule for each enterprise in turn, pushes and messages written by the ORM)
@@ -395,7 +396,6 @@ def bare_insert():
         "read_at timestamp NULL, digested_at timestamp NULL)",
         "CREATE UNIQUE INDEX bench_pairs_once ON bench_pairs (policy_id, enterprise_id)",
         "CREATE INDEX bench_pairs_enterprise ON bench_pairs (enterprise_id, pushed_at DESC)",
-        "CREATE INDEX bench_pairs_policy ON bench_pairs (policy_id)",
         "CREATE INDEX bench_pairs_undigested ON bench_pairs (pushed_at) WHERE digested_at IS NULL",
     ]
     if connection.vendor == "postgresql":
@@ -454,7 +454,7 @@ def measure(generated):
     print(f"  {naive_seconds:.1f} s, {naive_pushes:,} pushes", flush=True)
 
     print("push_new_policies…", flush=True)
-    by_area = by_area_timer(generated["area_of_policy"])
+    by_area = phase_timer()
     load_before, cpu_before = os.getloadavg()[0], time.process_time()
     with time_machine.travel(AT, tick=True), by_area:
         seconds, queries, summary = timed(actions.push_new_policies, AT)
@@ -558,49 +558,40 @@ def measure(generated):
     return {"rows": rows, "summary": summary, "counts": counts, "areas": by_area.rows()}
 
 
-class by_area_timer:
-    """Times ``matching.push`` (matching and pushes) and ``matching.announce`` (the inbox
-    messages) for each policy, summed by the policy's area."""
+class phase_timer:
+    """Times ``matching.push`` (each batch's claim excluded: the matching and the pushes'
+    INSERT … SELECT) and ``matching.announce`` (the run's inbox messages)."""
 
-    def __init__(self, area_of_policy):
-        self.area_of_policy = area_of_policy
-        self.totals = {}
+    def __init__(self):
+        self.spent = {"push": [0, 0, 0.0], "announce": [0, 0, 0.0]}
 
     def __enter__(self):
         from qitong.policies import matching
 
         self.matching = matching
         self.push, self.announce = matching.push, matching.announce
-        spent = {"announce": 0.0}
 
-        def announce(policy, now):
-            began = time.perf_counter()
-            try:
-                return self.announce(policy, now)
-            finally:
-                spent["announce"] += time.perf_counter() - began
+        def timed_call(name, function):
+            def call(*args):
+                began = time.perf_counter()
+                result = function(*args)
+                row = self.spent[name]
+                row[0] += 1
+                row[1] += result
+                row[2] += time.perf_counter() - began
+                return result
 
-        def push(policy_id, now):
-            spent["announce"] = 0.0
-            began = time.perf_counter()
-            pushes, messages = self.push(policy_id, now)
-            total = time.perf_counter() - began
-            row = self.totals.setdefault(self.area_of_policy[policy_id], [0, 0, 0.0, 0.0])
-            row[0] += 1
-            row[1] += pushes
-            row[2] += total - spent["announce"]
-            row[3] += spent["announce"]
-            return pushes, messages
+            return call
 
-        matching.push, matching.announce = push, announce
+        matching.push = timed_call("push", self.push)
+        matching.announce = timed_call("announce", self.announce)
         return self
 
     def __exit__(self, *exc):
         self.matching.push, self.matching.announce = self.push, self.announce
 
     def rows(self):
-        order = ["national", "province", "prefecture", "county"]
-        return [(area, *self.totals[area]) for area in order if area in self.totals]
+        return self.spent
 
 
 def django_count():
@@ -641,22 +632,19 @@ def report(args, command, machine, generated, measured, write=True):
     for row in measured["rows"]:
         queries = "" if row["queries"] is None else f"{row['queries']:,}"
         lines.append(f"| {row['what']} | {row['seconds']:,.2f} | {queries} | {row['note']} |")
+    phases = measured["areas"]
     lines += [
         "",
-        "The push by the policies' area: matching (claim, the INSERT … SELECT of the pushes) and "
-        "the inbox messages (the new pushes' users read, `outbox.enqueue_many`).",
+        "The push by its parts (the rest is the batches' claims and the transactions):",
         "",
-        "| area | policies | pushes | matching s | messages s | ms a policy | µs a push |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| part | calls | rows | seconds |",
+        "|---|---:|---:|---:|",
+        f"| matching.push: match and write the pushes, one INSERT … SELECT a batch "
+        f"| {phases['push'][0]:,} | {phases['push'][1]:,} | {phases['push'][2]:,.2f} |",
+        f"| matching.announce: one inbox message per enterprise user for the run "
+        f"| {phases['announce'][0]:,} | {phases['announce'][1]:,} "
+        f"| {phases['announce'][2]:,.2f} |",
     ]
-    for area, policies, pushes, matching_s, messages_s in measured["areas"]:
-        total = matching_s + messages_s
-        lines.append(
-            f"| {area} | {policies:,} | {pushes:,} | {matching_s:,.1f} | {messages_s:,.1f} "
-            f"| {total * 1000 / policies:,.1f} | "
-            + (f"{total * 1e6 / pushes:,.0f}" if pushes else "—")
-            + " |"
-        )
     lines.append("")
     print("\n".join(lines))
     if not write:

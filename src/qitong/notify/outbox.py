@@ -221,11 +221,41 @@ class _Planner:
         }
 
 
-# ``_select_insert``'s statement and defaults, built once per database vendor.
+# ``_select_insert``'s statements and defaults, built once per database vendor and form.
 _SELECT_INSERTS = {}
 
+# What ``enqueue_rows``'s query gives for each message, after the recipient's columns.
+LETTER_COLUMNS = ("subject", "body", "url", "created_at")
 
-def _select_insert(connection, users_sql):
+
+def enqueue_rows(rows_sql, rows_params, *, kind, email=True):
+    """``enqueue`` of messages that a query words, one statement; returns how many were written.
+
+    ``rows_sql`` selects one row per message: the recipient's ``id``, ``email``, ``phone``
+    and ``unit_id``, then its ``subject``, ``body``, ``url`` and ``created_at`` (each message
+    its own words: an enterprise's news of one run). As ``enqueue_select``, the rows never
+    come through Python and each one's channels follow ``_delivery``'s rule in SQL
+    (``_select_insert``). Nothing is read back: when pushes are asked for, the delivery is
+    woken after commit whether or not a row has one to send.
+    """
+    connection = transaction.get_connection()
+    sql, defaults = _select_insert(connection, rows_sql, letters=True)
+    field = Message._meta.get_field("created_at")
+    due = field.get_db_prep_save(push_due(kind, clock.now()), connection)
+    push = bool(email)
+    given = ChannelChoice.DEFAULTS
+    params = [kind, due, due, due, *defaults]
+    params += [given["inbox"], push, given["email"], push and sms_enabled(), given["sms"]]
+    params += [push, given["wecom"], *rows_params, kind]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        count = cursor.rowcount
+    if push and count:
+        transaction.on_commit(_wake_delivery, robust=True)
+    return count
+
+
+def _select_insert(connection, users_sql, *, letters=False):
     """``enqueue_select``'s statement around the users' query ``users_sql`` (id, email,
     phone, unit).
 
@@ -233,9 +263,12 @@ def _select_insert(connection, users_sql):
     (three times), the other columns' defaults; then ``_Planner``'s rule: the inbox
     default, the push flag and the e-mail default, the SMS flag and default, the push
     flag and the WeCom default; then the users' query's own, and the kind again.
+    With ``letters`` (``enqueue_rows``) the query also gives each message's
+    ``LETTER_COLUMNS``, which are then no parameters, and nothing is returned.
     """
     cache = _SELECT_INSERTS
-    if connection.vendor not in cache:
+    key = (connection.vendor, letters)
+    if key not in cache:
         meta = Message._meta
         given = ("recipient", "kind", "subject", "body", "url", "created_at", *_Planner.COLUMNS)
         rest = [f for f in meta.concrete_fields if f.name not in given and not f.primary_key]
@@ -254,15 +287,21 @@ def _select_insert(connection, users_sql):
         def chosen(name):
             return f"COALESCE(own.{quote(name)}, every.{quote(name)}, %s)"
 
+        words = (
+            ", ".join(f"recipient.{name}" for name in LETTER_COLUMNS)
+            if letters
+            else ", ".join("%s" for _name in LETTER_COLUMNS)
+        )
+        passed = "".join(f"selected.{name}, " for name in LETTER_COLUMNS) if letters else ""
         head = (
             f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            "SELECT recipient.id, %s, %s, %s, %s, %s, recipient.inbox"
+            f"SELECT recipient.id, %s, {words}, recipient.inbox"
             + push("email_on")
             + push("sms_on")
             + push("wecom_on")
             + "".join(", %s" for _field in rest)
             # _Planner's rule: asked for, chosen, and somewhere to send it
-            + f" FROM (SELECT selected.id, {chosen('inbox')} AS inbox, "
+            + f" FROM (SELECT selected.id, {passed}{chosen('inbox')} AS inbox, "
             f"(%s AND selected.email <> '' AND {chosen('email')}) AS email_on, "
             f"(%s AND selected.phone <> '' AND {chosen('sms')}) AS sms_on, "
             f"(%s AND robot.id IS NOT NULL AND {chosen('wecom')}) AS wecom_on "
@@ -270,11 +309,12 @@ def _select_insert(connection, users_sql):
             f"LEFT JOIN {choices} own ON own.user_id = selected.id AND own.kind = %s "
             f"LEFT JOIN {choices} every ON every.user_id = selected.id AND every.kind = '' "
             f"LEFT JOIN {robots} robot ON robot.unit_id = selected.unit_id"
-            ") recipient RETURNING id, email_status, sms_status, wecom_status"
+            ") recipient"
+            + ("" if letters else " RETURNING id, email_status, sms_status, wecom_status")
         )
         defaults = [f.get_db_prep_save(f.get_default(), connection) for f in rest]
-        cache[connection.vendor] = head, defaults
-    head, defaults = cache[connection.vendor]
+        cache[key] = head, defaults
+    head, defaults = cache[key]
     return head.replace("{}", users_sql, 1), defaults
 
 

@@ -10,6 +10,7 @@ together.
 import hashlib
 import posixpath
 import re
+from contextlib import contextmanager
 from datetime import date, timedelta
 from urllib.parse import unquote, urlsplit
 
@@ -609,54 +610,97 @@ DIGEST_KIND = "policy_digest"
 DIGEST_LISTED = 50  # policies named in one e-mail; the rest are counted
 
 
-def _claim_policy(now):
-    """Claim the oldest policy waiting to be matched; returns its id, or None when none waits.
+# Policies matched in one transaction (one INSERT … SELECT of their pushes): a run killed
+# midway leaves whole batches. Within SQLite's 500 terms of one compound SELECT.
+PUSH_BATCH = 100
 
-    One conditional UPDATE … RETURNING of ``matched_at``: it marks a policy that is
-    still unmatched, and says which. On PostgreSQL the candidate is taken ``FOR UPDATE
-    SKIP LOCKED``, so a second worker claims the next policy instead of waiting for this
-    one; SQLite has one writer at a time. The claim commits with the policy's pushes (one
-    transaction), so a worker that dies leaves the policy unmatched for the next run.
+
+def _claim_policies(now, count):
+    """Claim up to ``count`` of the oldest policies waiting to be matched; returns their ids.
+
+    One conditional UPDATE … RETURNING of ``matched_at``: it marks the policies still
+    unmatched, and says which. On PostgreSQL the candidates are taken ``FOR UPDATE SKIP
+    LOCKED``, so a second worker claims the next ones instead of waiting for these; SQLite
+    has one writer at a time. The claim commits with the policies' pushes (one
+    transaction), so a worker that dies leaves them unmatched for the next run.
     """
-    candidate = matching.waiting_policies().order_by("pk").values("pk")[:1]
+    candidates = matching.waiting_policies().order_by("pk").values("pk")[:count]
     if connection.features.has_select_for_update_skip_locked:
-        candidate = candidate.select_for_update(skip_locked=True)
-    candidate_sql, candidate_params = candidate.query.sql_with_params()
+        candidates = candidates.select_for_update(skip_locked=True)
+    candidate_sql, candidate_params = candidates.query.sql_with_params()
     meta, quote = Policy._meta, connection.ops.quote_name
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     field = meta.get_field("matched_at")
     matched_at = quote(field.column)
+    announced_at = quote(meta.get_field("announced_at").column)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {matched_at} = %s "
-            f"WHERE {pk} = ({candidate_sql}) AND {matched_at} IS NULL RETURNING {pk}",
+        cursor.execute(  # (the pushes of this matching are yet to be told of)
+            f"UPDATE {table} SET {matched_at} = %s, {announced_at} = NULL "
+            f"WHERE {pk} IN ({candidate_sql}) AND {matched_at} IS NULL RETURNING {pk}",
             [field.get_db_prep_save(now, connection), *candidate_params],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def push_new_policies(now=None, *, limit=None):
-    """Match every policy not matched yet and push it to the enterprises it fits.
+    """Match every policy not matched yet, push it to the enterprises it fits, and tell them.
 
-    One transaction per policy: its claim, its pushes, its inbox messages. Idempotent
-    (a matched policy is never claimed again, and the unique pair keeps each push
-    single), safe on several workers at once (each claims other policies), and a run
-    killed midway leaves whole policies. ``limit`` caps the policies of one run.
-    Returns ``{"policies", "pushes", "messages"}``.
+    ``PUSH_BATCH`` policies a transaction: their claim and all their pushes, written by one
+    statement (``matching.push``). Then, in one more transaction, the inbox messages of
+    every pushed enterprise's users: one per enterprise and run, however many policies it
+    was pushed (``matching.announce``, which also tells of the pushes of a run that died
+    before it could). Idempotent (a matched policy is never claimed again, the unique pair
+    keeps each push single, an announced policy is never told of again), safe on several
+    workers at once (each claims other policies), and a run killed midway leaves whole
+    batches. ``limit`` caps the policies of one run. Returns ``{"policies", "pushes",
+    "messages"}``.
     """
     now = now or clock.now()
     summary = {"policies": 0, "pushes": 0, "messages": 0}
-    while limit is None or summary["policies"] < limit:
+    with _bulk_writes():
+        while limit is None or summary["policies"] < limit:
+            count = PUSH_BATCH if limit is None else min(PUSH_BATCH, limit - summary["policies"])
+            with transaction.atomic():
+                claimed = _claim_policies(now, count)
+                if not claimed:
+                    break
+                summary["pushes"] += matching.push(claimed, now)
+            summary["policies"] += len(claimed)
         with transaction.atomic():
-            policy_id = _claim_policy(now)
-            if policy_id is None:
-                break
-            pushes, messages = matching.push(policy_id, now)
-        summary["policies"] += 1
-        summary["pushes"] += pushes
-        summary["messages"] += messages
+            summary["messages"] = matching.announce(now)
     return summary
+
+
+# SQLite's page cache while a run writes its pushes (KiB): a province's run writes millions of
+# index entries spread over the enterprises, which the default 2 MiB would read and spill
+# again and again.
+PUSH_CACHE_KIB = 131072
+
+
+@contextmanager
+def _bulk_writes():
+    """On SQLite, a push run's connection checks no foreign keys and caches more pages.
+
+    The pushes and messages a run writes reference only rows it has just read in the same
+    transaction (the claimed policies, the enterprises and users selected), and SQLite has
+    one writer, so nothing can remove them meanwhile: checking each of millions of rows'
+    references again cost more than writing them. Outside any transaction only (Django's
+    ``constraint_checks_disabled`` does nothing inside one, where the checks stay on);
+    both settings are put back afterwards. PostgreSQL is left as it is.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (cache_size,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(PUSH_CACHE_KIB)}")
+    try:
+        with connection.constraint_checks_disabled():
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
 
 def send_digests(now=None):
@@ -770,7 +814,8 @@ def mark_push_read(user, push_id, *, now=None):
     """Someone of the enterprise opened a push: mark it read (the first time counts).
 
     Only enterprise users (403 for others), only their own enterprise's pushes (404 for
-    any other). Their inbox message about it is marked read too.
+    any other). Their inbox message about it is marked read too: the push's own, or the
+    run's message of several policies once every push it told of is read.
     """
     scope.require_role(user, scope.Role.ENTERPRISE)
     now = now or clock.now()
@@ -782,8 +827,14 @@ def mark_push_read(user, push_id, *, now=None):
         # Conditional: of two openings at once the first time counts, without a lock.
         if Push.objects.filter(pk=push.pk, read_at__isnull=True).update(read_at=now):
             push.read_at = now
+        # The message of this push alone, or the run's message of several once they are read.
+        told = Q(url=matching.open_url(push.pk))
+        if not Push.objects.filter(
+            enterprise_id=push.enterprise_id, pushed_at=push.pushed_at, read_at__isnull=True
+        ).exists():
+            told |= Q(created_at=push.pushed_at, url=reverse("portal-policies"))
         unread = Message.objects.filter(
-            recipient=user, read_at__isnull=True, url=matching.open_url(push.pk)
+            told, recipient=user, kind=matching.MESSAGE_KIND, read_at__isnull=True
         )
         for message in unread:
             outbox.mark_read(message, now=now)

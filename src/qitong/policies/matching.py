@@ -41,16 +41,20 @@ for the calculator (``holds``, ``reason``, ``lack``: the policies one enterprise
 
 Pushing
 -------
-``push(policy, now)`` runs inside the caller's transaction (``actions.push_new_policies``
-claims the policy in it): one ``INSERT … SELECT`` writes a push for every fitting
-enterprise with its reasons computed by the database (``ON CONFLICT DO NOTHING`` keeps the
-pair unique, so a policy matched again never pushes twice), then one query reads the new
-pushes' enterprise users and ``notify.outbox.enqueue_many`` writes their inbox messages
-(no e-mail: the e-mail is the daily digest, ``actions.send_digests``). No enterprise row
-comes through Python.
+``push(policy_ids, now)`` runs inside the caller's transaction (``actions.push_new_policies``
+claims a batch of policies in it): one ``INSERT … SELECT`` writes a push for every fitting
+(policy, enterprise) pair of the batch — each policy's ``fitting_sql`` one branch of a
+``UNION ALL``, the reasons computed by the database, the rows written in the enterprises'
+order — and ``ON CONFLICT DO NOTHING`` keeps the pair unique, so a policy matched again
+never pushes twice. ``announce(now)``, after the run's batches, writes the inbox messages:
+one per enterprise user per run, by one more ``INSERT … SELECT``
+(``notify.outbox.enqueue_rows``), naming the policy when it was one, else how many with
+the newest few. No e-mail: the e-mail is the daily digest (``actions.send_digests``). No
+enterprise row comes through Python.
 """
 
 import json
+import re
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
@@ -59,13 +63,13 @@ from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
 from qitong.enterprises.industries import section_name
 from qitong.enterprises.models import Enterprise
 from qitong.notify import outbox
+from qitong.notify.models import Message
 from qitong.orgs.models import Region, User
 from qitong.policies.models import Category, Policy, Push
 
@@ -710,68 +714,207 @@ def open_url(push_id):
     return reverse("portal-policy-open", args=[push_id])
 
 
-def _open_urls():
-    """``open_url`` for thousands of pushes: the route reversed once."""
-    head, tail = open_url(0).rsplit("/0/", 1)
-    return lambda push_id: f"{head}/{push_id}/{tail}"
+def push_columns():
+    quote = connection.ops.quote_name
+    meta = Push._meta
+    return ", ".join(
+        quote(meta.get_field(name).column)
+        for name in ("policy", "enterprise", "pushed_at", "reasons", "read_at", "digested_at")
+    )
 
 
-def push(policy_id, now):
-    """Push the policy (claimed by the caller, in its transaction) to every enterprise it fits.
+def push(policy_ids, now):
+    """Push the policies ``policy_ids`` (claimed by the caller, in its transaction) to every
+    enterprise each fits; returns the pushes written.
 
-    Returns ``(pushes, messages)`` written. Nothing for a policy that is not open on
-    ``now``'s date. Pushes already made (a policy matched again) stay as they are and
-    are not announced again.
+    One ``INSERT … SELECT`` for them all: each policy's ``fitting_sql`` a branch of a
+    ``UNION ALL``, the pairs written in the enterprises' order (the indexes by enterprise
+    are then walked once, not hit at random). Nothing for a policy not open on ``now``'s
+    date. Pushes already made (a policy matched again) stay as they are; the new ones
+    carry ``now``, the policies' ``matched_at``, which is how ``announce`` finds them.
     """
-    found = load_terms(open_policies(clock.local(now).date()).filter(pk=policy_id))
+    found = load_terms(open_policies(clock.local(now).date()).filter(pk__in=policy_ids))
     if not found:
-        return 0, 0
-    [(policy, terms)] = found
+        return 0
     with translation.override(settings.LANGUAGE_CODE):  # the words are kept in the database
-        quote = connection.ops.quote_name
-        meta = Push._meta
-        columns = ", ".join(
-            quote(meta.get_field(name).column)
-            for name in ("policy", "enterprise", "pushed_at", "reasons", "read_at", "digested_at")
-        )
         sql = Sql()
-        reasons, reason_params, where, where_params = fitting_sql(terms, sql)
-        pushed_at = meta.get_field("pushed_at").get_db_prep_save(now, connection)
+        branches, params = [], []
+        for policy, terms in sorted(found, key=lambda pair: pair[0].pk):
+            reasons, reason_params, where, where_params = fitting_sql(terms, sql)
+            branches.append(
+                f"SELECT {int(policy.pk)} AS policy_id, {sql.id} AS enterprise_id, "
+                f"{reasons} AS reasons FROM {sql.enterprise} e WHERE {where}"
+            )
+            params += [*reason_params, *where_params]
+        pushed_at = Push._meta.get_field("pushed_at").get_db_prep_save(now, connection)
+        # ("WHERE 1 = 1": SQLite reads an ON right after the FROM as a join's.)
         insert = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            f"SELECT %s, {sql.id}, %s, {reasons}, NULL, NULL FROM {sql.enterprise} e "
-            f"WHERE {where} ON CONFLICT DO NOTHING"
+            f"INSERT INTO {connection.ops.quote_name(Push._meta.db_table)} ({push_columns()}) "
+            "SELECT matched.policy_id, matched.enterprise_id, %s, matched.reasons, NULL, NULL "
+            f"FROM ({' UNION ALL '.join(branches)}) matched WHERE 1 = 1 "
+            "ORDER BY matched.enterprise_id, matched.policy_id ON CONFLICT DO NOTHING"
         )
         with connection.cursor() as cursor:
-            cursor.execute(insert, [policy.pk, pushed_at, *reason_params, *where_params])
-            pushed = cursor.rowcount
-        return pushed, announce(policy, now) if pushed else 0
+            cursor.execute(insert, [pushed_at, *params])
+            return cursor.rowcount
 
 
-def announce(policy, now):
-    """Inbox messages of the pushes of ``policy`` made at ``now``, one per enterprise user."""
-    users = (
-        User.objects.filter(
-            role=User.Role.ENTERPRISE,
-            is_active=True,
-            enterprise__policy_pushes__policy=policy,
-            enterprise__policy_pushes__pushed_at=now,
+# An inbox message telling of several policies names this many of them (the newest first).
+LISTED = 5
+SUBJECT_LENGTH = Message._meta.get_field("subject").max_length
+
+
+def _words_sql(template, **columns):
+    """``(sql, params)``: ``template`` translated, each ``%(name)s`` in it the SQL text
+    ``columns[name]`` (or its ``(sql, params)``) and the words between them parameters (a
+    translation may reorder them)."""
+    marks = {name: f"{MARK}{index}{MARK}" for index, name in enumerate(columns)}
+    pieces = re.split(f"{MARK}(\\d+){MARK}", _(template) % marks)
+    names = list(columns)
+    parts, params = [], []
+    for index, piece in enumerate(pieces):
+        if index % 2:  # a column: its SQL, or (SQL, its parameters)
+            value = columns[names[int(piece)]]
+            sql, value_params = (value, []) if isinstance(value, str) else value
+            parts.append(sql)
+            params += value_params
+        elif piece:
+            parts.append(Sql.text())
+            params.append(piece)
+    return "(" + " || ".join(parts or ["''"]) + ")", params
+
+
+def _cut(sql, params, length):
+    """``sql`` cut to ``length`` characters as ``Truncator.chars`` cuts: the last one "…"."""
+    return (
+        f"CASE WHEN LENGTH({sql}) > {int(length)} "
+        f"THEN SUBSTR({sql}, 1, {int(length) - 1}) || {Sql.text()} ELSE {sql} END",
+        [*params, *params, "…", *params],
+    )
+
+
+def announce(now):
+    """The inbox messages of the pushes not told of yet: one per enterprise user per run.
+
+    Claims the policies matched and not yet announced (``announced_at``; ``FOR UPDATE SKIP
+    LOCKED`` on PostgreSQL, so two runs never tell of one policy twice), then one ``INSERT
+    … SELECT`` (``notify.outbox.enqueue_rows``) writes, for each enterprise and each instant
+    those policies were matched at (a run's: a run that died before telling is told of by
+    the next, at its own instant), one message to each of the enterprise's active users:
+    the policy when it was one, leading to it (its push's link); else how many, naming up
+    to ``LISTED`` of them, newest first, leading to 我的政策. The message bears the pushes'
+    instant. No e-mail: that is the daily digest (``actions.send_digests``).
+    Returns the messages written.
+    """
+    quote = connection.ops.quote_name
+    meta = Policy._meta
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    field = meta.get_field("announced_at")
+    waiting = Policy.objects.filter(matched_at__isnull=False, announced_at__isnull=True)
+    waiting = waiting.order_by("pk").values("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        waiting = waiting.select_for_update(skip_locked=True)
+    waiting_sql, waiting_params = waiting.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {quote(field.column)} = %s "
+            f"WHERE {pk} IN ({waiting_sql}) AND {quote(field.column)} IS NULL RETURNING {pk}",
+            [field.get_db_prep_save(now, connection), *waiting_params],
         )
-        .order_by()
-        .values_list("pk", "enterprise__policy_pushes__pk")
-    )
-    recipients = defaultdict(list)
-    for user_id, push_id in users:
-        recipients[push_id].append(Recipient(user_id, ""))
-    if not recipients:
+        claimed = sorted(row[0] for row in cursor.fetchall())
+    if not claimed:
         return 0
-    subject = Truncator(_("新政策：%(title)s") % {"title": policy.title}).chars(200)
-    body = _("《%(title)s》与贵企业的条件相符。打开可查看政策全文和匹配的条件。") % {
-        "title": policy.title
-    }
-    url = _open_urls()
-    return outbox.enqueue_many(
-        [(people, subject, body, url(push_id)) for push_id, people in recipients.items()],
-        kind=MESSAGE_KIND,
-        email=False,
+    runs = defaultdict(list)  # the instant a policy was matched at (its new pushes'): policies
+    for start in range(0, len(claimed), 500):
+        for pk, matched_at in Policy.objects.filter(
+            pk__in=claimed[start : start + 500]
+        ).values_list("pk", "matched_at"):
+            runs[matched_at].append(pk)
+    with translation.override(settings.LANGUAGE_CODE):  # the words are kept in the database
+        rows_sql, rows_params = _letters_sql(runs)
+    return outbox.enqueue_rows(rows_sql, rows_params, kind=MESSAGE_KIND, email=False)
+
+
+def _letters_sql(runs):
+    """``outbox.enqueue_rows``'s query telling of the new pushes of ``runs`` (the policies
+    matched at each instant: their pushes of that instant): ``(sql, params)``.
+
+    Read enterprise by enterprise through the index of their pushes (``policies_push_enterprise``:
+    enterprise, instant, policy), so the run's pushes come grouped without being sorted.
+    """
+    quote = connection.ops.quote_name
+    text = Sql.text()
+    push_meta, policy_meta, user_meta = Push._meta, Policy._meta, User._meta
+
+    def column(meta, name):
+        return quote(meta.get_field(name).column)
+
+    enterprise, pushed_at = column(push_meta, "enterprise"), column(push_meta, "pushed_at")
+    policy = column(push_meta, "policy")
+    enterprises = quote(Enterprise._meta.db_table)
+    enterprise_pk = quote(Enterprise._meta.pk.column)
+    field = push_meta.get_field("pushed_at")
+    groups, group_params = [], []
+    for instant, policy_ids in sorted(runs.items()):
+        ids = ", ".join(str(int(pk)) for pk in sorted(policy_ids))
+        # CROSS JOIN: SQLite keeps this order (each enterprise, then its pushes by the index).
+        groups.append(
+            f"SELECT e.{enterprise_pk} AS enterprise_id, p.{pushed_at} AS at, COUNT(*) AS n, "
+            f"MIN(p.{quote(push_meta.pk.column)}) AS push_id, MAX(p.{policy}) AS policy_id "
+            f"FROM {enterprises} e CROSS JOIN {quote(push_meta.db_table)} p "
+            f"WHERE p.{enterprise} = e.{enterprise_pk} AND p.{pushed_at} = %s "
+            f"AND p.{policy} IN ({ids}) GROUP BY e.{enterprise_pk}, p.{pushed_at}"
+        )
+        group_params.append(field.get_db_prep_save(instant, connection))
+    # Up to ``LISTED`` titles of a run of several, newest first (a correlated subquery: only
+    # for the messages that list them, through the same index).
+    listed_ids = ", ".join(str(int(pk)) for ids in runs.values() for pk in ids)
+    quoted, quoted_params = _words_sql("《%(title)s》", title=f"pol.{column(policy_meta, 'title')}")
+    newest = (
+        f"SELECT {quoted} AS title, x.{policy} AS policy_id "
+        f"FROM {quote(push_meta.db_table)} x JOIN {quote(policy_meta.db_table)} pol "
+        f"ON pol.{quote(policy_meta.pk.column)} = x.{policy} "
+        f"WHERE x.{enterprise} = run.enterprise_id AND x.{pushed_at} = run.at "
+        f"AND x.{policy} IN ({listed_ids}) ORDER BY x.{policy} DESC LIMIT {LISTED}"
     )
+    if connection.vendor == "postgresql":
+        listed = f"(SELECT STRING_AGG(q.title, {text} ORDER BY q.policy_id DESC) FROM ({newest}) q)"
+    else:  # GROUP_CONCAT keeps the subquery's order
+        listed = f"(SELECT GROUP_CONCAT(q.title, {text}) FROM ({newest}) q)"
+    listed_params = [*quoted_params, _("、")]
+    run = (
+        f"SELECT grouped.*, pol.{column(policy_meta, 'title')} AS title "
+        f"FROM ({' UNION ALL '.join(groups)}) grouped JOIN {quote(policy_meta.db_table)} pol "
+        f"ON pol.{quote(policy_meta.pk.column)} = grouped.policy_id"
+    )
+    count = "CAST(run.n AS TEXT)"
+    one_subject = _cut(*_words_sql("新政策：%(title)s", title="run.title"), SUBJECT_LENGTH)
+    one_body = _words_sql(
+        "《%(title)s》与贵企业的条件相符。打开可查看政策全文和匹配的条件。", title="run.title"
+    )
+    many_subject = _words_sql("%(count)s 项新政策与贵企业的条件相符", count=count)
+    many_body = _words_sql(
+        "%(titles)s等 %(count)s 项新政策与贵企业的条件相符。打开“我的政策”可查看全文和匹配的条件。",
+        titles=(listed, listed_params),
+        count=count,
+    )
+    head, tail = open_url(0).rsplit("/0/", 1)
+    one_url = f"{text} || CAST(run.push_id AS TEXT) || {text}"
+    words, params = [], []
+    for one, many in (
+        (one_subject, many_subject),
+        (one_body, many_body),
+        ((one_url, [head + "/", "/" + tail]), (text, [reverse("portal-policies")])),
+    ):
+        words.append(f"CASE WHEN run.n = 1 THEN {one[0]} ELSE {many[0]} END")
+        params += [*one[1], *many[1]]
+    sql = (
+        f"SELECT u.{quote(user_meta.pk.column)} AS id, u.{column(user_meta, 'email')} AS email, "
+        f"u.{column(user_meta, 'phone')} AS phone, u.{column(user_meta, 'unit')} AS unit_id, "
+        f"{words[0]} AS subject, {words[1]} AS body, {words[2]} AS url, run.at AS created_at "
+        f"FROM ({run}) run JOIN {quote(user_meta.db_table)} u "
+        f"ON u.{column(user_meta, 'enterprise')} = run.enterprise_id "
+        f"WHERE u.{column(user_meta, 'role')} = %s AND u.{column(user_meta, 'is_active')}"
+    )
+    # The parameters in the statement's order: the words, then the run's, then the role.
+    return sql, [*params, *group_params, User.Role.ENTERPRISE.value]
