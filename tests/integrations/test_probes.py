@@ -104,6 +104,12 @@ BAD_BODIES = (
     (b"work_order_no=1", "application/x-www-form-urlencoded", None, 415),
     (b"{}", "text/plain", None, 415),
     (b"<xml/>", "text/xml", None, 415),
+    (
+        b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n',
+        "multipart/form-data; boundary=x",
+        None,
+        415,
+    ),
 )
 
 
