@@ -242,3 +242,68 @@ def test_only_the_enterprises_own_users_may_open_its_push(province, office_user)
         actions.mark_push_read(office_user, push.pk)
     push.refresh_from_db()
     assert push.read_at is None
+
+
+# --- a run of several policies ----------------------------------------------------------------
+
+
+def test_a_run_tells_each_user_once_of_all_its_policies_naming_the_newest(province):
+    p = province
+    policies = [p.policy(f"政策{number}", tiers=["key"]) for number in range(1, 8)]
+    p.policy("济南制造业政策", region=p.jinan, industries=["C"])  # 泉华 and 重工 too
+
+    summary = actions.push_new_policies(NOW)
+
+    assert summary == {"policies": 8, "pushes": 9, "messages": 2}
+    heavy = Message.objects.get(recipient=province.user(province.heavy))
+    assert heavy.subject == "8 项新政策与贵企业的条件相符"
+    # The newest five (by their order in the library), then how many in all.
+    assert heavy.body.startswith("《济南制造业政策》、《政策7》、《政策6》、《政策5》、《政策4》等 8 项")
+    assert "政策3" not in heavy.body
+    assert heavy.url == "/portal/policies/"
+    assert heavy.created_at == NOW and heavy.email_status == Message.EmailStatus.NONE
+    quanhua = Message.objects.get(recipient=province.user(province.quanhua))
+    push = Push.objects.get(enterprise=province.quanhua)
+    assert quanhua.subject == "新政策：济南制造业政策"
+    assert quanhua.url == f"/portal/policies/{push.pk}/open/"
+    assert len(policies) == Push.objects.filter(enterprise=province.heavy).count() - 1
+
+
+def test_the_run_message_of_several_is_read_once_every_push_it_told_of_is(province):
+    p = province
+    first, second = p.policy("第一项", tiers=["key"]), p.policy("第二项", tiers=["key"])
+    actions.push_new_policies(NOW)
+    user = p.user(p.heavy)
+    message = Message.objects.get(recipient=user)
+
+    actions.mark_push_read(user, Push.objects.get(policy=first).pk, now=at("2026-11-30 09:00"))
+    message.refresh_from_db()
+    assert message.read_at is None
+    actions.mark_push_read(user, Push.objects.get(policy=second).pk, now=at("2026-11-30 09:30"))
+    message.refresh_from_db()
+    assert message.read_at == at("2026-11-30 09:30")
+
+
+def test_pushes_of_a_run_that_died_before_telling_are_told_of_by_the_next_at_their_instant(
+    province,
+):
+    from django.db import transaction
+
+    from qitong.policies import matching
+
+    p = province
+    p.policy("早先的政策", tiers=["key"])
+    died = at("2026-11-30 06:00")
+    with transaction.atomic():  # a run's batch committed, then the run died: nobody told
+        claimed = actions._claim_policies(died, actions.PUSH_BATCH)
+        assert matching.push(claimed, died) == 1
+    assert not Message.objects.exists()
+    p.policy("新的政策", tiers=["key"])
+
+    assert actions.push_new_policies(NOW) == {"policies": 1, "pushes": 1, "messages": 2}
+    told = Message.objects.filter(recipient=p.user(p.heavy)).order_by("created_at")
+    assert [(m.subject, m.created_at) for m in told] == [
+        ("新政策：早先的政策", died),
+        ("新政策：新的政策", NOW),
+    ]
+    assert actions.push_new_policies(NOW) == {"policies": 0, "pushes": 0, "messages": 0}

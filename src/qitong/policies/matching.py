@@ -881,7 +881,7 @@ def _letters_sql(runs):
         listed = f"(SELECT STRING_AGG(q.title, {text} ORDER BY q.policy_id DESC) FROM ({newest}) q)"
     else:  # GROUP_CONCAT keeps the subquery's order
         listed = f"(SELECT GROUP_CONCAT(q.title, {text}) FROM ({newest}) q)"
-    listed_params = [*quoted_params, _("、")]
+    listed_params = [_("、"), *quoted_params]  # the separator comes first in the text
     run = (
         f"SELECT grouped.*, pol.{column(policy_meta, 'title')} AS title "
         f"FROM ({' UNION ALL '.join(groups)}) grouped JOIN {quote(policy_meta.db_table)} pol "
