@@ -2,7 +2,8 @@
 dispatch and category, duplicate links, the similar cases at intake, and the week's hot topics.
 
 Thin: parse → access (``access.office_appeal``: 403 for every role but the
-offices, 404 for a case the office may not see) → action → render.
+offices, 404 for a case the office may not see; at intake ``access.require_filer``
+and the filer's own scope) → action → render.
 """
 
 from django.contrib import messages
