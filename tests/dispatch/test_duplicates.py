@@ -158,6 +158,7 @@ def test_duplicates_follow_the_primarys_result(city):
         case.refresh_from_db()
         assert case.status == Appeal.Status.ARCHIVED
         assert case.result == "已完成增容批复。" and case.closed_at == tuesday
+        assert case.escalation_due is None  # off the sweep's clock
         event = case.events.get(action="archive")
         assert event.data == {"primary": primary.pk} and event.actor == city.office_user
         assert primary.number in event.note and "已完成增容批复。" in event.note
