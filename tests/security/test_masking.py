@@ -204,7 +204,10 @@ def test_an_open311_reporters_phone_is_masked_on_the_offices_page_and_in_the_cas
     with committed():
         shown = client.post(reveal, {"reason": "回电核实报告内容"})
     assert PHONE in shown.content.decode()
-    assert [r.target for r in rows(action=Record.Action.READ_PERSONAL)] == [f"open311:{found.pk}"]
+    reveals = [r for r in rows(action=Record.Action.READ_PERSONAL) if r.detail.get("reveal")]
+    assert [(r.target, r.detail["reason"]) for r in reveals] == [
+        (f"open311:{found.pk}", "回电核实报告内容")
+    ]
 
     integration_actions.file_service_request(
         found, enterprise=city.company, acting_user=city.office_user
