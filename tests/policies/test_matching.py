@@ -363,8 +363,15 @@ PUSH = """
 import datetime as dt, sys
 import django
 django.setup()
-from qitong.policies import actions
+import time
+from qitong.policies import actions, matching
 actions.PUSH_BATCH = 5  # twelve transactions, to be killed between two of them
+push = matching.push
+def slow_push(*args):  # each batch a tenth of a second: the kill lands midway on any database
+    written = push(*args)
+    time.sleep(0.1)
+    return written
+matching.push = slow_push
 print(actions.push_new_policies(dt.datetime.fromisoformat(sys.argv[1])), flush=True)
 """
 

@@ -618,16 +618,19 @@ PUSH_BATCH = 100
 def _claim_policies(now, count):
     """Claim up to ``count`` of the oldest policies waiting to be matched; returns their ids.
 
-    One conditional UPDATE … RETURNING of ``matched_at``: it marks the policies still
-    unmatched, and says which. On PostgreSQL the candidates are taken ``FOR UPDATE SKIP
-    LOCKED``, so a second worker claims the next ones instead of waiting for these; SQLite
-    has one writer at a time. The claim commits with the policies' pushes (one
+    The candidates are read (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so a second worker
+    claims the next ones instead of waiting for these; SQLite has one writer at a time),
+    then one conditional UPDATE … RETURNING of ``matched_at`` marks those still unmatched
+    and says which. (Read apart: as a subquery of the UPDATE, PostgreSQL may run the
+    ``LIMIT`` again and claim more.) The claim commits with the policies' pushes (one
     transaction), so a worker that dies leaves them unmatched for the next run.
     """
-    candidates = matching.waiting_policies().order_by("pk").values("pk")[:count]
+    candidates = matching.waiting_policies().order_by("pk").values_list("pk", flat=True)
     if connection.features.has_select_for_update_skip_locked:
         candidates = candidates.select_for_update(skip_locked=True)
-    candidate_sql, candidate_params = candidates.query.sql_with_params()
+    ids = [int(pk) for pk in candidates[:count]]
+    if not ids:
+        return []
     meta, quote = Policy._meta, connection.ops.quote_name
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     field = meta.get_field("matched_at")
@@ -636,8 +639,9 @@ def _claim_policies(now, count):
     with connection.cursor() as cursor:
         cursor.execute(  # (the pushes of this matching are yet to be told of)
             f"UPDATE {table} SET {matched_at} = %s, {announced_at} = NULL "
-            f"WHERE {pk} IN ({candidate_sql}) AND {matched_at} IS NULL RETURNING {pk}",
-            [field.get_db_prep_save(now, connection), *candidate_params],
+            f"WHERE {pk} IN ({', '.join(map(str, ids))}) AND {matched_at} IS NULL "
+            f"RETURNING {pk}",
+            [field.get_db_prep_save(now, connection)],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
