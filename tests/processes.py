@@ -34,7 +34,8 @@ def qitong(*args, env, timeout=120):
     )
 
 
-def wait_for_http(url, *, process=None, seconds=60):
+def wait_for_http(url, *, process=None, seconds=180):
+    # A fresh data folder is migrated first: a minute or more on a machine under load.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

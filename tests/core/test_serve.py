@@ -105,3 +105,21 @@ def test_in_embedded_mode_serve_runs_the_periodic_jobs_itself(tmp_path):
     finally:
         stop(process)
     assert left == 0
+
+
+def test_static_files_are_collected_again_only_when_their_sources_change(tmp_path, settings):
+    from qitong.core.management.commands.serve import collect_static
+
+    sources, collected = tmp_path / "sources", tmp_path / "collected"
+    sources.mkdir()
+    collected.mkdir()
+    (sources / "site.css").write_text("body { color: black }\n" * 200)
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    settings.STATICFILES_DIRS = [sources]
+    settings.STATIC_ROOT = collected
+    assert collect_static() is True
+    assert (collected / "site.css").exists() and (collected / "site.css.gz").exists()
+    assert collect_static() is False  # a restart: nothing to compress again
+    (sources / "site.css").write_text("body { color: navy }\n" * 200)
+    assert collect_static() is True
+    assert "navy" in (collected / "site.css").read_text()
