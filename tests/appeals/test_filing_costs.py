@@ -186,7 +186,7 @@ def test_a_burst_of_filings_wakes_the_delivery_once_at_once_and_once_delayed(
 ):
     settings.EMBEDDED = False
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    monkeypatch.setattr(outbox, "_wakes", {"next": None, "delayed": None})
+    outbox._wake_delivery.reset()
     assert notify_tasks.deliver_email.name == outbox.DELIVER_TASK  # registered: runs eagerly
     runs = []
 
@@ -202,7 +202,7 @@ def test_a_burst_of_filings_wakes_the_delivery_once_at_once_and_once_delayed(
             # the first at once, the second delayed (due when WAKE_EVERY is up); the
             # delayed one sends what the three after it queued
             assert runs == [outbox.DELIVER_TASK] * 2
-            assert outbox._wakes["delayed"] == at("2026-11-02 10:00") + outbox.WAKE_EVERY
+            assert outbox._wake_delivery.delayed == at("2026-11-02 10:00") + outbox.WAKE_EVERY
             assert Message.objects.filter(email_status=Message.EmailStatus.PENDING).count() == 3
 
             clock.shift(outbox.WAKE_EVERY)

@@ -165,7 +165,7 @@ def test_in_production_the_commit_wakes_a_worker_which_sends_at_once(
 ):
     settings.EMBEDDED = False
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    monkeypatch.setattr(intake, "_wakes", {"next": None, "delayed": None})
+    intake._wake.reset()
     appeal = _hotline_appeal(api, hotline)
     with django_capture_on_commit_callbacks(execute=True):
         appeal_actions.accept(appeal, acting_user=city.office_user)

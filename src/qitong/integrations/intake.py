@@ -22,17 +22,15 @@ plain inserts without ``post_save``; they change no state and are not told.
 """
 
 import contextvars
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from celery import current_app
-from django.conf import settings
 from django.db import transaction
 
 from qitong.appeals.models import Appeal, Event
 from qitong.core import clock
+from qitong.core.wakes import Waker
 from qitong.integrations.models import Callback, Integration, ServiceRequest, WorkOrder
 
 K = Event.Kind
@@ -142,33 +140,7 @@ def _queue_callback(integration, appeal, event, *, seq):
     transaction.on_commit(_wake, robust=True)
 
 
-# A process wakes the delivery at most once in this long, plus one delayed wake (``_wake``).
+# Production wakes a worker to send what just committed, as the notify outbox does: at
+# most once at once and once delayed per WAKE_EVERY and process (``core.wakes``).
 WAKE_EVERY = timedelta(milliseconds=250)
-_wakes = {"next": None, "delayed": None}
-_wakes_lock = threading.Lock()
-
-
-def _wake():
-    """Production: wake a Celery worker to send what just committed; the periodic job is the net.
-
-    As the notify outbox does: one wake at once, then none for ``WAKE_EVERY``
-    but a single delayed one due when that time is up, which sends whatever
-    committed meanwhile. Under a hotline's burst that is at most eight wakes a
-    second from a process instead of one a change, each a ``deliver_due`` run
-    that sends everything due.
-    """
-    if settings.EMBEDDED:
-        return
-    now = clock.now()
-    with _wakes_lock:
-        due = _wakes["next"]
-        if due is None or not due - WAKE_EVERY <= now < due:  # (or the clock went back)
-            _wakes["next"], countdown = now + WAKE_EVERY, None
-        elif _wakes["delayed"] == due:
-            return  # the delayed wake, due after this commit, sends this callback too
-        else:
-            _wakes["delayed"], countdown = due, (due - now).total_seconds()
-    # By name, as the outbox wakes its task: a web process never imports the task module.
-    current_app.signature("qitong.integrations.tasks.deliver_callbacks").apply_async(
-        countdown=countdown, ignore_result=True
-    )
+_wake = Waker("qitong.integrations.tasks.deliver_callbacks", WAKE_EVERY)

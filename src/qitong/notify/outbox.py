@@ -18,10 +18,8 @@ once, their pushes are due at the next office-hours opening (``push_due``).
 """
 
 import logging
-import threading
 from datetime import timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -29,6 +27,7 @@ from django.db import transaction
 
 from qitong.core import clock
 from qitong.core.bulk import insert_rows
+from qitong.core.wakes import Waker
 from qitong.notify import channels
 from qitong.notify.models import ChannelChoice, Message, Robot
 from qitong.notify.timing import LEASE, push_due, retry_at, retry_delay  # noqa: F401
@@ -318,41 +317,8 @@ def _select_insert(connection, users_sql, *, letters=False):
     return head.replace("{}", users_sql, 1), defaults
 
 
-# The wakes this process has sent (``_wake_delivery``): the instant from which
-# the next may go at once, and the instant the latest delayed one is due.
-_wakes = {"next": None, "delayed": None}
-_wakes_lock = threading.Lock()
-
-
-def _wake_delivery():
-    """Wake a Celery worker to send what just committed: at once, or within ``WAKE_EVERY``.
-
-    A process sends one wake at once, then none for ``WAKE_EVERY`` but a
-    single delayed one, due when that time is up, which sends whatever
-    committed meanwhile (the wake sent at once may have run before this
-    commit). Under a hundred filings a second that is at most eight wakes a
-    second instead of a hundred, each a publish to Redis here and a task
-    there, which still send up to 800 messages a second; a message waits at
-    most ``WAKE_EVERY`` longer, and the periodic job stays the net.
-    """
-    if settings.EMBEDDED:
-        return
-    now = clock.now()
-    with _wakes_lock:
-        due = _wakes["next"]
-        if due is None or not due - WAKE_EVERY <= now < due:  # (or the clock went back)
-            _wakes["next"], countdown = now + WAKE_EVERY, None
-        elif _wakes["delayed"] == due:
-            return  # the delayed wake is due after this commit: it sends this message too
-        else:
-            _wakes["delayed"], countdown = due, (due - now).total_seconds()
-    # By name (the task module imports this one), through a signature: a web
-    # process never imports the task module, so the task is not in its registry
-    # and the signature sends the message by name; where it is registered (a
-    # worker, the tests) it goes through the task. Nobody reads the wake's
-    # result: without ignore_result every wake would also subscribe to a result
-    # channel in Redis.
-    current_app.signature(DELIVER_TASK).apply_async(countdown=countdown, ignore_result=True)
+# Wakes a worker after each commit that queued messages, at most twice per WAKE_EVERY.
+_wake_delivery = Waker(DELIVER_TASK, WAKE_EVERY)
 
 
 def deliver_due(now=None, limit=100):

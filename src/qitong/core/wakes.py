@@ -1,0 +1,55 @@
+"""Waking a Celery task after commits, at most twice per interval and process.
+
+``Waker(task)`` is called after a commit (``transaction.on_commit``): the first
+call sends the task at once, then none for ``every`` but a single delayed one,
+due when that time is up, which does whatever committed meanwhile (the one
+sent at once may have run before this commit). Under a hundred commits a
+second that is at most eight wakes a second instead of a hundred, each a
+publish to Redis and a task run that handles everything due; the periodic job
+stays the net.
+
+The task goes by name, through a signature: a web process never imports the
+task modules, so the task is not in its registry and the signature sends the
+message by name; where it is registered (a worker, the tests) it goes through
+the task. Nobody reads a wake's result (``ignore_result``: otherwise each wake
+would also subscribe to a result channel), and a broker that is down is not
+retried (``retry=False``): the commit is done, the caller's answer must not
+wait on Redis, and the periodic job sends what the lost wake would have.
+"""
+
+import threading
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+
+from qitong.core import clock
+
+
+class Waker:
+    def __init__(self, task, every=timedelta(milliseconds=250)):
+        self.task = task
+        self.every = every
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        """Forget the wakes sent (a new process's state; for tests)."""
+        self.next = None  # when a wake may be sent at once again
+        self.delayed = None  # when the delayed wake sent is due
+
+    def __call__(self):
+        if settings.EMBEDDED:
+            return  # the embedded scheduler finds the work within its interval
+        now = clock.now()
+        with self._lock:
+            due = self.next
+            if due is None or not due - self.every <= now < due:  # (or the clock went back)
+                self.next, countdown = now + self.every, None
+            elif self.delayed == due:
+                return  # the delayed wake is due after this commit: it does this work too
+            else:
+                self.delayed, countdown = due, (due - now).total_seconds()
+        current_app.signature(self.task).apply_async(
+            countdown=countdown, ignore_result=True, retry=False
+        )
