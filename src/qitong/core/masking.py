@@ -35,8 +35,3 @@ def mask_id_number(value):
     if len(value) <= 8:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
-def is_masked(value):
-    """Whether ``value`` is already a mask (so it is never masked twice)."""
-    return "*" in (value or "")
