@@ -106,12 +106,13 @@ def test_a_filing_costs_a_fixed_number_of_queries(city, django_assert_num_querie
         "channel": "web",
     }
     client.post("/api/v1/appeals", body, format="json")  # the token's first use, the office read
-    # token, enterprise, the savepoint of the test's transaction, appeal, event, the
-    # office's messages (INSERT … SELECT), the index row and the number: one
-    # statement on PostgreSQL; on SQLite the counter, the number and the messages'
-    # subjects one each, then the index row; the savepoint's release. The office
-    # comes from the process's memory, the answer from what the filing wrote.
-    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 11):
+    # token (with its user and the user's unit), enterprise, the savepoint of the test's
+    # transaction, appeal, event, the event's audit row, the office's messages (INSERT …
+    # SELECT), the index row and the number: one statement on PostgreSQL; on SQLite the
+    # counter, the number and the messages' subjects one each, then the index row; the
+    # savepoint's release. The office comes from the process's memory, the answer from
+    # what the filing wrote.
+    with django_assert_num_queries(10 if connection.vendor == "postgresql" else 12):
         assert client.post("/api/v1/appeals", body, format="json").status_code == 201
 
 

@@ -22,7 +22,9 @@ class BearerTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         token = (
-            ApiToken.objects.select_related("user").filter(digest=ApiToken.digest_of(key)).first()
+            ApiToken.objects.select_related("user", "user__unit")
+            .filter(digest=ApiToken.digest_of(key))
+            .first()
         )
         if token is None or not token.is_usable:
             raise exceptions.AuthenticationFailed(_("令牌无效、已过期或已吊销。"))
