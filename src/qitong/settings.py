@@ -137,6 +137,9 @@ QITONG_AUDIT_RETENTION_DAYS = env.integer("QITONG_AUDIT_RETENTION_DAYS", default
 # required (staff enrol at their next login); qitong.orgs.second_factor.factors.
 QITONG_STAFF_2FA = env.string("QITONG_STAFF_2FA", default="optional").strip().lower()
 OTP_TOTP_ISSUER = "企通"
+# The admin never shows a user's TOTP secret (its QR code would let an administrator carry
+# a copy of someone's second factor); its QR-code pages answer 403.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Failed logins are counted per username and address, per address and per
 # username, each with its own limit and window (qitong.orgs.lockout.RULES, where

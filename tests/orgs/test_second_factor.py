@@ -206,3 +206,14 @@ def test_an_unknown_policy_is_refused(settings):
     settings.QITONG_STAFF_2FA = "sometimes"
     with pytest.raises(ImproperlyConfigured, match="QITONG_STAFF_2FA"):
         factors.policy()
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_the_admin_never_shows_a_users_totp_secret(admin_client, office_user, view):
+    device, _codes = enrolled(office_user)
+    for pk in (device.pk, 999999):  # an existing device, and one that does not exist (no 500)
+        answer = admin_client.get(f"/admin/otp_totp/totpdevice/{pk}/{view}/")
+        assert answer.status_code == 403
+    page = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
