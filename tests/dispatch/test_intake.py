@@ -15,9 +15,7 @@ MONDAY = at("2026-11-02 10:00")
 def cases(city):
     return {
         "mine": city.file(title="用电增容未批", content=REWORDED, when=MONDAY),
-        "theirs": city.file(
-            city.key_company, title="用电增容未批", content=REWORDED, when=MONDAY
-        ),
+        "theirs": city.file(city.key_company, title="用电增容未批", content=REWORDED, when=MONDAY),
         "other_subject": city.file(title="招聘补贴", content="稳岗补贴与招聘补贴何时发放？"),
     }
 
