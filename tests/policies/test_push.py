@@ -258,7 +258,9 @@ def test_a_run_tells_each_user_once_of_all_its_policies_naming_the_newest(provin
     heavy = Message.objects.get(recipient=province.user(province.heavy))
     assert heavy.subject == "8 项新政策与贵企业的条件相符"
     # The newest five (by their order in the library), then how many in all.
-    assert heavy.body.startswith("《济南制造业政策》、《政策7》、《政策6》、《政策5》、《政策4》等 8 项")
+    assert heavy.body.startswith(
+        "《济南制造业政策》、《政策7》、《政策6》、《政策5》、《政策4》等 8 项"
+    )
     assert "政策3" not in heavy.body
     assert heavy.url == "/portal/policies/"
     assert heavy.created_at == NOW and heavy.email_status == Message.EmailStatus.NONE
