@@ -9,14 +9,10 @@ and the next run must urge the rest, each exactly once.
 """
 
 import json
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -24,7 +20,7 @@ from qitong.appeals import actions, sweep
 from qitong.appeals.models import Event, Supervision
 from qitong.notify.models import Message
 from tests.appeals.conftest import at
-from tests.processes import qitong_env
+from tests.processes import database_of_its_own, qitong_env, query, run_python
 
 CASES = 2000
 BATCH = 50
@@ -122,54 +118,18 @@ print(json.dumps([
 @pytest.fixture
 def database(tmp_path):
     """The environment of a database of the sweep's own: a SQLite file, or a fresh PostgreSQL one."""
-    url = os.environ.get("QITONG_DATABASE_URL")
     env = qitong_env(tmp_path, DJANGO_SETTINGS_MODULE="qitong.settings")
-    if not url:
+    with database_of_its_own(env, "sweep_kill") as env:
         yield env
-        return
-    import psycopg
-
-    name = f"sweep_kill_{uuid.uuid4().hex[:8]}"
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env["QITONG_DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    try:
-        yield env
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def _python(snippet, *args, env):
-    done = subprocess.run(
-        [sys.executable, "-c", snippet, *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def _urge_events(env):
     """Committed urge events, read straight from the database while the sweep runs."""
-    query = "SELECT count(*) FROM appeals_event WHERE action = 'urge'"
-    if "QITONG_DATABASE_URL" in env:
-        import psycopg
-
-        with psycopg.connect(env["QITONG_DATABASE_URL"]) as db:
-            return db.execute(query).fetchone()[0]
-    db = sqlite3.connect(f"file:{env['QITONG_DATA_DIR']}/qitong.db?mode=ro", uri=True)
-    try:
-        return db.execute(query).fetchone()[0]
-    finally:
-        db.close()
+    return query(env, "SELECT count(*) FROM appeals_event WHERE action = 'urge'")[0][0]
 
 
 def _state(env):
-    return json.loads(_python(STATE, env=env))
+    return json.loads(run_python(STATE, env=env))
 
 
 def _whole(case):
@@ -195,7 +155,7 @@ def _whole(case):
 
 def test_a_sweep_killed_midway_leaves_whole_cases_and_the_next_run_does_the_rest(database):
     env = database
-    _python(SETUP, CASES, env=env)
+    run_python(SETUP, CASES, env=env)
     process = subprocess.Popen(
         [sys.executable, "-c", SWEEP, str(BATCH), INSTANT],
         env=env,
@@ -219,11 +179,11 @@ def test_a_sweep_killed_midway_leaves_whole_cases_and_the_next_run_does_the_rest
     assert 0 < urged < CASES, urged  # killed midway, after whole batches only
     assert urged % BATCH == 0
 
-    _python(SWEEP, BATCH, INSTANT, env=env)
+    run_python(SWEEP, BATCH, INSTANT, env=env)
     cases = _state(env)
     assert all(_whole(case) == (True, True) for case in cases)
     # And once more for the same instant: nothing new.
-    _python(SWEEP, BATCH, INSTANT, env=env)
+    run_python(SWEEP, BATCH, INSTANT, env=env)
     assert _state(env) == cases
 
 

@@ -157,8 +157,10 @@ def test_memory_stays_flat_however_many_rows():
     small, _ = _peak_bytes(2_000)
     large, written = _peak_bytes(20_000)
     assert written == 20_000
-    # Ten times the rows: holding them would cost megabytes more; one row at a time does not.
-    assert large < small + 512 * 1024
+    # Ten times the rows: holding them would cost megabytes more (about 3.5 MB as Python
+    # objects); one row at a time does not. The margin leaves room for what other threads of
+    # the test process (loopback servers of earlier tests) allocate while this one is traced.
+    assert large < small + 1024 * 1024
 
 
 def test_columns_of_instants_take_posix_seconds_as_local_dates():

@@ -3,15 +3,11 @@ and the push run itself — never twice, whole policies even when killed, two wo
 
 import datetime as dt
 import json
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection, connections
@@ -23,7 +19,7 @@ from qitong.policies.models import Policy, Push
 from tests.appeals.conftest import at
 from tests.conftest import _user
 from tests.policies.province import Province
-from tests.processes import qitong_env
+from tests.processes import database_of_its_own, qitong_env, query, run_python
 
 NOW = at("2026-11-30 10:00")
 TODAY = NOW.date()
@@ -404,49 +400,13 @@ ENTERPRISES, POLICIES = 1000, 60
 @pytest.fixture
 def own_database(tmp_path):
     """The environment of a database of the run's own: a SQLite file, or a fresh PostgreSQL one."""
-    url = os.environ.get("QITONG_DATABASE_URL")
     env = qitong_env(tmp_path, DJANGO_SETTINGS_MODULE="qitong.settings")
-    if not url:
+    with database_of_its_own(env, "push_kill") as env:
         yield env
-        return
-    import psycopg
-
-    name = f"push_kill_{uuid.uuid4().hex[:8]}"
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env["QITONG_DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    try:
-        yield env
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def _python(snippet, *args, env):
-    done = subprocess.run(
-        [sys.executable, "-c", snippet, *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def _committed_pushes(env):
-    query = "SELECT count(*) FROM policies_push"
-    if "QITONG_DATABASE_URL" in env:
-        import psycopg
-
-        with psycopg.connect(env["QITONG_DATABASE_URL"]) as db:
-            return db.execute(query).fetchone()[0]
-    db = sqlite3.connect(f"file:{env['QITONG_DATA_DIR']}/qitong.db?mode=ro", uri=True)
-    try:
-        return db.execute(query).fetchone()[0]
-    finally:
-        db.close()
+    return query(env, "SELECT count(*) FROM policies_push")[0][0]
 
 
 def _whole(policy):
@@ -458,7 +418,7 @@ def _whole(policy):
 
 def test_a_run_killed_midway_leaves_whole_policies_and_the_next_run_does_the_rest(own_database):
     env = own_database
-    _python(SETUP, ENTERPRISES, POLICIES, env=env)
+    run_python(SETUP, ENTERPRISES, POLICIES, env=env)
     instant = NOW.isoformat()
     process = subprocess.Popen(
         [sys.executable, "-c", PUSH, instant],
@@ -474,7 +434,7 @@ def test_a_run_killed_midway_leaves_whole_policies_and_the_next_run_does_the_res
     process.wait()
     assert process.returncode == -signal.SIGKILL
 
-    state = json.loads(_python(STATE, env=env))
+    state = json.loads(run_python(STATE, env=env))
     policies = state["policies"]
     assert all(_whole(policy) for policy in policies), [p for p in policies if not _whole(p)][:3]
     done = sum(policy["matched"] for policy in policies)
@@ -482,10 +442,10 @@ def test_a_run_killed_midway_leaves_whole_policies_and_the_next_run_does_the_res
     # The messages come at the run's end: its pushes so far are not told of yet.
     assert not any(policy["announced"] for policy in policies) and state["told"] == []
 
-    summary = _python(PUSH, instant, env=env)
+    summary = run_python(PUSH, instant, env=env)
     assert f"'policies': {POLICIES - done}," in summary
-    state = json.loads(_python(STATE, env=env))
+    state = json.loads(run_python(STATE, env=env))
     assert all(p["matched"] and p["announced"] and _whole(p) for p in state["policies"])
     # The run killed and the next one at the same instant: one message, of all 60, to each.
     assert state["told"] == [[f"{POLICIES} 项新政策与贵企业的条件相符"]] * ENTERPRISES
-    assert "'policies': 0, 'pushes': 0, 'messages': 0}" in _python(PUSH, instant, env=env)
+    assert "'policies': 0, 'pushes': 0, 'messages': 0}" in run_python(PUSH, instant, env=env)

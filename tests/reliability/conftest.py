@@ -5,34 +5,13 @@ the server the suite runs against (``QITONG_DATABASE_URL``), so that processes o
 import os
 import shutil
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.processes import qitong, qitong_env
+from tests.processes import database_of_its_own, database_url, qitong, qitong_env
 
 # The rate limits are tested on their own (tests/security); a burst here must not meet them.
 NO_RATE_LIMITS = "login=0/60,filing=0/60,urge=0/600,public=0/60"
-
-
-def query(env, sql, params=()):
-    """Rows of ``sql`` read straight from the database of ``env`` (SQLite or PostgreSQL)."""
-    if "QITONG_DATABASE_URL" in env:
-        import psycopg
-
-        with psycopg.connect(env["QITONG_DATABASE_URL"]) as db:
-            return db.execute(sql.replace("?", "%s"), params).fetchall()
-    import sqlite3
-
-    db = sqlite3.connect(f"file:{env['QITONG_DATA_DIR']}/qitong.db?mode=ro", uri=True)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
-
-
-def _database_url(url, name):
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
@@ -46,14 +25,14 @@ def migrated(tmp_path_factory):
     if url:
         import psycopg
 
-        with psycopg.connect(_database_url(url, "postgres"), autocommit=True) as admin:
+        with psycopg.connect(database_url(url, "postgres"), autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{template}"')
-        env["QITONG_DATABASE_URL"] = _database_url(url, template)
+        env["QITONG_DATABASE_URL"] = database_url(url, template)
     done = qitong("migrate", env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     yield folder, template
     if url:
-        with psycopg.connect(_database_url(url, "postgres"), autocommit=True) as admin:
+        with psycopg.connect(database_url(url, "postgres"), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{template}" WITH (FORCE)')
 
 
@@ -67,18 +46,5 @@ def database(migrated, tmp_path):
     env = qitong_env(
         data, DJANGO_SETTINGS_MODULE="qitong.settings", QITONG_RATE_LIMITS=NO_RATE_LIMITS
     )
-    url = os.environ.get("QITONG_DATABASE_URL")
-    if not url:
+    with database_of_its_own(env, "fault", template=template) as env:
         yield env
-        return
-    import psycopg
-
-    name = f"fault_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_database_url(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    env["QITONG_DATABASE_URL"] = _database_url(url, name)
-    try:
-        yield env
-    finally:
-        with psycopg.connect(_database_url(url, "postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

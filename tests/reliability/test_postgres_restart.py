@@ -26,13 +26,11 @@ from tests.appeals.test_sweep_batches import (
     INSTANT,
     SETUP,
     SWEEP,
-    _python,
     _state,
     _urge_events,
     _whole,
 )
-from tests.processes import free_port, qitong_env
-from tests.reliability.conftest import _database_url
+from tests.processes import database_url, free_port, qitong_env, run_python
 
 CASES = 1000
 
@@ -118,7 +116,7 @@ def test_a_sweep_cut_by_a_postgres_restart_is_completed_by_the_next_once(
     _folder, template = migrated  # the schema, migrated once on the suite's server
     dump = subprocess.run(
         [f"{cluster.bin}/pg_dump", "--no-owner", "--no-privileges", "-d"]
-        + [_database_url(os.environ["QITONG_DATABASE_URL"], template)],
+        + [database_url(os.environ["QITONG_DATABASE_URL"], template)],
         capture_output=True,
         timeout=300,
     )
@@ -133,7 +131,7 @@ def test_a_sweep_cut_by_a_postgres_restart_is_completed_by_the_next_once(
     env = qitong_env(
         tmp_path, DJANGO_SETTINGS_MODULE="qitong.settings", QITONG_DATABASE_URL=cluster.url
     )
-    _python(SETUP, CASES, env=env)
+    run_python(SETUP, CASES, env=env)
 
     started = time.monotonic()
     process = subprocess.Popen(
@@ -162,7 +160,7 @@ def test_a_sweep_cut_by_a_postgres_restart_is_completed_by_the_next_once(
     assert urged_before % BATCH == 0  # whole batches only
 
     again = time.monotonic()
-    _python(SWEEP, BATCH, INSTANT, env=env)
+    run_python(SWEEP, BATCH, INSTANT, env=env)
     completed = time.monotonic() - again
     cases = _state(env)
     assert all(_whole(case) == (True, True) for case in cases)  # each urged exactly once

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 
-from tests.reliability.conftest import query
+from tests.processes import query
 from tests.reliability.servers import SETUP, Server, file_appeal
 
 THREADS = 4
