@@ -84,22 +84,24 @@ def _plain(detail):
     return json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
 
 
+def _facts(entry):
+    """The columns a row (staged or chained) takes from an ``Entry`` or a ``Staged`` row."""
+    return {
+        "at": entry.at,
+        "user_id": entry.user_id,
+        "username": entry.username[:150],
+        "role": entry.role[:10],
+        "address": (entry.address or "")[:45],
+        "action": entry.action,
+        "target": entry.target[:300],
+        "detail": _plain(entry.detail),
+        "outcome": entry.outcome,
+    }
+
+
 def stage(entries):
     """Write ``entries`` unchained, in the current transaction; ``seal`` chains them."""
-    Staged.objects.bulk_create(
-        Staged(
-            at=entry.at,
-            user_id=entry.user_id,
-            username=entry.username[:150],
-            role=entry.role[:10],
-            address=(entry.address or "")[:45],
-            action=entry.action,
-            target=entry.target[:300],
-            detail=_plain(entry.detail),
-            outcome=entry.outcome,
-        )
-        for entry in entries
-    )
+    Staged.objects.bulk_create(Staged(**_facts(entry)) for entry in entries)
 
 
 def seal():
@@ -132,19 +134,7 @@ def _chain(head, entries):
     """Link ``entries`` (``Entry`` or ``Staged``) after ``head``, locked by the caller."""
     rows = []
     for entry in entries:
-        row = Record(
-            seq=head.seq + 1,
-            at=entry.at,
-            user_id=entry.user_id,
-            username=entry.username[:150],
-            role=entry.role[:10],
-            address=(entry.address or "")[:45],
-            action=entry.action,
-            target=entry.target[:300],
-            detail=_plain(entry.detail),
-            outcome=entry.outcome,
-            prev_hash=head.hash,
-        )
+        row = Record(seq=head.seq + 1, prev_hash=head.hash, **_facts(entry))
         row.hash = digest(row.prev_hash, row)
         head.seq, head.hash = row.seq, row.hash
         rows.append(row)
