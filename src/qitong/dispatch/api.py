@@ -76,7 +76,7 @@ class SimilarView(APIView):
                         },
                         "created_at": clock.local(other.created_at).isoformat(),
                         "score": round(score, 4),
-                        "likely": score >= duplicates.THRESHOLD,
+                        "likely": duplicates.likely(score),
                         "same_enterprise": other.enterprise_id == appeal.enterprise_id,
                     }
                     for other, score in found

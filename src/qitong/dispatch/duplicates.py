@@ -30,6 +30,13 @@ from qitong.appeals.models import Appeal
 from qitong.dispatch import text as T
 
 THRESHOLD = 0.7  # a likely duplicate (the office's screen and the repeated trigger)
+
+
+def likely(score):
+    """Whether a similarity ``score`` marks a likely duplicate (``THRESHOLD``)."""
+    return score >= THRESHOLD
+
+
 SHOWN = 0.4  # the least similarity worth showing the office
 HOT = 0.45  # a hot topic: appeals at least this alike, from different enterprises
 RECENT = timedelta(days=90)  # closed cases still worth comparing with

@@ -50,7 +50,7 @@ def suggestion_context(appeal, user):
                 "appeal": other,
                 "score": score,
                 "percent": round(score * 100),
-                "likely": score >= duplicates.THRESHOLD,
+                "likely": duplicates.likely(score),
                 "same_enterprise": other.enterprise_id == appeal.enterprise_id,
             }
             for other, score in similar
@@ -160,7 +160,7 @@ def intake_similar(request):
                 {
                     "appeal": other,
                     "percent": round(score * 100),
-                    "likely": score >= duplicates.THRESHOLD,
+                    "likely": duplicates.likely(score),
                 }
                 for other, score in similar
             ],
