@@ -17,7 +17,6 @@ entry has all its parts).
 
 import functools
 import threading
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -55,6 +54,7 @@ from qitong.core import clock, numbering
 from qitong.core.bulk import insert_rows
 from qitong.core.clock import SHANGHAI
 from qitong.core.errors import Conflict
+from qitong.core.text import shows_anything
 from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Enterprise
 from qitong.notify import outbox
@@ -198,26 +198,13 @@ def available_actions(user, appeal):
     ]
 
 
-# Letters that draw nothing although Unicode does not class them as formatting.
-BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _visible(text):
-    """Whether ``text`` shows anything: not only spaces, zero-width and other
-    formatting or control characters (U+200B, U+FEFF, U+2060, soft hyphens…)."""
-    return any(
-        not (char.isspace() or char in BLANK_LETTERS or unicodedata.category(char)[0] == "C")
-        for char in text
-    )
-
-
 def _text(value, field, *, required=True, limit=NOTE_MAX):
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
         raise ValidationError({field: [_("应为文本。")]})
     if required and not value:
         raise ValidationError({field: [_("不能为空。")]})
-    if required and not _visible(value):
+    if required and not shows_anything(value):
         raise ValidationError({field: [_("不能只含空白或不可见字符。")]})
     if len(value) > limit:
         raise ValidationError({field: [_("不能超过 %(limit)d 个字符。") % {"limit": limit}]})

@@ -8,23 +8,15 @@ a ``read_personal`` row naming the record, the field and the reason. Without a
 reason nothing is shown and nothing recorded.
 """
 
-import unicodedata
-
 from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from qitong.audit.trail import Action, record
 from qitong.core import masking
+from qitong.core.text import shows_anything
 
 REASON_MAX = 200
-
-
-def _visible(text):
-    return any(
-        not (char.isspace() or unicodedata.category(char)[0] == "C" or char in "\u3164\u2800")
-        for char in text
-    )
 
 
 class RevealForm(forms.Form):
@@ -36,7 +28,7 @@ class RevealForm(forms.Form):
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
-        if not _visible(reason):
+        if not shows_anything(reason):
             raise forms.ValidationError(_("不能只含空白或不可见字符。"))
         return reason
 
