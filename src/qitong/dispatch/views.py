@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qitong.appeals import actions as appeal_actions
-from qitong.appeals.views.common import refusal
 from qitong.core import clock
 from qitong.core.errors import Conflict
+from qitong.core.feedback import refusal
 from qitong.dispatch import access, actions, duplicates, suggest
 from qitong.dispatch.models import DuplicateLink
 from qitong.orgs import scope

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qitong.core.feedback import refusal
 from qitong.enterprises import actions
 from qitong.enterprises.models import Contact, Enterprise, Qualification
 from qitong.orgs import scope
@@ -47,10 +48,7 @@ def _contact(enterprise, pk):
 
 
 def _refusal(exc):
-    if isinstance(exc, PermissionDenied):
-        return _("您无权修改该企业的信息。")
-    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-    return _("；").join(str(m) for found in by_field.values() for m in found)
+    return refusal(exc, forbidden=_("您无权修改该企业的信息。"))
 
 
 @login_required

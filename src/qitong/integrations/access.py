@@ -27,6 +27,11 @@ def access_open311_appeal(integration, number):
     return open311_appeals(integration).filter(number=number).first()
 
 
+def require_office(user):
+    """Who opens the office's Open311 pages: the service offices and admins (403 for others)."""
+    scope.require_role(user, scope.Role.OFFICE, scope.Role.ADMIN)
+
+
 def visible_service_requests(user):
     """The Open311 requests ``user`` may see on the office's pages: all for the service
     offices and admins (who decide on them), none for anyone else."""

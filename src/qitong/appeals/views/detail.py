@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from qitong.appeals import actions, deadlines
 from qitong.appeals.access import access_appeal_for_user, events_as_seen_by, may_reveal_contact
 from qitong.appeals.models import Appeal, Assignment, EscalationStep
-from qitong.appeals.views.common import attempt, back, refusal
 from qitong.audit import reveal
 from qitong.core import clock
+from qitong.core.feedback import attempt, back, refusal
 from qitong.core.workdays import WorkCalendar
 
 

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_POST
 from qitong.appeals import actions, deadlines, filters
 from qitong.appeals.access import access_appeal_for_user, visible_appeals
 from qitong.appeals.models import Appeal, Event
-from qitong.appeals.views.common import back, refusal
 from qitong.core import clock
 from qitong.core.errors import Conflict
+from qitong.core.feedback import back, refusal
 from qitong.core.pages import SEARCH_COUNT_LIMIT, paginate
 from qitong.core.workdays import WorkCalendar
 from qitong.orgs import scope

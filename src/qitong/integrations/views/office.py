@@ -3,7 +3,6 @@ request, and the office's decisions on it (``actions.REQUEST_ACTIONS``)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,11 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qitong.audit import reveal
-from qitong.core.errors import Conflict
+from qitong.core.feedback import REFUSED, refusal
 from qitong.core.pages import paginate
 from qitong.integrations import access, actions
 from qitong.integrations.models import ServiceRequest
-from qitong.orgs import scope
 
 # The tabs of the list: the waiting requests first, then those decided.
 TABS = {
@@ -24,15 +22,10 @@ TABS = {
 }
 
 
-def _gate(user):
-    if not scope.has_role(user, scope.Role.OFFICE, scope.Role.ADMIN):
-        raise PermissionDenied
-
-
 @login_required
 def waiting(request):
     """Open311 请求: what waits for the office (oldest first), and what it decided."""
-    _gate(request.user)
+    access.require_office(request.user)
     tab = request.GET.get("tab", "pending")
     if tab not in TABS:
         tab = "pending"
@@ -51,7 +44,7 @@ def waiting(request):
 
 @login_required
 def detail(request, pk):
-    _gate(request.user)
+    access.require_office(request.user)
     found = access.access_service_request_for_user(request.user, pk)
     context = {
         "title": _("Open311 请求 %(token)s") % {"token": found.token},
@@ -69,7 +62,7 @@ def detail(request, pk):
 def reveal_phone(request, pk):
     """查看完整号码: the reporter's phone in full, for the offices that decide on the request,
     with a reason (``audit.reveal``)."""
-    _gate(request.user)
+    access.require_office(request.user)
     found = access.access_service_request_for_user(request.user, pk)
     return reveal.page(
         request,
@@ -87,7 +80,7 @@ def reveal_phone(request, pk):
 @require_POST
 def act(request, pk, name):
     """Take one decision from its form: the action's fields are its keywords."""
-    _gate(request.user)
+    access.require_office(request.user)
     found = access.access_service_request_for_user(request.user, pk)
     action = actions.REQUEST_ACTIONS.get(name)
     if action is None:
@@ -96,19 +89,8 @@ def act(request, pk, name):
     values = {field: request.POST.get(field, "") for field in labels}
     try:
         action.function(found, acting_user=request.user, **values)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("您无权执行此操作。"))
-    except ValidationError as exc:
-        messages.error(
-            request,
-            _("；").join(
-                _("%(field)s：%(message)s") % {"field": labels.get(field, field), "message": text}
-                for field, texts in exc.message_dict.items()
-                for text in texts
-            ),
-        )
+    except REFUSED as exc:
+        messages.error(request, refusal(exc, labels))
     else:
         messages.success(request, _("已完成：%(action)s") % {"action": action.label})
     return redirect("office-open311-request", pk=found.pk)

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qitong.appeals.views.common import back
 from qitong.core import clock
+from qitong.core.feedback import back
 from qitong.core.pages import paginate
 from qitong.policies import access, actions
 from qitong.policies.models import CrawlRun, Page, PolicySource

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qitong.core import clock
+from qitong.core import clock, feedback
 from qitong.core.errors import Conflict
 from qitong.core.pages import paginate
 from qitong.orgs import scope
@@ -52,17 +52,8 @@ def officer(request):
 
 
 def refusal(exc):
-    """A refused action in one line: a conflict, a right, or bad input by field."""
-    if isinstance(exc, Conflict):
-        return exc.message
-    if isinstance(exc, PermissionDenied):
-        return _("您无权对该项目执行此操作。")
-    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-    return _("；").join(
-        f"{FIELD_LABELS[field]}：{message}" if field in FIELD_LABELS else str(message)
-        for field, found in by_field.items()
-        for message in found
-    )
+    """A refused action in one line, its fields named by the project form's labels."""
+    return feedback.refusal(exc, FIELD_LABELS, forbidden=_("您无权对该项目执行此操作。"))
 
 
 @login_required

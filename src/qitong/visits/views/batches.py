@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from qitong.core.feedback import refusal
 from qitong.visits import access, actions, ledger
 from qitong.visits.forms import BatchForm
 from qitong.visits.models import Visit
-from qitong.visits.views.visits import officer, refusal
+from qitong.visits.views.visits import officer
 
 
 def _covered(user, covers):

@@ -13,13 +13,14 @@ from django.views.decorators.http import require_POST
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.core.exports import CONTENT_TYPE
+from qitong.core.feedback import refusal
 from qitong.core.pages import paginate
 from qitong.enterprises.models import Enterprise
 from qitong.orgs import scope
 from qitong.visits import access, actions, ledger, rhythm
 from qitong.visits.forms import CheckInForm, PairingForm, PlanForm
 from qitong.visits.models import Pairing, Visit
-from qitong.visits.views.visits import officer, refusal
+from qitong.visits.views.visits import officer
 
 
 @login_required

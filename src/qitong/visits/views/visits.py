@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.core.exports import CONTENT_TYPE
+from qitong.core.feedback import refusal
 from qitong.core.pages import paginate
 from qitong.orgs import scope
 from qitong.visits import access, actions, ledger
@@ -28,16 +29,6 @@ def officer(request):
     if not scope.is_officer(request.user):
         raise PermissionDenied
     return request.user
-
-
-def refusal(exc):
-    """A refused action in one line."""
-    if isinstance(exc, Conflict):
-        return exc.message
-    if isinstance(exc, PermissionDenied):
-        return _("您无权执行此操作。")
-    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-    return _("；").join(str(m) for found in by_field.values() for m in found)
 
 
 def _visits(request, user):
