@@ -11,8 +11,10 @@
 - Every write refused with 403 or by the rate limits (429) is a ``refused`` row;
   a login refused by the rate limits is a ``login`` row.
 - Every page or answer in ``PERSONAL_READS`` that shows staff an enterprise's
-  contact (name and phone) is a ``read_personal`` row naming the object (the
-  dossier records itself, refusals included: ``dashboard.views.dossier``).
+  contact (its name; the phone masked, or in full in the API to those who may
+  see it) is a ``read_personal`` row naming the object (the dossier records
+  itself, refusals included: ``dashboard.views.dossier``). A phone revealed in
+  full on a page is a row of its own, with its reason (``audit.reveal``).
 """
 
 from urllib.parse import unquote
