@@ -88,6 +88,6 @@ def test_one_text_at_a_time_scores_as_scikit_learn_does():
         fitted.save(buffer)
         loaded = model.Model.load(io.BytesIO(buffer.getvalue()))
         for sample in [*texts[::7], "完全无关的内容", "", "变压器 停电 电费"]:
-            expected = fitted.svm.decision_function(fitted._features([sample]))[0]
+            expected = fitted.linear.decision_function(fitted._features([sample]))[0]
             expected = [-expected, expected] if expected.ndim == 0 else list(expected)
             assert loaded.margins(sample) == pytest.approx(expected, abs=1e-9)
