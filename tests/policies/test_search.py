@@ -274,6 +274,39 @@ def test_rebuilding_the_index_gives_the_same_answers(library):
     assert found(words("稳岗补贴")) == before == ids(one, two)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_index_made_again_by_a_migration_keeps_every_document_and_reads_one_character(
+    library,
+):
+    """SQLite: ``RankedIndex.rebuild`` makes the terms' table again from the terms it keeps,
+    with each term also under its first character; the answers stay the same."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the terms' table is SQLite's")
+    tax = library.publish("关于减免小微企业税费的通知", "对小微企业减半征收所得税。")
+    payer = library.publish("纳税人权益保护办法", "保障纳税人合法权益。")
+    other = library.publish("稳岗补贴办法", "稳岗。")
+    queries = [words("税"), words("纳税人"), words("稳岗"), Query()]
+    before = [(INDEX.count(query, 100), found(query)) for query in queries]
+    with connection.cursor() as cursor:  # the table as 0005 made it, emptied: only the side
+        cursor.execute(f'DROP TABLE "{INDEX.table}"')  # table's terms are left to rebuild from
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE \"{INDEX.table}\" USING fts5(terms, content='', "
+            "columnsize=0, tokenize=\"unicode61 tokenchars '_'\")"
+        )
+    assert found(words("稳岗")) == []
+    with connection.schema_editor() as editor:
+        INDEX.rebuild(editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [INDEX.table])
+        (made,) = cursor.fetchone()
+    assert "prefix='1'" in made
+    assert [(INDEX.count(query, 100), found(query)) for query in queries] == before
+    assert set(found(words("税"))) == set(ids(tax, payer))
+    assert found(words("稳岗")) == ids(other)
+
+
 # --- showing --------------------------------------------------------------------------------
 
 
