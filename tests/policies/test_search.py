@@ -370,9 +370,49 @@ def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
 
     sparse = answers(few=True)  # through the GIN index
     monkeypatch.setattr(text_search, "DENSE_ROWS", 3)  # the newest 3, then the older sparse
-    assert answers() == sparse
+    # Whatever the planner expects of a tier (dense first, or sparse at once), and of the
+    # count (the newest first, then the older), the answers are the same.
+    for expects in (True, False):
+        monkeypatch.setattr(INDEX, "_expects", lambda *_args, expects=expects: expects)
+        assert answers() == sparse
+
     monkeypatch.setattr(text_search, "DENSE_ROWS", 100)  # all along the key
     assert answers() == sparse
     answers = sparse
     assert answers[0][1] == ids(made[5], made[0], made[2], made[1])
     assert answers[2] == (1, ids(made[3])) and answers[3] == (1, ids(made[4]))
+
+
+def test_postgresql_reads_the_newest_first_where_the_planner_expects_them_to_fill_a_page(
+    library, monkeypatch
+):
+    """``RankedIndex._expects``: from the table's statistics, a word most documents hold
+    fills a page among the newest; a word few hold, or a title tier nobody's title has,
+    does not; without statistics nothing is expected (sparse, as before any estimate)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the estimate is PostgreSQL's planner's")
+    day = dt.date(2024, 1, 1)
+    for n in range(60):
+        body = "企业稳岗。" + ("碳达峰。" if n == 0 else "")
+        library.publish(f"第{n}号通知", body, published=day + dt.timedelta(days=n))
+
+    monkeypatch.setattr(text_search, "DENSE_ROWS", 10)  # a page of 2 among the 10 newest
+
+    def expects(query, tier, wanted=2):
+        with INDEX._reading(connection) as cursor:
+            return INDEX._expects(cursor, query, text_search._Tier(tier), wanted)
+
+    assert not expects(words("企业"), "")  # no statistics yet
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{INDEX.table}"')
+    assert expects(words("企业"), "")
+    assert expects(words("企业"), "none")
+    assert not expects(words("企业"), "all")  # no title holds it
+    assert not expects(words("碳达峰"), "")
+    assert expects(Query(), "")  # nothing to look up: every document
+    # A word of one character (a prefix) is weighed by its matches among the newest few.
+    monkeypatch.setattr(text_search, "SAMPLE_ROWS", 10)
+    assert expects(words("企"), "")
+    assert not expects(words("碳"), "")  # only in the oldest

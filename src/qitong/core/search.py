@@ -174,8 +174,14 @@ def _tsvector(found):
 # btree, among the ``DENSE_ROWS`` newest documents at most (a tier that many hold fills a
 # page within them); then, if the page is not full, "sparse" among the older ones: their
 # candidates through the GIN index, checked and sorted (a tier that few of the newest
-# hold is rare, so it has few candidates). A search whose count found few matches is
-# read sparse throughout; the count is always read sparse, stopping at the cap.
+# hold is rare, so it has few candidates). Which way is asked of the planner first
+# (``_expects``): a tier whose candidates it expects too few of among the newest to fill
+# the page is read sparse at once (a word in few titles: 20 ms of dense reading saved at
+# 200,000 policies); a word of one character, which the planner cannot weigh, by its
+# matches among the ``SAMPLE_ROWS`` newest. A search whose count found few matches is
+# read sparse throughout. The count likewise: a query expected common is counted among
+# the newest first, where it reaches the cap long before a GIN bitmap of its every match
+# would be built (企业 at 200,000 policies: 30 ms → 11 ms), then sparse among the older.
 
 FIELD_MARK = "_"  # "_" + the field's letter + a term: a field's copy of its terms
 TAG_MARK = "__"  # "__" + a tag
@@ -189,6 +195,8 @@ SPARSE = 2000
 # PostgreSQL: a tier is read dense among this many newest documents at most, then sparse.
 DENSE_ROWS = 5000
 NEWEST_SECONDS = 300  # how long the key of the DENSE_ROWS-th newest document is kept
+# PostgreSQL: a word of one character is weighed by its matches among this many newest.
+SAMPLE_ROWS = 200
 # PostgreSQL's work_mem during a search: the bitmap of a term in a million documents stays
 # exact (a lossy bitmap would have PostgreSQL read ``terms`` of every row on a lossy page).
 SEARCH_MEMORY = "64MB"
@@ -617,6 +625,8 @@ class RankedIndex:
                     parts = [{"sparse": True}]
                 elif newest is None:  # no more than DENSE_ROWS documents in all
                     parts = [{}]
+                elif not self._expects(cursor, query, tier, stop - len(found)):
+                    parts = [{"sparse": True}]  # the newest would not fill the page
                 else:
                     parts = [{"low": newest}, {"sparse": True, "high": newest}]
                 for part in parts:
@@ -627,19 +637,21 @@ class RankedIndex:
                         return found
         return found
 
-    def _newest(self, cursor):
-        """PostgreSQL: the key of the ``DENSE_ROWS``-th newest document (None if fewer), read
-        off the key's btree and kept for ``NEWEST_SECONDS``: a key a little off only moves
-        where the dense reading stops."""
-        cached = self._newest_key.get(cursor.db.alias)
+    def _newest(self, cursor, rows=None):
+        """PostgreSQL: the key of the ``rows``-th newest document (``DENSE_ROWS``; None if
+        fewer), read off the key's btree and kept for ``NEWEST_SECONDS``: a key a little off
+        only moves where a reading stops."""
+        rows = rows or DENSE_ROWS
+        cached = self._newest_key.get((cursor.db.alias, rows))
         now = time.monotonic()
         if cached is None or cached[0] < now:
             table = f'"{self.table}"'
             cursor.execute(
-                f"SELECT key FROM {table} ORDER BY key DESC OFFSET %s LIMIT 1", [DENSE_ROWS - 1]
+                f"SELECT key FROM {table} ORDER BY key DESC OFFSET %s LIMIT 1", [rows - 1]
             )
             row = cursor.fetchone()
-            cached = self._newest_key[cursor.db.alias] = (now + NEWEST_SECONDS, row and row[0])
+            cached = (now + NEWEST_SECONDS, row and row[0])
+            self._newest_key[(cursor.db.alias, rows)] = cached
         return cached[1]
 
     @contextmanager
@@ -658,9 +670,47 @@ class RankedIndex:
             yield cursor
 
     def _count(self, cursor, vendor, query, at_most):
-        sql, params = self.select(vendor, query, _Tier(), sparse=True, ordered=False)
-        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) found", [*params, at_most])
-        return cursor.fetchone()[0]
+        """Matches up to ``at_most``. PostgreSQL reads a common query's newest documents first
+        (``_expects``): its count is reached among them, where its GIN bitmap would hold
+        every match of a word most documents have; then, if it is not, the older sparse."""
+        found, high = 0, None
+        newest = self._newest(cursor) if vendor == "postgresql" else None
+        if newest is not None and self._expects(cursor, query, _Tier(), at_most):
+            sql, params = self.select(vendor, query, _Tier(), low=newest, ordered=False)
+            cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) found", [*params, at_most])
+            found, high = cursor.fetchone()[0], newest
+            if found >= at_most:
+                return found
+        sql, params = self.select(vendor, query, _Tier(), sparse=True, ordered=False, high=high)
+        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) found", [*params, at_most - found])
+        return found + cursor.fetchone()[0]
+
+    def _expects(self, cursor, query, tier, wanted):
+        """PostgreSQL: whether the planner expects ``wanted`` matches of ``query``'s ``tier``
+        among the ``DENSE_ROWS`` newest documents (its estimate of the tier's GIN candidates,
+        from the table's statistics, against the table's size); False without statistics,
+        so that the reading is sparse, as it was before any estimate."""
+        if any(found.prefix for found in query.phrases()):
+            # The planner cannot weigh a prefix (a word of one character): count the tier's
+            # matches among the newest few instead, a reading of SAMPLE_ROWS rows at most.
+            low = self._newest(cursor, SAMPLE_ROWS)
+            if low is None:
+                return False
+            sql, params = self.select("postgresql", query, tier, low=low, ordered=False)
+            cursor.execute(f"SELECT count(*) FROM ({sql}) sample", params)
+            return cursor.fetchone()[0] * DENSE_ROWS >= wanted * SAMPLE_ROWS
+        gin, params = self._candidates("postgresql", query, tier)
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{self.table}"']
+        )
+        (documents,) = cursor.fetchone()
+        if documents <= 0:  # never analysed (-1) or empty
+            return False
+        if not gin:  # nothing to look up: every document is a candidate
+            return True
+        cursor.execute(f'EXPLAIN (FORMAT JSON) SELECT 1 FROM "{self.table}" WHERE {gin}', params)
+        expected = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+        return expected * DENSE_ROWS >= wanted * documents
 
     def _candidates(self, vendor, query, tier):
         """PostgreSQL: the tier's condition on ``terms`` (exact for single terms and tags, a
