@@ -16,7 +16,7 @@ would also subscribe to a result channel). A broker that is down costs the
 caller kombu's publish retries (about 0.7 s; ``retry=False`` made it 6 s, each
 publish then opening a new connection that redis-py itself retries); the
 failure is logged and the periodic job sends what the lost wake would have.
-After a failed publish the waker rests for ``rest`` (5 s): while the broker is
+After a failed publish the waker rests for ``rest`` (1 s): while the broker is
 down, one commit in that time pays the retries, not every commit.
 """
 
@@ -30,7 +30,7 @@ from qitong.core import clock
 
 
 class Waker:
-    def __init__(self, task, every=timedelta(milliseconds=250), rest=timedelta(seconds=5)):
+    def __init__(self, task, every=timedelta(milliseconds=250), rest=timedelta(seconds=1)):
         self.task = task
         self.every = every
         self.rest = rest
