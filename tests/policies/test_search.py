@@ -274,7 +274,6 @@ def test_rebuilding_the_index_gives_the_same_answers(library):
     assert found(words("稳岗补贴")) == before == ids(one, two)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_index_made_again_by_a_migration_keeps_every_document_and_reads_one_character(
     library,
 ):
@@ -296,8 +295,10 @@ def test_the_index_made_again_by_a_migration_keeps_every_document_and_reads_one_
             "columnsize=0, tokenize=\"unicode61 tokenchars '_'\")"
         )
     assert found(words("稳岗")) == []
-    with connection.schema_editor() as editor:
-        INDEX.rebuild(editor)
+    # Not entered: SQLite's editor refuses to start inside the test's transaction, and
+    # ``rebuild`` only executes statements through it. (A transactional test here would
+    # flush the database and upset the serialized rollback of the concurrency tests.)
+    INDEX.rebuild(connection.schema_editor())
     with connection.cursor() as cursor:
         cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [INDEX.table])
         (made,) = cursor.fetchone()
