@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.views import defaults
 
+from qitong.core.api import server_error
+
 ENGLISH = ("Not Found", "Forbidden", "Server Error", "CSRF verification failed")
 
 
@@ -40,3 +42,15 @@ def test_a_login_whose_csrf_check_fails_is_a_chinese_403():
     response = browser.post("/login/", {"username": "office", "password": "x"})
     assert response.status_code == 403
     _chinese_page(response.content, "页面已过期")
+
+
+def test_a_server_error_under_the_api_is_the_contracts_json(db):
+    request = RequestFactory().get("/api/v1/appeals/1")
+    failed = server_error(request)
+    assert failed.status_code == 500
+    assert failed["Content-Type"] == "application/json"
+    assert failed.content.decode() == (
+        '{"error": "server_error", "message": "服务器出错，请稍后重试。"}'
+    )
+    page = server_error(RequestFactory().get("/appeals/"))
+    _chinese_page(page.content, "服务器出错")

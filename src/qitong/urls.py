@@ -46,6 +46,7 @@ API_APPS = (
 
 # Under /api/ a path no route takes is the contract's JSON 404, as every API error is.
 handler404 = "qitong.core.api.not_found"
+handler500 = "qitong.core.api.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -93,6 +93,15 @@ def not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def server_error(request):
+    """The project's 500 (``handler500``): under /api/ the contract's JSON error shape, so a
+    client that reads JSON is not handed an HTML page; elsewhere ``templates/500.html``."""
+    if request.path.startswith("/api/"):
+        body = {"error": "server_error", "message": _("服务器出错，请稍后重试。")}
+        return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
+    return defaults.server_error(request)
+
+
 class CountedPagination(PageNumberPagination):
     """The contract's page of a list: ``?page=N`` → ``{"count", "results"}``, 20 a page."""
 
