@@ -196,29 +196,34 @@ def fit(texts, labels, *, weights=None, c=0.7, min_df=2, nb=True):
         ]
     ).tocsr()
     plain = LinearSVC(C=c, class_weight="balanced").fit(features, labels, sample_weight=weights)
-    if not nb:
-        linear = Linear(plain.classes_, plain.coef_, plain.intercept_)
-        return Model(sorted(set(labels)), words, chars, linear, examples=len(labels))
-    nb_coef, nb_intercept = _nbsvm(features, np.asarray(labels), plain.classes_, weights, c)
-
-    def spread(coef, intercept):
-        return float(np.std(np.asarray(features @ coef.T) + intercept)) or 1.0
-
-    nb_spread = spread(nb_coef, nb_intercept)
-    plain_spread = spread(plain.coef_, plain.intercept_) / PLAIN_SHARE
-    linear = Linear(
-        classes_=plain.classes_,
-        coef_=nb_coef / nb_spread + plain.coef_ / plain_spread,
-        intercept_=nb_intercept / nb_spread + plain.intercept_ / plain_spread,
-    )
+    linear = Linear(plain.classes_, plain.coef_, plain.intercept_)
+    if nb:
+        linear = _sum(features, linear, _nbsvm(features, np.asarray(labels), linear, weights, c))
     return Model(
         labels=sorted(set(labels)), words=words, chars=chars, linear=linear, examples=len(labels)
     )
 
 
-def _nbsvm(features, labels, classes, weights, c):
+def _sum(features, plain, nb):
+    """The NBSVM's margins and the plain SVM's at ``PLAIN_SHARE``, each scaled to unit spread
+    on the training ``features``: one linear model."""
+
+    def spread(model):
+        return float(np.std(model.decision_function(features))) or 1.0
+
+    nb_spread, plain_spread = spread(nb), spread(plain) / PLAIN_SHARE
+    return Linear(
+        classes_=plain.classes_,
+        coef_=nb.coef_ / nb_spread + plain.coef_ / plain_spread,
+        intercept_=nb.intercept_ / nb_spread + plain.intercept_ / plain_spread,
+    )
+
+
+def _nbsvm(features, labels, plain, weights, c):
     """Each class's SVM over the features scaled by their log-count ratio, folded back into
-    weights of the unscaled features (``w_k * r_k``): one row a class, or one for two."""
+    weights of the unscaled features (``w_k * r_k``): one row a class, or one for two, as
+    ``plain`` has them."""
+    classes = plain.classes_
     present = (features > 0).astype(np.float64)
     weights = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
     rows, intercepts = [], []
@@ -231,7 +236,7 @@ def _nbsvm(features, labels, classes, weights, c):
         svm.fit(features.multiply(ratio).tocsr(), mine, sample_weight=weights)
         rows.append(svm.coef_[0] * ratio)
         intercepts.append(svm.intercept_[0])
-    return np.vstack(rows), np.asarray(intercepts)
+    return Linear(classes, np.vstack(rows), np.asarray(intercepts))
 
 
 def scores(truth, predicted):
