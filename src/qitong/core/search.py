@@ -395,7 +395,7 @@ class RankedIndex:
     def __init__(self, table, *, rank_field="t"):
         self.table = table
         self.rank_field = rank_field
-        self._newest_key = {}  # database alias: (until when, key)
+        self._kept = {}  # (database alias, figure): (until when, value); see ``_figure``
 
     @property
     def rows_table(self):
@@ -637,22 +637,39 @@ class RankedIndex:
                         return found
         return found
 
+    def _figure(self, cursor, name, read):
+        """PostgreSQL: a figure of the table, ``read(cursor)``, kept for ``NEWEST_SECONDS`` per
+        database: a figure a little off only moves where a reading stops or starts."""
+        key, now = (cursor.db.alias, name), time.monotonic()
+        cached = self._kept.get(key)
+        if cached is None or cached[0] < now:
+            cached = self._kept[key] = (now + NEWEST_SECONDS, read(cursor))
+        return cached[1]
+
     def _newest(self, cursor, rows=None):
         """PostgreSQL: the key of the ``rows``-th newest document (``DENSE_ROWS``; None if
-        fewer), read off the key's btree and kept for ``NEWEST_SECONDS``: a key a little off
-        only moves where a reading stops."""
+        fewer), read off the key's btree."""
         rows = rows or DENSE_ROWS
-        cached = self._newest_key.get((cursor.db.alias, rows))
-        now = time.monotonic()
-        if cached is None or cached[0] < now:
-            table = f'"{self.table}"'
+
+        def read(cursor):
             cursor.execute(
-                f"SELECT key FROM {table} ORDER BY key DESC OFFSET %s LIMIT 1", [rows - 1]
+                f'SELECT key FROM "{self.table}" ORDER BY key DESC OFFSET %s LIMIT 1', [rows - 1]
             )
             row = cursor.fetchone()
-            cached = (now + NEWEST_SECONDS, row and row[0])
-            self._newest_key[(cursor.db.alias, rows)] = cached
-        return cached[1]
+            return row and row[0]
+
+        return self._figure(cursor, ("newest", rows), read)
+
+    def _documents(self, cursor):
+        """PostgreSQL: how many documents the table's statistics count (-1 if never analysed)."""
+
+        def read(cursor):
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{self.table}"']
+            )
+            return cursor.fetchone()[0]
+
+        return self._figure(cursor, "documents", read)
 
     @contextmanager
     def _reading(self, connection):
@@ -700,10 +717,7 @@ class RankedIndex:
             cursor.execute(f"SELECT count(*) FROM ({sql}) sample", params)
             return cursor.fetchone()[0] * DENSE_ROWS >= wanted * SAMPLE_ROWS
         gin, params = self._candidates("postgresql", query, tier)
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{self.table}"']
-        )
-        (documents,) = cursor.fetchone()
+        documents = self._documents(cursor)
         if documents <= 0:  # never analysed (-1) or empty
             return False
         if not gin:  # nothing to look up: every document is a candidate
