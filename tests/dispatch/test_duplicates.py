@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from qitong.appeals import figures, sweep
+from qitong.core.errors import Conflict
 from qitong.dispatch import actions, duplicates
 from qitong.dispatch.models import DuplicateLink
 from qitong.enterprises.models import Enterprise
@@ -154,12 +155,14 @@ def test_duplicates_follow_the_primarys_result(city):
 
     tuesday = at("2026-11-03 10:00")
     appeal_actions.approve(primary, acting_user=city.office_user, at=tuesday)
-    for case in (duplicate, handled):  # closed in the approval's transaction
+    for case in (duplicate, handled):  # given the result in the approval's transaction
         case.refresh_from_db()
-        assert case.status == Appeal.Status.ARCHIVED
-        assert case.result == "已完成增容批复。" and case.closed_at == tuesday
+        # Its own enterprise rates it, as any approved case.
+        assert case.status == Appeal.Status.PENDING_RATING
+        assert case.result == "已完成增容批复。" and case.resolved_at == tuesday
+        assert case.closed_at is None and not case.rating_result
         assert case.escalation_due is None  # off the sweep's clock
-        event = case.events.get(action="archive")
+        event = case.events.get(action="approve")
         assert event.data == {"primary": primary.pk} and event.actor == city.office_user
         assert primary.number in event.note and "已完成增容批复。" in event.note
     told = Message.objects.filter(kind="duplicate_result")
@@ -172,15 +175,35 @@ def test_duplicates_follow_the_primarys_result(city):
     page = client.get(reverse("appeal-detail", args=[duplicate.pk])).content.decode()
     assert primary.number in page
 
-    # The primary's archiving changes nothing more: its duplicates are closed.
+    # The primary's archiving changes nothing more: its duplicates have their result.
     appeal_actions.archive(primary, acting_user=city.office_user, at=tuesday, reason="企业未评价")
     assert told.count() == 2
+    duplicate.refresh_from_db()
+    assert duplicate.status == Appeal.Status.PENDING_RATING
+
+    # The duplicate's enterprise rates it; a satisfied rating archives it.
+    appeal_actions.rate(
+        duplicate, acting_user=city.key_user, at=tuesday, process="satisfied", result="satisfied"
+    )
+    duplicate.refresh_from_db()
+    assert duplicate.status == Appeal.Status.ARCHIVED and duplicate.closed_at == tuesday
+
+    # Unsatisfied: the office is told, and may archive it, but not send it back on its own
+    # while it follows the primary (it may have no unit of its own).
+    handled.refresh_from_db()
+    appeal_actions.rate(
+        handled, acting_user=city.key_user, at=tuesday, process="unsatisfied", result="unsatisfied"
+    )
+    with pytest.raises(Conflict, match="取消重复关联"):
+        appeal_actions.redo(handled, acting_user=city.office_user, at=tuesday, reason="再办")
+    assert "redo" not in appeal_actions.available_actions(city.office_user, handled)
+    assert "archive" in appeal_actions.available_actions(city.office_user, handled)
 
     # A case linked later to the approved primary is closed and told at once.
     late = city.file(city.key_company, when=tuesday, content=TEXT)
     actions.link_duplicate(late, primary, acting_user=city.office_user)
     late.refresh_from_db()
-    assert late.status == Appeal.Status.ARCHIVED and late.result == "已完成增容批复。"
+    assert late.status == Appeal.Status.PENDING_RATING and late.result == "已完成增容批复。"
     assert told.count() == 3
 
 
@@ -236,3 +259,22 @@ def test_a_page_load_reads_the_new_texts_not_the_pool(city):
     mine = Appeal.objects.filter(enterprise=city.company)
     assert duplicates.similar_appeals("", TEXT, mine, at=monday) == []
     assert pool.read - before == 1
+
+
+def test_a_filing_committed_after_a_later_one_still_reaches_the_pool(city):
+    """Ids are given at insert, not at commit: a case below the pool's last id is read later."""
+    from qitong.appeals.models import Appeal
+
+    monday = at("2026-11-02 10:00")
+    city.file(city.key_company, when=monday, content=OTHER)
+    duplicates.similar_appeals("", TEXT, Appeal.objects.all(), at=monday)  # the pool is read
+    early = city.file(city.other_company, when=monday, content=REWORDED)
+    later = city.file(city.key_company, when=monday, content=f"{OTHER}另一批")
+    # ``early`` is not yet committed when the pool reads ``later``: as if it were absent.
+    Appeal.objects.filter(pk=early.pk).delete()
+    assert duplicates.similar_appeals("", TEXT, Appeal.objects.all(), at=monday) == []
+    assert duplicates.POOL.gaps == {early.pk} and duplicates.POOL.last_pk == later.pk
+    early.save(force_insert=True)  # now it commits
+    found = duplicates.similar_appeals("", TEXT, Appeal.objects.all(), at=monday)
+    assert [a for a, _score in found] == [early]
+    assert not duplicates.POOL.gaps

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from qitong.appeals import deadlines, events, uploads
+from qitong.appeals import deadlines, events, figures, uploads
 from qitong.appeals import serializers as bodies
 from qitong.appeals.access import (
     is_co_unit_for,
@@ -175,6 +175,16 @@ def _no_pending(kind):
 
 def _already_rated(appeal):
     return _("本轮办理已评价，等待服务企业办公室处理。") if appeal.rating_result else None
+
+
+def _redo_blocked(appeal):
+    if appeal.lead_unit_id is None:
+        return _("诉求尚无牵头单位，不能退回重办。")
+    if figures.is_linked_duplicate(appeal):
+        return _(
+            "本诉求作为重复诉求随主诉求办结，不能单独退回重办；如需单独办理，请先取消重复关联。"
+        )
+    return None
 
 
 def _check(appeal, user, name):
@@ -972,10 +982,12 @@ def close_as_duplicate(appeal, *, primary, at=None, actor=None):
     Called by the action that links duplicates, or in the transaction of the
     primary's approval, archiving or rejection (``dispatch.actions.follow_result``,
     which knows the links). An approved primary (pending rating or archived)
-    archives the duplicate with its result; a rejected one rejects it with its
-    reason. The duplicate's timeline says so publicly, naming the primary, and
-    its enterprise is told. A duplicate with a result of its own, or already
-    closed, is left as it is.
+    gives the duplicate its result, and the duplicate waits for its own
+    enterprise's rating as an approved case does (a rating of a linked duplicate
+    is kept on the case but left out of the figures with the rest of its
+    events); a rejected primary rejects it with its reason. The duplicate's
+    timeline says so publicly, naming the primary, and its enterprise is told.
+    A duplicate with a result of its own, or already closed, is left as it is.
     """
     at = at or clock.now()
     approved = primary.status in (S.PENDING_RATING, S.ARCHIVED)
@@ -991,8 +1003,10 @@ def close_as_duplicate(appeal, *, primary, at=None, actor=None):
                 **words,
                 "result": primary.result,
             }
-            appeal.status, appeal.result = S.ARCHIVED, primary.result
-            subject = _("诉求 %(number)s 与 %(primary)s 为同一事项，已随其办结") % words
+            appeal.status, appeal.result = S.PENDING_RATING, primary.result
+            appeal.rating_process = appeal.rating_result = ""
+            appeal.resolved_at = appeal.resolved_at or at
+            subject = _("诉求 %(number)s 与 %(primary)s 为同一事项，已随其办结，请评价") % words
             body = primary.result
         else:
             reason = primary.events.filter(action=Event.Kind.REJECT).order_by("-at", "-id").first()
@@ -1003,15 +1017,25 @@ def close_as_duplicate(appeal, *, primary, at=None, actor=None):
             }
             appeal.status = S.REJECTED
             subject = _("诉求 %(number)s 与 %(primary)s 为同一事项，随其不予受理") % words
-        appeal.closed_at = at
+        appeal.closed_at = None if approved else at
         appeal.suspended_since = None
-        appeal.save(update_fields=["status", "result", "closed_at", "suspended_since"])
+        appeal.save(
+            update_fields=[
+                "status",
+                "result",
+                "closed_at",
+                "resolved_at",
+                "suspended_since",
+                "rating_process",
+                "rating_result",
+            ]
+        )
         appeal.requests.filter(decision=Request.Decision.PENDING).update(
             decision=Request.Decision.DENIED, decided_at=at
         )
         record(
             appeal,
-            "archive" if approved else "reject",
+            "approve" if approved else "reject",
             actor=actor,
             at=at,
             note=note,
@@ -1520,7 +1544,7 @@ ACTIONS = {
             "redo",
             gettext_lazy("退回重办"),
             redo,
-            Rule(is_office_for, (S.PENDING_REVIEW, S.PENDING_RATING)),
+            Rule(is_office_for, (S.PENDING_REVIEW, S.PENDING_RATING), _redo_blocked),
             bodies.ReasonBody,
             (REASON,),
             danger=True,

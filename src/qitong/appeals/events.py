@@ -38,8 +38,9 @@ PAYLOADS = {
     K.RECATEGORIZE: ("category", "previous"),  # the categories' codes ("" for none)
     # primary: the id of the case this one duplicated, whose result or rejection it followed
     # (``actions.close_as_duplicate``).
+    K.APPROVE: ("primary",),
     K.REJECT: ("primary",),
-    K.ARCHIVE: ("primary",),
+    K.ARCHIVE: ("primary",),  # cases archived with their primary before 2026-12-06
 }
 
 

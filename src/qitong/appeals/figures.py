@@ -170,18 +170,28 @@ class UnitCases:
             self.lists[name].append(appeal_id)
 
 
-def linked_duplicates_q():
-    """The events of appeals an office linked as another's duplicate: counted once, as their primary.
+def duplicate_links():
+    """The links by which an office marked a case another's duplicate (``dispatch.DuplicateLink``).
 
-    The links are the dispatch app's (``dispatch.DuplicateLink``), named here
-    by the app registry, since that app sits above this one; without it,
-    nothing is left out.
+    Named by the app registry, since that app sits above this one; None without it.
     """
     try:
-        links = apps.get_model("dispatch", "DuplicateLink")
+        return apps.get_model("dispatch", "DuplicateLink")
     except LookupError:
+        return None
+
+
+def linked_duplicates_q():
+    """The events of appeals an office linked as another's duplicate: counted once, as their primary."""
+    links = duplicate_links()
+    if links is None:
         return Q()
     return ~Q(appeal_id__in=links.objects.values("appeal_id"))
+
+
+def is_linked_duplicate(appeal):
+    links = duplicate_links()
+    return links is not None and links.objects.filter(appeal_id=appeal.pk).exists()
 
 
 # Up to this many units, ``unit_cases`` reads their cases one by one rather than the period.

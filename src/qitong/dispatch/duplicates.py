@@ -161,6 +161,12 @@ class Pool:
     ``REBUILD`` (the cases closed or older than ``RECENT`` leave it then; until
     then the caller's query leaves them out). ``read`` counts the texts read.
 
+    Ids are given when a case is inserted, not when it commits: a filing that
+    commits after a later one would sit below ``last_pk``. So the ids skipped
+    between two reads are kept (``gaps``, the newest ``GAPS``) and asked for
+    again with the new cases each time, until they are read (a filing that
+    committed late) or the pool is read whole (a filing rolled back).
+
     The pool holds what one database state shows: read inside a transaction
     (a test's, which rolls back), it serves that transaction only; outside
     any, the committed cases, whose ids are never given again. A flushed
@@ -168,6 +174,7 @@ class Pool:
     """
 
     REBUILD = 600  # seconds
+    GAPS = 1000  # skipped ids asked for again, the newest
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -176,6 +183,7 @@ class Pool:
 
     def _reset(self, owner):
         self.index, self.last_pk, self.built, self.owner = Index(), 0, None, owner
+        self.gaps = set()
         self._interned = {}
 
     def clear(self, **_kwargs):
@@ -192,11 +200,21 @@ class Pool:
         intern = self._interned.setdefault
         return frozenset(intern(gram, gram) for gram in pairs(f"{title}\n{content}"))
 
-    def _add(self, rows):
+    def _add(self, rows, *, since=None):
+        """Index ``rows``; with ``since`` (the ``last_pk`` they were read above), the ids
+        between it and the newest row that were not among them become ``gaps``."""
+        seen = set()
         for pk, title, content in rows:
+            seen.add(pk)
             if pk not in self.index.grams:
                 self.index.add(pk, grams=self._grams(title, content))
             self.last_pk = max(self.last_pk, pk)
+        if since is not None:
+            self.gaps -= seen
+            low = max(since + 1, self.last_pk - self.GAPS)
+            self.gaps.update(pk for pk in range(low, self.last_pk) if pk not in seen)
+            if len(self.gaps) > self.GAPS:
+                self.gaps = set(sorted(self.gaps)[-self.GAPS :])
 
     def current(self, at, *, new=True):
         """The index, read whole if stale, else with the cases filed since (``new``).
@@ -223,10 +241,12 @@ class Pool:
                     Appeal.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
                 )
         elif new:
+            wanted = Q(pk__gt=self.last_pk)
+            if self.gaps:
+                wanted |= Q(pk__in=sorted(self.gaps))
             self._add(
-                Appeal.objects.filter(pk__gt=self.last_pk)
-                .order_by("pk")
-                .values_list("pk", "title", "content")
+                Appeal.objects.filter(wanted).order_by("pk").values_list("pk", "title", "content"),
+                since=self.last_pk,
             )
         return self.index
 

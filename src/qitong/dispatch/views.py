@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qitong.appeals import actions as appeal_actions
 from qitong.core import clock
-from qitong.core.errors import Conflict
-from qitong.core.feedback import refusal
+from qitong.core.feedback import REFUSED, refusal
 from qitong.dispatch import access, actions, duplicates, suggest
 from qitong.dispatch.models import DuplicateLink
 from qitong.orgs import scope
@@ -81,7 +80,7 @@ def accept(request, pk):
         appeal = actions.accept(
             appeal, acting_user=request.user, lead_unit=request.POST.get("lead_unit", "")
         )
-    except (ValidationError, Conflict, PermissionDenied) as exc:
+    except REFUSED as exc:
         messages.error(request, refusal(exc, {"lead_unit": _("牵头单位")}))
         return redirect("office-triage", pk=appeal.pk)
     messages.success(
@@ -104,7 +103,7 @@ def accept_category(request, pk):
         appeal = actions.accept_category(
             appeal, acting_user=request.user, category=request.POST.get("category", "")
         )
-    except (ValidationError, Conflict, PermissionDenied) as exc:
+    except REFUSED as exc:
         messages.error(request, refusal(exc, {"category": _("分类")}))
     else:
         messages.success(request, _("分类已设为 %(category)s。") % {"category": appeal.category})

@@ -3,13 +3,13 @@ outbox with its replay, and the Open311 requests waiting for the office."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qitong.core import masking
 from qitong.core.admin import ReadOnlyAdmin
-from qitong.core.errors import Conflict
+from qitong.core.feedback import REFUSED, refusal
 from qitong.enterprises.models import Enterprise
 from qitong.integrations import actions
 from qitong.integrations.models import Callback, Integration, ServiceRequest, WorkOrder
@@ -187,5 +187,5 @@ class ServiceRequestAdmin(admin.ModelAdmin):
                 actions.decline_service_request(
                     obj, acting_user=request.user, reason=form.cleaned_data["decline_reason"]
                 )
-        except (PermissionDenied, ValidationError, Conflict) as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        except REFUSED as exc:
+            self.message_user(request, refusal(exc), messages.ERROR)

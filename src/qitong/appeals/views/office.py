@@ -23,7 +23,7 @@ from qitong.appeals.access import access_appeal_for_user, visible_appeals
 from qitong.appeals.models import Appeal, Event
 from qitong.core import clock
 from qitong.core.errors import Conflict
-from qitong.core.feedback import back, refusal
+from qitong.core.feedback import REFUSED, back, refusal
 from qitong.core.pages import SEARCH_COUNT_LIMIT, paginate
 from qitong.core.workdays import WorkCalendar
 from qitong.orgs import scope
@@ -166,7 +166,7 @@ def bulk_act(request):
     for appeal in appeals:
         try:
             action.function(appeal, acting_user=request.user, **body.validated_data)
-        except (ValidationError, Conflict, PermissionDenied) as exc:
+        except REFUSED as exc:
             failed.append(
                 _("%(number)s（%(reason)s）")
                 % {"number": appeal.number, "reason": refusal(exc, action.labels).rstrip("。.")}

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from qitong.core import clock, feedback
 from qitong.core.errors import Conflict
+from qitong.core.feedback import REFUSED
 from qitong.core.pages import paginate
 from qitong.orgs import scope
 from qitong.orgs.models import Unit, User
@@ -244,7 +245,7 @@ def edit(request, pk):
 def _attempt(request, run, success):
     try:
         run()
-    except (ValidationError, Conflict, PermissionDenied) as exc:
+    except REFUSED as exc:
         messages.error(request, refusal(exc))
         return False
     messages.success(request, success)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.core.exports import CONTENT_TYPE
-from qitong.core.feedback import refusal
+from qitong.core.feedback import REFUSED, refusal
 from qitong.core.pages import paginate
 from qitong.enterprises.models import Enterprise
 from qitong.orgs import scope
@@ -90,7 +90,7 @@ def pairing_list(request):
                     unit=data.get("unit"),
                     leader=data.get("leader"),
                 )
-            except (PermissionDenied, ValidationError, Conflict) as exc:
+            except REFUSED as exc:
                 messages.error(request, refusal(exc))
             else:
                 messages.success(request, _("已安排包联：%(name)s。") % {"name": enterprise.name})
@@ -156,7 +156,7 @@ def checkin(request, pk):
         if not form.is_valid():
             raise ValidationError({"note": form.errors["note"]})
         actions.check_in(pairing, acting_user=user, note=form.cleaned_data["note"])
-    except (PermissionDenied, Conflict, ValidationError) as exc:
+    except REFUSED as exc:
         messages.error(request, refusal(exc))
     else:
         messages.success(request, _("已登记调度：%(name)s。") % {"name": pairing.enterprise.name})

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.core.exports import CONTENT_TYPE
-from qitong.core.feedback import refusal
+from qitong.core.feedback import REFUSED, refusal
 from qitong.core.pages import paginate
 from qitong.orgs import scope
 from qitong.visits import access, actions, ledger
@@ -176,7 +176,7 @@ def file_difficulty(request, pk):
         raise Http404 from None
     try:
         appeal = actions.file_difficulty(difficulty, acting_user=user)
-    except (PermissionDenied, Conflict, ValidationError) as exc:
+    except REFUSED as exc:
         messages.error(request, refusal(exc))
     else:
         messages.success(request, _("已转为诉求 %(number)s。") % {"number": appeal.number})
