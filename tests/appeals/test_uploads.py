@@ -312,3 +312,33 @@ def test_the_portal_form_takes_real_office_files(client, city):
         "application/vnd.ms-excel",
         uploads.OOXML["docx"][1],
     ]
+
+
+def test_photos_are_images_only_and_counted():
+    photo = SimpleUploadedFile("现场.png", files.png())
+    assert uploads.images([photo], most=2) == [(photo, "现场.png", "image/png")]
+    with pytest.raises(ValidationError) as refused:
+        uploads.images([SimpleUploadedFile("合同.pdf", files.PDF)], most=2)
+    assert refused.value.message_dict == {"photos": ["合同.pdf：只能上传图片（PNG、JPEG、GIF）。"]}
+    with pytest.raises(ValidationError) as refused:
+        uploads.images([photo] * 3, most=2, field="images")
+    assert "一次最多上传 2 张照片" in refused.value.message_dict["images"][0]
+
+
+def test_store_removes_the_files_it_stored_when_a_row_fails(city, settings):
+    appeal = city.file()
+    facts = {"content_type": "image/png", "size": 10, "uploaded_at": appeal.created_at}
+    facts["uploaded_by"] = city.key_user
+    kept = Attachment(appeal=appeal, name="一.png", **facts)
+    unsaved = Appeal(created_at=appeal.created_at, number="QT-2026-999999")
+    broken = Attachment(appeal=unsaved, name="二.png", **facts)
+    with pytest.raises(ValueError):  # the second row's appeal was never saved
+        uploads.store(
+            [
+                (kept, SimpleUploadedFile("一.png", files.png())),
+                (broken, SimpleUploadedFile("二.png", files.png())),
+            ]
+        )
+    assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]
+    uploads.store([(kept, SimpleUploadedFile("一.png", files.png()))])
+    assert kept.pk and kept.file.storage.exists(kept.file.name)  # the same road, succeeding

@@ -326,3 +326,42 @@ def display_name(name):
     if not dot or len(ext) > 16:
         return base[:NAME_MAX]
     return stem[: NAME_MAX - len(ext) - 1] + "." + ext
+
+
+def images(given, *, most, field="photos"):
+    """``[(upload, name, content_type)]`` of photos, each judged by its content (``inspect``):
+    images only, at most ``most``; ``ValidationError`` on ``field`` naming the file otherwise."""
+    if len(given) > most:
+        raise ValidationError({field: [_("一次最多上传 %(count)d 张照片。") % {"count": most}]})
+    checked = []
+    for upload in given:
+        name = display_name(upload.name)
+        try:
+            content_type = inspect(upload)
+        except ValidationError as exc:
+            reason = "".join(exc.messages)
+            raise ValidationError(
+                {field: [_("%(name)s：%(reason)s") % {"name": name, "reason": reason}]}
+            ) from None
+        if not content_type.startswith("image/"):
+            raise ValidationError(
+                {field: [_("%(name)s：只能上传图片（PNG、JPEG、GIF）。") % {"name": name}]}
+            )
+        checked.append((upload, name, content_type))
+    return checked
+
+
+def store(rows):
+    """Save each ``(row, upload)``: the upload as the row's ``file`` under its ``name``, then the
+    row. On a failure the files already stored are removed again and the error goes on, so a
+    caller's rolled-back transaction leaves no file behind."""
+    stored = []
+    try:
+        for row, upload in rows:
+            row.file.save(row.name, upload, save=False)
+            stored.append(row)
+            row.save()
+    except Exception:
+        for row in stored:
+            row.file.delete(save=False)
+        raise

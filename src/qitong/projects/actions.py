@@ -442,25 +442,8 @@ def _reached(project, ids, repeat_of=None):
     return list(found.values())
 
 
-def _photos(uploads_given):
-    """The photos, each judged by its content (``appeals.uploads.inspect``): images only."""
-    if not uploads_given:
-        return []
-    if len(uploads_given) > MOST_PHOTOS:
-        raise _invalid(_("一次最多上传 %(count)d 张照片。") % {"count": MOST_PHOTOS})
-    checked = []
-    for upload in uploads_given:
-        name = uploads.display_name(upload.name)
-        try:
-            content_type = uploads.inspect(upload)
-        except ValidationError as exc:
-            raise _invalid(
-                _("%(name)s：%(reason)s") % {"name": name, "reason": "".join(exc.messages)}
-            ) from None
-        if not content_type.startswith("image/"):
-            raise _invalid(_("%(name)s：只能上传图片（PNG、JPEG、GIF）。") % {"name": name})
-        checked.append((upload, name, content_type))
-    return checked
+def _photos(given):
+    return uploads.images(given, most=MOST_PHOTOS) if given else []
 
 
 def _same_report(report, investment, text, problems):
@@ -554,23 +537,12 @@ def report_progress(
     for problem in raised:
         problem.progress = report
         _file(problem, project, acting_user, at)
-    _store_photos(report, checked)
+    # Last of the report's writes: on a failure the files stored go again.
+    uploads.store(
+        (Photo(progress=report, name=name, content_type=kind, size=upload.size), upload)
+        for upload, name, kind in checked
+    )
     return report, True
-
-
-def _store_photos(report, checked):
-    """Store each photo, last of the report's writes: on a failure the files stored go again."""
-    stored = []
-    try:
-        for upload, name, content_type in checked:
-            photo = Photo(progress=report, name=name, content_type=content_type, size=upload.size)
-            photo.file.save(name, upload, save=False)
-            stored.append(photo)
-            photo.save()
-    except Exception:
-        for photo in stored:
-            photo.file.delete(save=False)
-        raise
 
 
 # --- problems become appeals ----------------------------------------------------------

@@ -243,26 +243,7 @@ def _difficulties(rows):
 
 
 def _photos(given):
-    """The photos, each judged by its content (``appeals.uploads.inspect``): images only."""
-    if not given:
-        return []
-    if len(given) > MOST_PHOTOS:
-        raise ValidationError(
-            {"photos": [_("一次最多上传 %(count)d 张照片。") % {"count": MOST_PHOTOS}]}
-        )
-    checked = []
-    for upload in given:
-        name = uploads.display_name(upload.name)
-        try:
-            content_type = uploads.inspect(upload)
-        except ValidationError as exc:
-            raise ValidationError({"photos": [f"{name}：{''.join(exc.messages)}"]}) from None
-        if not content_type.startswith("image/"):
-            raise ValidationError(
-                {"photos": [_("%(name)s：只能上传图片（PNG、JPEG、GIF）。") % {"name": name}]}
-            )
-        checked.append((upload, name, content_type))
-    return checked
+    return uploads.images(given, most=MOST_PHOTOS) if given else []
 
 
 def record_visit(
@@ -336,23 +317,12 @@ def record_visit(
         for row in rows:
             if row.state == Difficulty.State.PENDING:
                 _file(row, visit, acting_user, at)
-        _store_photos(visit, cleaned["photos"])
+        # Last of the visit's writes: on a failure the files stored go again.
+        uploads.store(
+            (Photo(visit=visit, name=name, content_type=kind, size=upload.size), upload)
+            for upload, name, kind in cleaned["photos"]
+        )
     return visit
-
-
-def _store_photos(visit, checked):
-    """Store each photo, last of the visit's writes: on a failure the files stored go again."""
-    stored = []
-    try:
-        for upload, name, content_type in checked:
-            photo = Photo(visit=visit, name=name, content_type=content_type, size=upload.size)
-            photo.file.save(name, upload, save=False)
-            stored.append(photo)
-            photo.save()
-    except Exception:
-        for photo in stored:
-            photo.file.delete(save=False)
-        raise
 
 
 def difficulty_title(enterprise):
