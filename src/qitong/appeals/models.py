@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core.models import StoredFile
 from qitong.core.search import TextIndex
 
 
@@ -528,14 +529,11 @@ def attachment_path(instance, filename):
     return f"appeals/{instance.appeal.created_at:%Y/%m}/{instance.appeal.number}/{filename}"
 
 
-class Attachment(models.Model):
+class Attachment(StoredFile):
     """A file attached to an appeal; its type is judged by content at upload."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
-    name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -543,9 +541,6 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.name
 
 
 class MonthFigures(models.Model):

@@ -10,6 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from qitong.core import clock
 
 
+class StoredFile(models.Model):
+    """A file kept with a row: the name it came with (``appeals.uploads.display_name``), its
+    content type as judged at upload (``appeals.uploads.inspect``) and its size. Each model
+    declares ``file`` with its own ``upload_to``; ``appeals.uploads.store`` saves the two."""
+
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
 class CalendarDay(models.Model):
     """One day whose status overrides every other source of the calendar.
 

@@ -14,6 +14,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core.models import StoredFile
+
 month_validator = RegexValidator(
     r"^\d{4}-(0[1-9]|1[0-2])$", _("月份应为 YYYY-MM 格式，如 2026-11。")
 )
@@ -237,20 +239,11 @@ def photo_path(instance, filename):
     return f"projects/{progress.project_id}/{progress.month}/{filename}"
 
 
-class Photo(models.Model):
+class Photo(StoredFile):
     """A photo of a month's visible progress; its type is judged by content at upload."""
 
     progress = models.ForeignKey(Progress, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(upload_to=photo_path, max_length=300)
-    name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self):
-        return self.name
 
 
 class Problem(models.Model):

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core.models import StoredFile
+
 
 class Kind(models.TextChoices):
     """The kinds of pairer: each owes its own rhythm."""
@@ -269,20 +271,11 @@ def photo_path(instance, filename):
     return f"visits/{instance.visit_id}/{filename}"
 
 
-class Photo(models.Model):
+class Photo(StoredFile):
     """A photo taken in a visit; its type is judged by content at upload."""
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(upload_to=photo_path, max_length=300)
-    name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self):
-        return self.name
 
 
 class Difficulty(models.Model):
