@@ -276,18 +276,71 @@ class Row:
     qualifications: list | None  # qualification ids, if given
 
 
-class _Columns:
+class Columns:
     """The columns of one file (``{key: (index, header as the file writes it)}``) and the
-    checks of a row against the platform's rules."""
+    checks every enterprise file shares: a row's identity (``identity``), the length of a
+    text (``too_long``) and the row it becomes (``row``). The import's ``_Columns`` and the
+    registry sync's (``registry._Columns``) add their own columns."""
 
-    def __init__(self, found, regions, qualifications):
+    def __init__(self, found, regions):
         self.found = found
         self.regions = regions
-        self.qualifications = qualifications
         self.indexes = {key: index for key, (index, _header) in found.items()}
 
     def header(self, key):
         return self.found[key][1]
+
+    def identity(self, text, problems):
+        """``(uscc, name)`` of a row's cells as text, its problems noted in ``problems``: a NUL
+        in any cell (that cell then counts as refused, not as empty), the USCC and the name
+        missing or invalid."""
+        for key, value in text.items():
+            if isinstance(value, str) and "\x00" in value:
+                problems.append(_("%(column)s含有空字符（NUL）。") % {"column": self.header(key)})
+                text[key] = None  # refused already: not "empty" as well
+        uscc = normalize(text["uscc"])
+        if text["uscc"] == "":
+            problems.append(_("%(column)s为空。") % {"column": self.header("uscc")})
+        elif uscc:
+            try:
+                validate_uscc(uscc)
+            except ValidationError as error:
+                problems.extend(error.messages)
+        name = text["name"] or ""
+        if text["name"] == "":
+            problems.append(_("%(column)s为空。") % {"column": self.header("name")})
+        elif len(name) > NAME_MAX:
+            problems.append(self.too_long("name", NAME_MAX))
+        return uscc, name
+
+    def too_long(self, key, limit):
+        return _("%(column)s过长：不应超过 %(limit)d 个字。") % {
+            "column": self.header(key),
+            "limit": limit,
+        }
+
+    def row(self, line, uscc, values, *, region=None, address_county=None, fallback=None, **rest):
+        """The checked row; its fallback region is the USCC's registration division when known,
+        else ``fallback`` (what coarser division the address names)."""
+        code_region = self.regions.current(uscc[2:8])
+        return Row(
+            line=line,
+            uscc=uscc,
+            values=values,
+            region=region,
+            address_county=address_county,
+            fallback_region=code_region if code_region is not None else fallback,
+            contact=rest.get("contact"),
+            qualifications=rest.get("qualifications"),
+        )
+
+
+class _Columns(Columns):
+    """The import's columns: the profile, region, qualifications and the primary contact."""
+
+    def __init__(self, found, regions, qualifications):
+        super().__init__(found, regions)
+        self.qualifications = qualifications
 
     def parse(self, line, cells):
         """A row's cells (``{column index: value}``) as a ``Row``, the list of reasons it is
@@ -304,25 +357,7 @@ class _Columns:
         if all(value == "" for value in text.values()):
             return None
         problems = []
-        for key, value in text.items():
-            if isinstance(value, str) and "\x00" in value:
-                problems.append(_("%(column)s含有空字符（NUL）。") % {"column": self.header(key)})
-                text[key] = None  # refused already: not "empty" as well
-
-        uscc = normalize(text["uscc"])
-        name = text["name"] or ""
-        if text["uscc"] == "":
-            problems.append(_("%(column)s为空。") % {"column": self.header("uscc")})
-        elif uscc:
-            try:
-                validate_uscc(uscc)
-            except ValidationError as error:
-                problems.extend(error.messages)
-        if text["name"] == "":
-            problems.append(_("%(column)s为空。") % {"column": self.header("name")})
-        elif len(name) > NAME_MAX:
-            problems.append(self._too_long("name", NAME_MAX))
-
+        uscc, name = self.identity(text, problems)
         values = {"name": name} if name else {}
         region = None
         if text.get("region"):
@@ -365,7 +400,7 @@ class _Columns:
         if text.get("address"):
             address = text["address"]
             if len(address) > ADDRESS_MAX:
-                problems.append(self._too_long("address", ADDRESS_MAX))
+                problems.append(self.too_long("address", ADDRESS_MAX))
             values["address"] = address
             if region is None and not problems:
                 address_county, fallback = self.regions.from_address(address, uscc)
@@ -373,23 +408,16 @@ class _Columns:
 
         if problems:
             return problems
-        code_region = self.regions.current(uscc[2:8])
-        return Row(
-            line=line,
-            uscc=uscc,
-            values=values,
+        return self.row(
+            line,
+            uscc,
+            values,
             region=region,
             address_county=address_county,
-            fallback_region=code_region if code_region is not None else fallback,
+            fallback=fallback,
             contact=contact,
             qualifications=qualifications,
         )
-
-    def _too_long(self, key, limit):
-        return _("%(column)s过长：不应超过 %(limit)d 个字。") % {
-            "column": self.header(key),
-            "limit": limit,
-        }
 
     def _region(self, value, problems):
         """The region column: a division code (an abolished one gives its heir), or a name."""
@@ -441,7 +469,7 @@ class _Columns:
             )
             return None
         if len(name) > CONTACT_NAME_MAX:
-            problems.append(self._too_long("contact_name", CONTACT_NAME_MAX))
+            problems.append(self.too_long("contact_name", CONTACT_NAME_MAX))
         try:
             phone_validator(phone)
         except ValidationError:

@@ -51,7 +51,6 @@ from qitong.core.bulk import insert_rows
 from qitong.enterprises import actions, imports
 from qitong.enterprises.industries import SECTIONS, validate_industry
 from qitong.enterprises.models import Enterprise, EnterpriseChange
-from qitong.enterprises.uscc import normalize, validate_uscc
 
 SYNC_JOB = f"{__name__}.sync_job"
 Registration = Enterprise.Registration
@@ -190,16 +189,8 @@ def industry_of(value):
     return SECTION_NAMES.get(imports._text(value))
 
 
-class _Columns:
-    """The columns of one export and the checks of a row (``imports._Columns``' part)."""
-
-    def __init__(self, found, regions):
-        self.found = found
-        self.regions = regions
-        self.indexes = {key: index for key, (index, _header) in found.items()}
-
-    def header(self, key):
-        return self.found[key][1]
+class _Columns(imports.Columns):
+    """The columns of the regulator's export: the legal facts beside the identity."""
 
     def parse(self, line, cells):
         """A row as a ``Row``, the list of reasons it is refused, or None when empty."""
@@ -208,21 +199,8 @@ class _Columns:
         if all(value == "" for value in text.values()):
             return None
         problems = []
-        for key, value in text.items():
-            if "\x00" in value:
-                problems.append(_("%(column)s含有空字符（NUL）。") % {"column": self.header(key)})
-        uscc = normalize(text["uscc"])
-        if not uscc:
-            problems.append(_("%(column)s为空。") % {"column": self.header("uscc")})
-        else:
-            try:
-                validate_uscc(uscc)
-            except ValidationError as error:
-                problems.extend(error.messages)
-        values = {}
-        self._text_field(text, "name", NAME_MAX, values, problems)
-        if text["name"] == "":
-            problems.append(_("%(column)s为空。") % {"column": self.header("name")})
+        uscc, name = self.identity(text, problems)
+        values = {"name": name} if name else {}
         self._text_field(text, "legal_representative", LEGAL_MAX, values, problems)
         self._text_field(text, "address", ADDRESS_MAX, values, problems)
         if text.get("registered_capital"):
@@ -279,27 +257,14 @@ class _Columns:
         address_county = fallback = None
         if values.get("address"):
             address_county, fallback = self.regions.from_address(values["address"], uscc)
-        code_region = self.regions.current(uscc[2:8])
-        return imports.Row(
-            line=line,
-            uscc=uscc,
-            values=values,
-            region=None,
-            address_county=address_county,
-            fallback_region=code_region if code_region is not None else fallback,
-            contact=None,
-            qualifications=None,
-        )
+        return self.row(line, uscc, values, address_county=address_county, fallback=fallback)
 
     def _text_field(self, text, key, limit, values, problems):
         value = text.get(key, "")
         if not value:
             return
         if len(value) > limit:
-            problems.append(
-                _("%(column)s过长：不应超过 %(limit)d 个字。")
-                % {"column": self.header(key), "limit": limit}
-            )
+            problems.append(self.too_long(key, limit))
         values[key] = value
 
 
