@@ -15,7 +15,8 @@ It starts, on loopback and under a temporary folder removed at the end:
   ``qitong apitoken``;
 - the yardstick ``bench/intake_app`` (token auth, a serializer, one transaction
   with an UPDATE of a counter row for the number, the insert and an event insert)
-  under gunicorn with the same two workers and eight threads each.
+  under gunicorn with the same two workers and eight threads each (``--threads``
+  sets both servers' threads).
 
 Then ``wrk`` drives both with the same JSON body, alternating, ``--rounds`` times
 ``--seconds`` each at ``--clients`` connections, then once more with one client
@@ -262,7 +263,9 @@ class Target:
         self.log.close()
 
 
-def start_qitong(tmp, pg, redis, qitong_src, *, name="Qitong", database="qitong", redis_db=0):
+def start_qitong(
+    tmp, pg, redis, qitong_src, *, name="Qitong", database="qitong", redis_db=0, threads=8
+):
     env = {key: value for key, value in os.environ.items() if not key.startswith("QITONG_")}
     env.update(
         QITONG_DATA_DIR=str(tmp / f"{database}-data"),
@@ -281,7 +284,10 @@ def start_qitong(tmp, pg, redis, qitong_src, *, name="Qitong", database="qitong"
     port = free_port()
     log = open(tmp / f"{database}-serve.log", "w")  # noqa: SIM115 closed by Target.stop
     process = subprocess.Popen(
-        [*qitong, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [*qitong, "serve", "--port", str(port), "--threads", str(threads)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     wait_for_port(port, process=process, seconds=120)
     body = {
@@ -303,7 +309,7 @@ def start_qitong(tmp, pg, redis, qitong_src, *, name="Qitong", database="qitong"
     return target
 
 
-def start_minimal(tmp, pg):
+def start_minimal(tmp, pg, *, threads=8):
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(BENCH),
@@ -318,7 +324,7 @@ def start_minimal(tmp, pg):
     log = open(tmp / "minimal-serve.log", "w")  # noqa: SIM115 closed by Target.stop
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "intake_app.wsgi", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "2", "--threads", "8", "--worker-class", "gthread"]
+        + ["--workers", "2", "--threads", str(threads), "--worker-class", "gthread"]
         + ["--access-logfile", "-", "--error-logfile", "-", "--no-control-socket"],
         env=env,
         stdout=log,
@@ -490,9 +496,11 @@ def report(args, pg, targets, numbers, command):
         f"full_page_writes={pg.settings['full_page_writes']}, "
         f"wal_sync_method={pg.settings['wal_sync_method']}), Redis; everything on the same cores.",
         "; ".join(f"{t.name} at {commit_of(t.src)}" for t in qitongs)
-        + ": `qitong serve`, production mode, QITONG_WEB_WORKERS=2 (gthread, 8 threads each), "
+        + ": `qitong serve`, production mode, QITONG_WEB_WORKERS=2 "
+        f"(gthread, {args.threads} threads each), "
         f"filed by the office's clerk; {qitongs[0].office_users} office users notified by inbox "
-        "and e-mail. Minimal: `bench/intake_app` under gunicorn, 2 workers × 8 threads.",
+        f"and e-mail. Minimal: `bench/intake_app` under gunicorn, 2 workers × {args.threads} "
+        "threads.",
         f"Command: `{command}`",
         "",
         f"{args.clients} clients, {args.rounds} rounds of {args.seconds} s each, alternating:",
@@ -584,6 +592,9 @@ def main():
     parser.add_argument("--pg-stat", action="store_true", help="print the costliest statements")
     parser.add_argument("--cpu-rounds", type=int, default=3)
     parser.add_argument("--cpu-filings", type=int, default=200)
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads of each server's 2 workers (8)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -604,11 +615,18 @@ def main():
         redis = Redis(tmp)
         if args.before_src:
             before = start_qitong(
-                tmp, pg, redis, args.before_src, name="Qitong before", database="before", redis_db=1
+                tmp,
+                pg,
+                redis,
+                args.before_src,
+                name="Qitong before",
+                database="before",
+                redis_db=1,
+                threads=args.threads,
             )
             targets.append(before)
-        targets.append(start_qitong(tmp, pg, redis, args.qitong_src))
-        targets.append(start_minimal(tmp, pg))
+        targets.append(start_qitong(tmp, pg, redis, args.qitong_src, threads=args.threads))
+        targets.append(start_minimal(tmp, pg, threads=args.threads))
         for target in targets:
             post_once(target)
         if args.pg_stat:
