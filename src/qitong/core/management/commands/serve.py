@@ -110,6 +110,32 @@ def collect_static():
     return True
 
 
+EMBEDDED_THREADS = 8
+WORKER_THREADS = 2
+
+
+def server_config(host, port, *, workers, threads, embedded):
+    """gunicorn's settings for ``serve``: ``workers`` and ``threads`` as given, else the defaults."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        # SQLite has one writer: one process with threads serves a county.
+        "workers": 1 if embedded else (workers or 2 * (os.cpu_count() or 1) + 1),
+        # Threads share a process's interpreter lock: past two a process, more filings in
+        # flight only wait longer for it (docs/benchmarks.md, "Threads per worker"). The
+        # one process of embedded mode keeps more, for the slow pages beside the quick.
+        "threads": threads or (EMBEDDED_THREADS if embedded else WORKER_THREADS),
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "qitong",
+        # No control socket in ~/.gunicorn: several servers may run side by side.
+        "control_socket_disable": True,
+    }
+
+
 class Command(BaseCommand):
     help = _("启动网站（生产级 WSGI 服务器），嵌入模式下同时运行定时任务。")
 
@@ -122,7 +148,12 @@ class Command(BaseCommand):
             default=env.integer("QITONG_WEB_WORKERS", default=None, minimum=1),
             help=_("进程数（仅在配置 Redis 的生产模式下有效）"),
         )
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=env.integer("QITONG_WEB_THREADS", default=None, minimum=1),
+            help=_("每个进程的线程数（默认：嵌入模式 8，生产模式 2）"),
+        )
 
     def handle(self, *args, host, port, workers, threads, **options):
         ensure_port_free(host, port)
@@ -131,21 +162,7 @@ class Command(BaseCommand):
             collect_static()
         connections.close_all()
         embedded = settings.EMBEDDED
-        config = {
-            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-            # SQLite has one writer: one process with threads serves a county.
-            "workers": 1 if embedded else (workers or 2 * (os.cpu_count() or 1) + 1),
-            "threads": threads,
-            "worker_class": "gthread",
-            "timeout": 60,
-            "graceful_timeout": 20,
-            "accesslog": "-",
-            "errorlog": "-",
-            "loglevel": "info",
-            "proc_name": "qitong",
-            # No control socket in ~/.gunicorn: several servers may run side by side.
-            "control_socket_disable": True,
-        }
+        config = server_config(host, port, workers=workers, threads=threads, embedded=embedded)
         if embedded:
             config["post_worker_init"] = _start_scheduler
         self.stdout.write(

@@ -1,0 +1,25 @@
+"""``qitong serve``'s gunicorn settings: how many processes and threads each mode runs."""
+
+from qitong.core.management.commands.serve import server_config
+
+
+def test_production_runs_few_threads_a_process_and_embedded_mode_more():
+    production = server_config("127.0.0.1", 8000, workers=3, threads=None, embedded=False)
+    assert (production["workers"], production["threads"]) == (3, 2)
+    embedded = server_config("127.0.0.1", 8000, workers=3, threads=None, embedded=True)
+    assert (embedded["workers"], embedded["threads"]) == (1, 8)  # SQLite: one process
+
+
+def test_threads_and_workers_as_given():
+    given = server_config("::1", 8000, workers=4, threads=6, embedded=False)
+    assert (given["workers"], given["threads"], given["bind"]) == (4, 6, "[::1]:8000")
+
+
+def test_the_threads_come_from_the_environment(monkeypatch):
+    from qitong.core.management.commands import serve
+
+    monkeypatch.setenv("QITONG_WEB_THREADS", "3")
+    parser = serve.Command().create_parser("qitong", "serve")
+    assert parser.parse_args([]).threads == 3
+    monkeypatch.delenv("QITONG_WEB_THREADS")
+    assert serve.Command().create_parser("qitong", "serve").parse_args([]).threads is None
