@@ -328,7 +328,10 @@ def display_name(name):
     return stem[: NAME_MAX - len(ext) - 1] + "." + ext
 
 
-def images(given, *, most, field="photos"):
+MOST_PHOTOS = 9  # photos of one project report or one visit
+
+
+def images(given, *, most=MOST_PHOTOS, field="photos"):
     """``[(upload, name, content_type)]`` of photos, each judged by its content (``inspect``):
     images only, at most ``most``; ``ValidationError`` on ``field`` naming the file otherwise."""
     if len(given) > most:

@@ -52,7 +52,6 @@ AMOUNT_MAX = Decimal("9999999999.99")
 MOST_MILESTONES = 24
 MOST_TEAM = 50
 MOST_PROBLEMS = 10
-MOST_PHOTOS = 9
 TEAM_ROLES = (scope.Role.OFFICE, scope.Role.UNIT, scope.Role.LEADER)
 
 
@@ -442,10 +441,6 @@ def _reached(project, ids, repeat_of=None):
     return list(found.values())
 
 
-def _photos(given):
-    return uploads.images(given, most=MOST_PHOTOS) if given else []
-
-
 def _same_report(report, investment, text, problems):
     return (
         report.investment == investment
@@ -482,7 +477,7 @@ def report_progress(
     problems = errors.check("problems", _problems, list(problems))
     existing = project.reports.filter(month=month).first() if month else None
     reached = errors.check("milestones", _reached, project, list(milestones), existing)
-    checked = errors.check("photos", _photos, list(photos))
+    checked = errors.check("photos", uploads.images, list(photos))
     if month:
         if month > months.of(at):
             errors.add("month", _("不能填报以后月份的进展。"))

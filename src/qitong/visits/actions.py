@@ -41,7 +41,6 @@ ANSWER_MAX = 1000
 DIFFICULTY_MAX = 1000
 BATCH_NAME_MAX = Batch._meta.get_field("name").max_length
 MOST_DIFFICULTIES = 20
-MOST_PHOTOS = 9
 
 
 def visit_url(visit):
@@ -242,10 +241,6 @@ def _difficulties(rows):
     return found
 
 
-def _photos(given):
-    return uploads.images(given, most=MOST_PHOTOS) if given else []
-
-
 def record_visit(
     *,
     acting_user,
@@ -272,7 +267,7 @@ def record_visit(
         ("answers", lambda: _answers(answers)),
         ("difficulties", lambda: _difficulties(list(difficulties or []))),
         ("note", lambda: _text(note, "note", limit=NOTE_MAX, required=False)),
-        ("photos", lambda: _photos(list(photos or []))),
+        ("photos", lambda: uploads.images(list(photos or []))),
         ("batch", lambda: _batch(batch, enterprise)),
     ):
         try:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from qitong.appeals import uploads
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.projects import access, actions, months
@@ -70,6 +71,6 @@ def report(request, pk):
         "errors": errors,
         "general_errors": errors.get(""),
         "open_milestones": project.milestones.filter(reached_month=""),
-        "most_photos": actions.MOST_PHOTOS,
+        "most_photos": uploads.MOST_PHOTOS,
     }
     return render(request, "projects/report.html", context, status=status)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qitong.appeals import uploads
 from qitong.core import clock
 from qitong.core.errors import Conflict
 from qitong.core.exports import CONTENT_TYPE
@@ -82,7 +83,7 @@ def _record_context(enterprise, form, visit=None, errors=None):
         "form": form,
         "visit": visit,
         "errors": errors or {},
-        "most_photos": actions.MOST_PHOTOS,
+        "most_photos": uploads.MOST_PHOTOS,
     }
 
 
