@@ -275,3 +275,9 @@ def test_writes_to_read_only_endpoints_are_405_arrays(client, city):
     for path in ("/services.json", "/discovery.xml", "/services/other.json"):
         _array(client.post(V2 + path, {"a": "b"}), 405)
     _array(client.put(f"{V2}/requests.json", "a=b"), 405)
+
+
+def test_a_path_outside_the_v2_routes_is_an_open311_error_too(client, city):
+    """No route takes it, so Django's 404 answers (``core.errors.answer``): in the road's shape."""
+    _array(client.get("/open311/v3/services.json"), 404)
+    _array(client.get("/open311/"), 404)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -11,6 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from qitong.core import errors
 from qitong.core.errors import Conflict as DomainConflict
 
 
@@ -86,20 +87,28 @@ def _auth_headers(response):
 
 def not_found(request, exception):
     """The project's 404 (``handler404``): under /api/ the contract's JSON, like every other
-    API error, even for a path no route takes (``/api/v1/appeals/-1/attachments/2``)."""
-    if request.path.startswith("/api/"):
-        body = {"error": "not_found", "message": _("未找到，或您无权查看。")}
-        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
-    return defaults.page_not_found(request, exception)
+    API error, even for a path no route takes (``/api/v1/appeals/-1/attachments/2``); under
+    a road with a shape of its own (Open311), that shape (``errors.answer``)."""
+    return errors.answer(
+        request,
+        404,
+        "not_found",
+        _("未找到，或您无权查看。"),
+        page=lambda: defaults.page_not_found(request, exception),
+    )
 
 
 def server_error(request):
     """The project's 500 (``handler500``): under /api/ the contract's JSON error shape, so a
-    client that reads JSON is not handed an HTML page; elsewhere ``templates/500.html``."""
-    if request.path.startswith("/api/"):
-        body = {"error": "server_error", "message": _("服务器出错，请稍后重试。")}
-        return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
-    return defaults.server_error(request)
+    client that reads JSON is not handed an HTML page, a road's own shape under it (Open311);
+    elsewhere ``templates/500.html``."""
+    return errors.answer(
+        request,
+        500,
+        "server_error",
+        _("服务器出错，请稍后重试。"),
+        page=lambda: defaults.server_error(request),
+    )
 
 
 class CountedPagination(PageNumberPagination):

@@ -1,5 +1,7 @@
 """Domain errors that every entry point (pages, API, CLI) turns into its own answer."""
 
+from django.http import JsonResponse
+
 
 class Conflict(Exception):
     """An action not allowed in the current state; the API answers 409 with ``status``."""
@@ -24,3 +26,19 @@ def shape_for(request):
         if request.path.startswith(prefix):
             return shape
     return None
+
+
+def answer(request, status, code, message, *, page, fields=None):
+    """The one answer to an error met outside a view (a NUL character, an unreadable body, a
+    rate limit, a path no route takes, a server error): a road's registered shape, the
+    contract's JSON ``{"error": code, "message", ["fields"]}`` under /api/, else ``page()``,
+    the HTML error page."""
+    shape = shape_for(request)
+    if shape is not None:
+        return shape(request, status, message, fields or {})
+    if request.path.startswith("/api/"):
+        body = {"error": code, "message": message}
+        if fields is not None:
+            body["fields"] = fields
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    return page()

@@ -12,12 +12,12 @@ bodies, and forms sent with other methods, are the API parsers' to check
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from qitong.core.errors import shape_for
+from qitong.core.errors import answer
 from qitong.core.parsers import NUL, fields_with_nul, form_fields_with_nul, nul_message
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -71,13 +71,14 @@ def unreadable_message(exc):
 
 
 def refuse(request, message, fields):
-    """400: the contract's JSON body under /api/, a road's own shape where one is registered
-    (``errors.ERROR_SHAPES``), the plain error page elsewhere."""
-    shape = shape_for(request)
-    if shape is not None:
-        return shape(request, 400, message, fields)
-    if request.path.startswith("/api/"):
-        body = {"error": "invalid", "message": message, "fields": fields}
-        return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
-    page = render_to_string("400.html", {"message": message, "fields": fields})
-    return HttpResponseBadRequest(page)
+    """400 in the road's shape (``errors.answer``), the plain error page outside /api/."""
+    return answer(
+        request,
+        400,
+        "invalid",
+        message,
+        fields=fields,
+        page=lambda: HttpResponseBadRequest(
+            render_to_string("400.html", {"message": message, "fields": fields})
+        ),
+    )

@@ -38,12 +38,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from qitong.core import clock
-from qitong.core.errors import shape_for
+from qitong.core.errors import answer
 from qitong.core.models import RateCounter
 
 log = logging.getLogger(__name__)
@@ -173,15 +173,15 @@ def message(seconds_left):
 
 def too_many(request, seconds_left):
     text = message(seconds_left)
-    shape = shape_for(request)
-    if shape is not None:
-        response = shape(request, 429, text, {})
-    elif request.path.startswith("/api/"):
-        body = {"error": "rate_limited", "message": text}
-        response = JsonResponse(body, status=429, json_dumps_params={"ensure_ascii": False})
-    else:
-        page = render_to_string("429.html", {"message": text}, request=request)
-        response = HttpResponse(page, status=429)
+    response = answer(
+        request,
+        429,
+        "rate_limited",
+        text,
+        page=lambda: HttpResponse(
+            render_to_string("429.html", {"message": text}, request=request), status=429
+        ),
+    )
     response["Retry-After"] = str(seconds_left)
     return response
 
