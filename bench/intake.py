@@ -440,11 +440,31 @@ print("CPU " + json.dumps((time.process_time() - start) * 1000 / spec["count"]))
 
 
 def cpu_per_filing(target, count):
-    """Milliseconds of CPU one filing costs the server's code in a process of its own."""
+    """Milliseconds of CPU one filing costs the server's code in a process of its own, and
+    the database's and Redis's servers meanwhile (their processes' CPU clocks, children's
+    included: the probe's own PostgreSQL backend has ended by then; its start and the 30
+    warming filings are spread over the counted ones)."""
     spec = {"path": target.path, "token": target.token, "body": target.body}
     spec.update(count=count, warm=30)
+    before = servers_cpu_ms()
     output = run([sys.executable, "-c", CPU_PROBE, json.dumps(spec)], env=target.env)
-    return json.loads(next(line[4:] for line in output.splitlines() if line.startswith("CPU ")))
+    servers = (servers_cpu_ms() - before) / count
+    probe = json.loads(next(line[4:] for line in output.splitlines() if line.startswith("CPU ")))
+    return probe, servers
+
+
+def servers_cpu_ms():
+    """CPU milliseconds used so far by the PostgreSQL and Redis processes on this machine."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if name.startswith(("postgres", "redis")):
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total * 1000 / tick
 
 
 def check_numbers(target, pg):
@@ -562,12 +582,19 @@ def report(args, pg, targets, numbers, command):
         lines += [
             "",
             f"CPU per filing in one process of its own (the server's WSGI application, "
-            f"{args.cpu_filings} filings after 30, {args.cpu_rounds} rounds alternating, median):",
+            f"{args.cpu_filings} filings after 30, {args.cpu_rounds} rounds alternating, median), "
+            "and the PostgreSQL and Redis servers' CPU meanwhile, per filing:",
             "",
         ]
         for target in targets:
-            rounds = ", ".join(f"{value:.1f}" for value in target.cpu)
-            lines.append(f"- {target.name}: {statistics.median(target.cpu):.1f} ms ({rounds}).")
+            probe = [value for value, _servers in target.cpu]
+            servers = [value for _probe, value in target.cpu]
+            rounds = ", ".join(f"{value:.1f}" for value in probe)
+            lines.append(
+                f"- {target.name}: {statistics.median(probe):.1f} ms ({rounds}); "
+                f"the servers {statistics.median(servers):.1f} ms "
+                f"({', '.join(f'{value:.1f}' for value in servers)})."
+            )
     counted = ", ".join(
         f"{target.name} 1..{count:,}" for target, count in zip(targets, numbers, strict=True)
     )

@@ -19,7 +19,8 @@ import random
 import pytest
 
 from qitong.appeals import actions, deadlines, events, figures
-from qitong.appeals.figures import GOOD, K, UnitCases, linked_duplicates_q
+from qitong.appeals.figures import GOOD, K, UnitCases
+from qitong.appeals.links import linked_duplicates_q
 from qitong.appeals.models import Appeal, Event
 from qitong.assessment import tally
 from qitong.core.clock import SHANGHAI

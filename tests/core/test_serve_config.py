@@ -23,3 +23,23 @@ def test_the_threads_come_from_the_environment(monkeypatch):
     assert parser.parse_args([]).threads == 3
     monkeypatch.delenv("QITONG_WEB_THREADS")
     assert serve.Command().create_parser("qitong", "serve").parse_args([]).threads is None
+
+
+def test_a_worker_freezes_what_it_loaded_and_embedded_mode_also_starts_the_jobs():
+    import gc
+
+    from qitong.core.management.commands import serve
+
+    production = server_config("127.0.0.1", 8000, workers=2, threads=None, embedded=False)
+    assert production["post_worker_init"] is serve._freeze_loaded
+    embedded = server_config("127.0.0.1", 8000, workers=None, threads=None, embedded=True)
+    assert embedded["post_worker_init"] is serve._start_embedded_worker
+    gc.unfreeze()
+    try:
+        serve._freeze_loaded(worker=None)
+        # what the process holds is out of the collector's generations, so a full
+        # collection no longer walks it
+        assert gc.get_freeze_count() > 1000
+        assert len(gc.get_objects()) < gc.get_freeze_count()
+    finally:
+        gc.unfreeze()

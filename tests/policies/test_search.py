@@ -418,3 +418,26 @@ def test_postgresql_reads_the_newest_first_where_the_planner_expects_them_to_fil
     monkeypatch.setattr(text_search, "SAMPLE_ROWS", 10)
     assert expects(words("企"), "")
     assert not expects(words("碳"), "")  # only in the oldest
+
+
+def test_a_figure_of_the_table_is_kept_only_once_it_is_settled():
+    """A table never analysed (-1 documents) is asked again at the next search, so its first
+    statistics are used at once; a settled figure is kept and not read again."""
+
+    class Cursor:
+        class db:
+            alias = "default"
+
+    index = text_search.RankedIndex("figures_test")
+    answers = iter([-1, -1, 50_000, 60_000])
+    reads = []
+
+    def read(cursor):
+        reads.append(1)
+        return next(answers)
+
+    def figure():
+        return index._figure(Cursor(), "documents", read, settled=lambda value: value > 0)
+
+    assert [figure(), figure(), figure(), figure()] == [-1, -1, 50_000, 50_000]
+    assert len(reads) == 3

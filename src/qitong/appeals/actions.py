@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from qitong.appeals import deadlines, events, figures, uploads
+from qitong.appeals import deadlines, events, links, uploads
 from qitong.appeals import serializers as bodies
 from qitong.appeals.access import (
     is_co_unit_for,
@@ -180,7 +180,7 @@ def _already_rated(appeal):
 def _redo_blocked(appeal):
     if appeal.lead_unit_id is None:
         return _("诉求尚无牵头单位，不能退回重办。")
-    if figures.is_linked_duplicate(appeal):
+    if links.is_linked_duplicate(appeal):
         return _(
             "本诉求作为重复诉求随主诉求办结，不能单独退回重办；如需单独办理，请先取消重复关联。"
         )

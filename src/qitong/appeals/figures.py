@@ -15,7 +15,6 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import DateTimeField, Q, Value
@@ -25,6 +24,7 @@ from django.db.models.sql.constants import MULTI
 from django.utils.translation import gettext
 
 from qitong.appeals import deadlines, events
+from qitong.appeals.links import linked_duplicates_q
 from qitong.appeals.models import Appeal, Event, MonthFigures
 from qitong.core import clock
 from qitong.core.clock import SHANGHAI
@@ -168,30 +168,6 @@ class UnitCases:
     def add(self, name, appeal_id, counted=True):
         if counted:
             self.lists[name].append(appeal_id)
-
-
-def duplicate_links():
-    """The links by which an office marked a case another's duplicate (``dispatch.DuplicateLink``).
-
-    Named by the app registry, since that app sits above this one; None without it.
-    """
-    try:
-        return apps.get_model("dispatch", "DuplicateLink")
-    except LookupError:
-        return None
-
-
-def linked_duplicates_q():
-    """The events of appeals an office linked as another's duplicate: counted once, as their primary."""
-    links = duplicate_links()
-    if links is None:
-        return Q()
-    return ~Q(appeal_id__in=links.objects.values("appeal_id"))
-
-
-def is_linked_duplicate(appeal):
-    links = duplicate_links()
-    return links is not None and links.objects.filter(appeal_id=appeal.pk).exists()
 
 
 # Up to this many units, ``unit_cases`` reads their cases one by one rather than the period.

@@ -59,7 +59,8 @@ class CodeField(serializers.Field):
         code = self.normalize(data)
         if not code:
             return None
-        return self.queryset.filter(**{self.slug_field: code}).first() or code
+        # Codes are unique: a slice, without the ORDER BY ``first()`` would compile.
+        return next(iter(self.queryset.filter(**{self.slug_field: code})[:1]), None) or code
 
     def to_representation(self, value):
         return getattr(value, self.slug_field, value)

@@ -637,13 +637,18 @@ class RankedIndex:
                         return found
         return found
 
-    def _figure(self, cursor, name, read):
+    def _figure(self, cursor, name, read, *, settled=lambda value: True):
         """PostgreSQL: a figure of the table, ``read(cursor)``, kept for ``NEWEST_SECONDS`` per
-        database: a figure a little off only moves where a reading stops or starts."""
+        database: a figure a little off only moves where a reading stops or starts. A figure
+        that is not ``settled`` yet is read again next time instead of kept."""
         key, now = (cursor.db.alias, name), time.monotonic()
         cached = self._kept.get(key)
         if cached is None or cached[0] < now:
-            cached = self._kept[key] = (now + NEWEST_SECONDS, read(cursor))
+            value = read(cursor)
+            if not settled(value):
+                self._kept.pop(key, None)
+                return value
+            cached = self._kept[key] = (now + NEWEST_SECONDS, value)
         return cached[1]
 
     def _newest(self, cursor, rows=None):
@@ -669,7 +674,9 @@ class RankedIndex:
             )
             return cursor.fetchone()[0]
 
-        return self._figure(cursor, "documents", read)
+        # Not kept while the table was never analysed (-1): its first statistics, once
+        # autovacuum takes them, are used at once rather than minutes later.
+        return self._figure(cursor, "documents", read, settled=lambda documents: documents > 0)
 
     @contextmanager
     def _reading(self, connection):

@@ -7,6 +7,7 @@ beat and workers do that and the web workers only serve.
 """
 
 import errno
+import gc
 import hashlib
 import os
 import socket
@@ -63,7 +64,23 @@ if not getattr(gunicorn_wsgi.Response.default_headers, "qitong", False):
     )
 
 
-def _start_scheduler(worker):
+def _freeze_loaded(worker):
+    """Once a worker has loaded the application: keep what it loaded out of the collector.
+
+    Django, the URL map, the models and the translations are some 280,000 objects that
+    live as long as the process; left in the collector's oldest generation, each full
+    collection walks them all, about 150 ms during which the process's every thread
+    waits (measured once every few thousand filings), which is a request's whole
+    latency budget. Frozen, a full collection walks only what the requests left behind
+    (at most a few milliseconds). The garbage of the loading itself is collected first,
+    once, so that nothing is frozen that would have been freed.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _start_embedded_worker(worker):
+    _freeze_loaded(worker)
     Scheduler().start()
 
 
@@ -133,6 +150,8 @@ def server_config(host, port, *, workers, threads, embedded):
         "proc_name": "qitong",
         # No control socket in ~/.gunicorn: several servers may run side by side.
         "control_socket_disable": True,
+        # Embedded mode's one process also runs the periodic jobs.
+        "post_worker_init": _start_embedded_worker if embedded else _freeze_loaded,
     }
 
 
@@ -163,8 +182,6 @@ class Command(BaseCommand):
         connections.close_all()
         embedded = settings.EMBEDDED
         config = server_config(host, port, workers=workers, threads=threads, embedded=embedded)
-        if embedded:
-            config["post_worker_init"] = _start_scheduler
         self.stdout.write(
             _("企通已启动：http://%(host)s:%(port)d/（%(mode)s）")
             % {
