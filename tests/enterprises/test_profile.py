@@ -106,3 +106,15 @@ def test_an_admin_edit_is_in_the_history(client, city, django_user_model):
         "admin",
         admin,
     )
+
+
+def test_a_qualification_past_any_key_posted_by_hand_is_refused_not_a_server_error(client, city):
+    client.force_login(city.ent_user)
+    kept = Qualification.objects.first() or Qualification.objects.create(code="hnte", name="高新")
+    for value in (str(10**30), str(-(10**30)), "abc"):
+        answer = client.post(reverse("portal-profile"), {"size": "large", "qualifications": value})
+        assert answer.status_code == 400  # the form again, with its error
+        assert answer.context["form"].errors["qualifications"]
+    # beside a real one, a number past the column's range is simply not a row
+    assert list(Qualification.objects.filter(pk__in=[10**30, kept.pk])) == [kept]
+    assert not Qualification.objects.filter(pk__in=[10**30, -(10**30)]).exists()

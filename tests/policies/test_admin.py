@@ -3,17 +3,13 @@
 import pytest
 
 from qitong.policies.models import CrawlRun, Policy, PolicySource
-from tests.conftest import _user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin(client):
-    user = _user("root", "admin")
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
+def admin(client, admin_user):
+    client.force_login(admin_user)
     return client
 
 

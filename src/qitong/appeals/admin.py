@@ -9,10 +9,11 @@ from django.shortcuts import redirect
 
 from qitong.appeals.models import Appeal, Category, EscalationStep, Event, Supervision, TimeLimits
 from qitong.core.admin import ReadOnlyAdmin
+from qitong.core.autocomplete import AutocompleteAdmin
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AutocompleteAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "parent", "is_policy", "is_active"]
     list_filter = ["is_policy", "is_active"]
     search_fields = ["code", "name"]
@@ -20,7 +21,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(EscalationStep)
-class EscalationStepAdmin(admin.ModelAdmin):
+class EscalationStepAdmin(AutocompleteAdmin, admin.ModelAdmin):
     list_display = ["level", "title", "unit"]
     autocomplete_fields = ["unit"]
 

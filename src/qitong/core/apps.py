@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "qitong.core"
     label = "core"
     verbose_name = _("基础设置")
+
+    def ready(self):
+        from qitong.core import lookups
+
+        lookups.register()

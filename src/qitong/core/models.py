@@ -101,12 +101,14 @@ class OfficeHours(models.Model):
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
 
     def clean(self):
-        if self.start and self.end and self.start >= self.end:
+        if self.start is None or self.end is None:
+            return  # the missing time is the field's own error
+        if self.start >= self.end:
             raise ValidationError({"end": _("结束时间必须晚于开始时间。")})
         overlapping = OfficeHours.objects.exclude(pk=self.pk).filter(
             start__lt=self.end, end__gt=self.start
         )
-        if self.start and self.end and overlapping.exists():
+        if overlapping.exists():
             raise ValidationError(_("该时间段与已有的办公时间段重叠。"))
 
 

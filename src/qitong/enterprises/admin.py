@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qitong.core import jobs
+from qitong.core.autocomplete import AutocompleteAdmin
 from qitong.core.models import Job
 from qitong.enterprises import actions, imports, registry
 from qitong.enterprises.models import Contact, Enterprise, Qualification
@@ -41,7 +42,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(AutocompleteAdmin, admin.ModelAdmin):
     list_display = ["name", "uscc", "region", "industry", "size", "tier", "registration"]
     # Only the regions enterprises are in: the full list has thousands of divisions.
     list_filter = [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from qitong.core import clock
+from qitong.core.autocomplete import AutocompleteAdmin
 from qitong.notify import actions
 from qitong.notify.models import ChannelChoice, Message, Robot
 
@@ -35,7 +36,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelChoice)
-class ChannelChoiceAdmin(admin.ModelAdmin):
+class ChannelChoiceAdmin(AutocompleteAdmin, admin.ModelAdmin):
     """Users' channels per kind of message (kind empty: every other kind), as on their page."""
 
     list_display = ["user", "kind", "kind_label", "inbox", "email", "sms", "wecom"]
@@ -53,7 +54,7 @@ class ChannelChoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Robot)
-class RobotAdmin(admin.ModelAdmin):
+class RobotAdmin(AutocompleteAdmin, admin.ModelAdmin):
     """Units' WeCom group robots; the address must be on a host of ``QITONG_WECOM_HOSTS``."""
 
     list_display = ["unit", "url", "updated_at", "updated_by"]

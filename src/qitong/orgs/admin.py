@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core.autocomplete import AutocompleteAdmin
 from qitong.orgs.models import Region, Unit, User
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AutocompleteAdmin, admin.ModelAdmin):
     """Divisions come from the shipped list and ``qitong regions load``; the admin is for
     looking up and for the odd correction (an abolished code is deactivated, never deleted)."""
 
@@ -30,7 +31,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AutocompleteAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "kind", "parent", "region", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
@@ -38,7 +39,7 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AutocompleteAdmin, DjangoUserAdmin):
     list_display = ["username", "first_name", "role", "unit", "enterprise", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["username", "first_name", "last_name", "phone"]
