@@ -1257,7 +1257,7 @@ def report(total, command, machine, generated, measured, write=True):
     seconds = generated["seconds"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = [
-        f"## Appeals at {total:,} ({dt.date.today().isoformat()})",
+        f"## Appeals at {total:,} ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {machine}",
         f"Command: `{command}`",

@@ -341,7 +341,7 @@ def report(command, machine, generated, measured, write=True):
     verdict = "within" if cold["seconds"] < TARGET_SECONDS else "over"
     lines = [
         f"## Assessment: {assessed_count()} units over a year of {total:,} appeals "
-        f"({dt.date.today().isoformat()})",
+        f"({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {machine}",
         f"Command: `{command}`",

@@ -52,7 +52,7 @@ def main(count):
     fresh = (time.perf_counter() - began) / sample * count
 
     lines = [
-        f"## Working-day deadlines ({dt.date.today().isoformat()})",
+        f"## Working-day deadlines ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite.",
         f"Command: `.venv/bin/python bench/bench_workdays.py {count}`",

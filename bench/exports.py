@@ -386,7 +386,7 @@ def report(rows, machine, total, command, source):
     vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     lines = [
         f"## Exports, figures and a unit's list at {total:,} appeals on {vendor} "
-        f"({dt.date.today().isoformat()})",
+        f"({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {machine}.",
         f"Command: `{command}`",

@@ -79,7 +79,7 @@ def pauses(target, count, *, frozen):
 
 def report(runs, args, command, pg):
     lines = [
-        f"## Garbage collector pauses in a web worker ({dt.date.today().isoformat()})",
+        f"## Garbage collector pauses in a web worker ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; PostgreSQL {pg.version}, Redis, on loopback.",

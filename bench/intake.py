@@ -509,7 +509,7 @@ def ms(microseconds):
 def report(args, pg, targets, numbers, command):
     *qitongs, minimal = targets
     lines = [
-        f"## Filing under load, Qitong against a minimal create ({dt.date.today().isoformat()})",
+        f"## Filing under load, Qitong against a minimal create ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {appeal_bench.describe_hardware()}; PostgreSQL {pg.version} "
         f"(fsync={pg.settings['fsync']}, synchronous_commit={pg.settings['synchronous_commit']}, "

@@ -172,7 +172,7 @@ def report(total, command, machine, rows, jobs, write=True):
     import datetime as dt
 
     lines = [
-        f"## Workbench pages at {total:,} appeals ({dt.date.today().isoformat()})",
+        f"## Workbench pages at {total:,} appeals ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {machine}",
         f"Command: `{command}`",

@@ -616,7 +616,7 @@ def report(args, command, machine, generated, measured, write=True):
     push_seconds = measured["rows"][0]["seconds"]
     lines = [
         f"## Policy push: {args.enterprises:,} enterprises × {args.policies:,} new policies on "
-        f"{vendor} ({dt.date.today().isoformat()})",
+        f"{vendor} ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {machine}",
         f"Command: `{command}`",

@@ -539,7 +539,7 @@ def report(total, command, machine, generated, rows, vendor, write=True):
     database = "PostgreSQL" if vendor == "postgresql" else "SQLite"
     naive_name = "ts_rank" if vendor == "postgresql" else "bm25"
     lines = [
-        f"## Policy search at {total:,} policies on {database} ({dt.date.today().isoformat()})",
+        f"## Policy search at {total:,} policies on {database} ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
         f"Machine: {machine}",
         f"Command: `{command}`",
