@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from qitong.core import lookups
+
 
 class CoreConfig(AppConfig):
     name = "qitong.core"
@@ -8,6 +10,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础设置")
 
     def ready(self):
-        from qitong.core import lookups
-
         lookups.register()
