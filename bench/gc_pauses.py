@@ -6,19 +6,16 @@ Sets up what ``bench/intake.py`` sets up (a throwaway PostgreSQL cluster, Redis,
 migrated Qitong with the city's office, one enterprise and a token), then files
 ``--filings`` appeals through Qitong's WSGI application in a process of its own, the
 way a worker serves them, twice a round: once with the heap as Django left it after
-loading, once after ``gc.freeze()`` (what ``qitong serve``'s workers do once loaded,
-``serve._freeze_loaded``). It reports, for each, how many collections of each
-generation ran, their total and their longest pause, and the objects the collector
-tracks. A collection holds the interpreter lock, so its pause is every thread's of the
-process: a full collection over a loaded Django's objects is a request's whole latency
-budget. The figures go to stdout as a markdown section.
+loading, once frozen by what ``qitong serve``'s workers call once loaded
+(``serve._freeze_loaded``: a collection, then ``gc.freeze()``). It reports, for each,
+how many collections of each generation ran, their total and their longest pause, and
+the objects the collector tracks. A collection holds the interpreter lock, so its pause
+is every thread's of the process: a full collection over a loaded Django's objects is a
+request's whole latency budget. The figures go to stdout as a markdown section.
 """
 
 import argparse
 import datetime as dt
-import json
-import os
-import platform
 import shlex
 import shutil
 import statistics
@@ -30,31 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import intake  # noqa: E402 the benchmark beside this one
 
+# After ``intake.WSGI_FILER``: one filing first (what a worker loads lazily), then the
+# heap frozen or not, then the collector's pauses over the counted filings.
 PROBE = r"""
-import gc, io, json, sys, time
-import django
-django.setup()
-from django.core.handlers.wsgi import WSGIHandler
-spec = json.loads(sys.argv[1])
-body = json.dumps(spec["body"]).encode()
-handler = WSGIHandler()
-def post():
-    environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": spec["path"], "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-        "HTTP_AUTHORIZATION": "Bearer " + spec["token"],
-    }
-    status = []
-    chunks = handler(environ, lambda line, headers: status.append(line))
-    b"".join(chunks)
-    chunks.close()
-    if not status[0].startswith("201"):
-        raise SystemExit(status[0])
-post()  # the first request loads what a worker loads lazily
-if spec["frozen"]:
-    gc.freeze()
+import gc
+post()
+if spec["frozen"]:  # as ``qitong serve``'s workers do once loaded
+    from qitong.core.management.commands.serve import _freeze_loaded
+    _freeze_loaded(worker=None)
 pauses, started = [], [0.0]
 def watch(phase, info):
     if phase == "start":
@@ -66,25 +46,18 @@ tracked = len(gc.get_objects())
 for _ in range(spec["count"]):
     post()
 gc.callbacks.remove(watch)
-print("GC " + json.dumps({"pauses": pauses, "tracked": tracked}))
+print("RESULT " + json.dumps({"pauses": pauses, "tracked": tracked}))
 """
-
-
-def pauses(target, count, *, frozen):
-    spec = {"path": target.path, "token": target.token, "body": target.body}
-    spec.update(count=count, frozen=frozen)
-    output = intake.run([sys.executable, "-c", PROBE, json.dumps(spec)], env=target.env)
-    return json.loads(next(line[3:] for line in output.splitlines() if line.startswith("GC ")))
 
 
 def report(runs, args, command, pg):
     lines = [
         f"## Garbage collector pauses in a web worker ({dt.datetime.now(dt.UTC).date().isoformat()})",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; PostgreSQL {pg.version}, Redis, on loopback.",
+        f"Machine: {intake.appeal_bench.describe_hardware()}; PostgreSQL {pg.version}, Redis, "
+        "on loopback.",
         f"Command: `{command}`: {args.filings:,} filings through Qitong's WSGI application in "
-        "a process of its own, as loaded and after `gc.freeze()`, alternating.",
+        "a process of its own, as loaded and frozen (`serve._freeze_loaded`), alternating.",
         "",
         "| heap | round | objects tracked | gen 0: n, ms | gen 1: n, ms | "
         "gen 2 (full): n, total ms | longest pause ms |",
@@ -119,29 +92,23 @@ def main():
     args = parser.parse_args()
     command = shlex.join([".venv/bin/python", "bench/gc_pauses.py", *sys.argv[1:]])
     tmp = Path(tempfile.mkdtemp(prefix="qitong-gc-"))
-    pg = redis = target = None
+    servers = target = None
     try:
-        if os.geteuid() == 0:
-            shutil.chown(tmp, "postgres")
-            tmp.chmod(0o755)
-        pg = intake.Postgres(tmp, pg_stat=False)
-        pg.psql("postgres", "CREATE DATABASE qitong")
-        redis = intake.Redis(tmp)
-        target = intake.start_qitong(tmp, pg, redis, None, threads=2)
+        servers = intake.Servers(tmp, ["qitong"])
+        target = intake.start_qitong(tmp, servers.pg, servers.redis, None, threads=2)
         target.stop()  # only its setup is wanted: the probe serves in its own process
         runs = []
         for index in range(1, args.rounds + 1):
             for heap, frozen in (("as loaded", False), ("frozen", True)):
-                runs.append(((heap, index), pauses(target, args.filings, frozen=frozen)))
+                figures = intake.probe(target, PROBE, count=args.filings, frozen=frozen)
+                runs.append(((heap, index), figures))
                 print(f"round {index} {heap} done", file=sys.stderr)
-        print(report(runs, args, command, pg))
+        print(report(runs, args, command, servers.pg))
     finally:
         if target:
             target.stop()
-        if redis:
-            redis.stop()
-        if pg:
-            pg.stop()
+        if servers:
+            servers.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -144,7 +144,7 @@ def main():
     command = shlex.join([".venv/bin/python", "bench/hotline.py", *sys.argv[1:]])
     load_before = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="qitong-hotline-"))
-    pg = redis = serve = worker = None
+    servers = pg = serve = worker = None
     receiver = Receiver()
     logs = []
     try:
@@ -154,15 +154,11 @@ def main():
         # Counted, never refused: the bench is one hotline pushing as fast as it can.
         env.update(QITONG_RATE_LIMITS="integration=1000000/60,public=1000000/60")
         if args.postgres:
-            if os.geteuid() == 0:
-                shutil.chown(tmp, "postgres")
-                tmp.chmod(0o755)
-            pg = intake.Postgres(tmp, pg_stat=False)
-            pg.psql("postgres", "CREATE DATABASE qitong")
-            redis = intake.Redis(tmp)
+            servers = intake.Servers(tmp, ["qitong"])
+            pg = servers.pg
             env.update(
                 QITONG_DATABASE_URL=pg.url("qitong"),
-                QITONG_REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+                QITONG_REDIS_URL=f"redis://127.0.0.1:{servers.redis.port}/0",
                 QITONG_WEB_WORKERS="2",
             )
         qitong = [sys.executable, "-m", "qitong"]
@@ -234,10 +230,8 @@ def main():
         for log in logs:
             log.close()
         receiver.stop()
-        if redis:
-            redis.stop()
-        if pg:
-            pg.stop()
+        if servers:
+            servers.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

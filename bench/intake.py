@@ -134,6 +134,7 @@ class Postgres:
             sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
         )
         self.dir = tmp / "pg"
+        self.pidfile = self.dir / "data" / "postmaster.pid"
         self.dir.mkdir()
         self.port = free_port()
         self.as_owner = ()
@@ -404,11 +405,10 @@ def wrk(target, tmp, *, clients, seconds, pg):
     return figures
 
 
-# One process files through the server's own WSGI application, no HTTP server:
-# the CPU a filing costs there (the process's CPU clock, so waits for the
-# database are left out), which another job on the machine slows but does not
-# hide the way it drowns throughput.
-CPU_PROBE = r"""
+# A process that files through the server's own WSGI application, no HTTP server:
+# ``WSGI_FILER`` defines ``spec`` (the JSON of argv[1]: path, token, body) and
+# ``post()``, one filing that must answer 201; a probe adds what it measures (``probe``).
+WSGI_FILER = r"""
 import io, json, sys, time
 import django
 django.setup()
@@ -430,41 +430,88 @@ def post():
     chunks.close()
     if not status[0].startswith("201"):
         raise SystemExit(status[0])
+"""
+
+# The CPU a filing costs there (the process's CPU clock, so waits for the database are
+# left out), which another job on the machine slows but does not hide the way it
+# drowns throughput.
+CPU_PROBE = r"""
 for _ in range(spec["warm"]):
     post()
 start = time.process_time()
 for _ in range(spec["count"]):
     post()
-print("CPU " + json.dumps((time.process_time() - start) * 1000 / spec["count"]))
+print("RESULT " + json.dumps((time.process_time() - start) * 1000 / spec["count"]))
 """
+
+
+def probe(target, script, **spec):
+    """Run ``WSGI_FILER`` + ``script`` against ``target`` in a process of its own; the JSON
+    the script printed after ``RESULT ``."""
+    spec.update(path=target.path, token=target.token, body=target.body)
+    output = run([sys.executable, "-c", WSGI_FILER + script, json.dumps(spec)], env=target.env)
+    return json.loads(next(line[7:] for line in output.splitlines() if line.startswith("RESULT ")))
 
 
 def cpu_per_filing(target, count):
     """Milliseconds of CPU one filing costs the server's code in a process of its own, and
-    the database's and Redis's servers meanwhile (their processes' CPU clocks, children's
-    included: the probe's own PostgreSQL backend has ended by then; its start and the 30
-    warming filings are spread over the counted ones)."""
-    spec = {"path": target.path, "token": target.token, "body": target.body}
-    spec.update(count=count, warm=30)
-    before = servers_cpu_ms()
-    output = run([sys.executable, "-c", CPU_PROBE, json.dumps(spec)], env=target.env)
-    servers = (servers_cpu_ms() - before) / count
-    probe = json.loads(next(line[4:] for line in output.splitlines() if line.startswith("CPU ")))
-    return probe, servers
+    its database and Redis servers meanwhile (``Servers.cpu_ms``; the probe's own
+    PostgreSQL backend has ended by then, its start and the 30 warming filings spread
+    over the counted ones)."""
+    before = target.servers.cpu_ms()
+    milliseconds = probe(target, CPU_PROBE, count=count, warm=30)
+    return milliseconds, (target.servers.cpu_ms() - before) / count
 
 
-def servers_cpu_ms():
-    """CPU milliseconds used so far by the PostgreSQL and Redis processes on this machine."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+class Servers:
+    """A throwaway PostgreSQL cluster with ``databases`` and Redis, under ``tmp`` (which
+    PostgreSQL's user must be able to enter when this runs as root)."""
+
+    def __init__(self, tmp, databases, *, pg_stat=False, redis=True):
+        self.pg = self.redis = None
+        if os.geteuid() == 0:
+            shutil.chown(tmp, "postgres")
+            tmp.chmod(0o755)
         try:
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if name.startswith(("postgres", "redis")):
-            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return total * 1000 / tick
+            self.pg = Postgres(tmp, pg_stat=pg_stat)
+            for database in databases:
+                self.pg.psql("postgres", f"CREATE DATABASE {database}")
+            if redis:
+                self.redis = Redis(tmp)
+        except BaseException:
+            self.stop()
+            raise
+
+    def cpu_ms(self):
+        """CPU milliseconds used so far by this cluster (its postmaster with the backends that
+        ended, in its children's clocks, and the live ones) and this Redis; other servers on
+        the machine are left out."""
+        postmaster = int(self.pg.pidfile.read_text().split()[0])
+        stats = {int(pid): _stat(pid) for pid in filter(str.isdigit, os.listdir("/proc"))}
+        mine = [
+            fields
+            for pid, fields in stats.items()
+            if fields and (pid == postmaster or int(fields[1]) == postmaster)
+        ]
+        if self.redis:
+            mine.append(_stat(self.redis.pidfile.read_text().split()[0]))
+        ticks = sum(sum(int(value) for value in fields[11:15]) for fields in mine if fields)
+        return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        if self.redis:
+            self.redis.stop()
+        if self.pg:
+            self.pg.stop()
+
+
+def _stat(pid):
+    """The fields of ``/proc/PID/stat`` after the command's name (state, ppid, … utime at 11,
+    stime, cutime, cstime); None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def check_numbers(target, pg):
@@ -627,19 +674,14 @@ def main():
         sys.exit("wrk is missing: apt-get install -y wrk")
     command = shlex.join([".venv/bin/python", "bench/intake.py", *sys.argv[1:]])
     tmp = Path(tempfile.mkdtemp(prefix="qitong-intake-"))
-    pg = redis = None
+    servers = None
     targets = []
     try:
-        if os.geteuid() == 0:
-            shutil.chown(tmp, "postgres")
-            tmp.chmod(0o755)
-        pg = Postgres(tmp, pg_stat=args.pg_stat)
         databases = ["qitong", "minimal"] + (["before"] if args.before_src else [])
-        for database in databases:
-            pg.psql("postgres", f"CREATE DATABASE {database}")
+        servers = Servers(tmp, databases, pg_stat=args.pg_stat)
+        pg, redis = servers.pg, servers.redis
         if args.pg_stat:
             pg.psql("qitong", "CREATE EXTENSION pg_stat_statements")
-        redis = Redis(tmp)
         if args.before_src:
             before = start_qitong(
                 tmp,
@@ -655,6 +697,7 @@ def main():
         targets.append(start_qitong(tmp, pg, redis, args.qitong_src, threads=args.threads))
         targets.append(start_minimal(tmp, pg, threads=args.threads))
         for target in targets:
+            target.servers = servers
             post_once(target)
         if args.pg_stat:
             pg.psql("qitong", "SELECT pg_stat_statements_reset()")
@@ -683,10 +726,8 @@ def main():
     finally:
         for target in targets:
             target.stop()
-        if redis:
-            redis.stop()
-        if pg:
-            pg.stop()
+        if servers:
+            servers.stop()
         if os.environ.get("INTAKE_KEEP"):
             print(f"kept {tmp}", file=sys.stderr)
         else:
