@@ -8,9 +8,10 @@ class IntegerIn(In):
     """``__in`` on an integer column: a value the column cannot hold matches nothing.
 
     Django's own ``exact``, ``gt`` and the like already treat such a value so
-    (``IntegerFieldOverflow``); its ``in`` hands it to the driver, which overflows
-    (SQLite's ``OverflowError``, PostgreSQL's out-of-range error): a server error for a
-    choice of 10**30 posted by hand to any form with a multiple choice of rows.
+    (``IntegerFieldOverflow``); its ``in`` hands it to the driver, and SQLite's overflows
+    (``OverflowError``): a server error for a choice of 10**30 posted by hand to any form
+    with a multiple choice of rows. (PostgreSQL compares such a number as a numeric and
+    finds nothing: the same answer, now reached without asking it.)
     """
 
     def process_rhs(self, compiler, connection):
