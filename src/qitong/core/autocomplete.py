@@ -1,17 +1,15 @@
 """The admin's autocomplete fields, safe to show again with a value that was refused.
 
 Django's ``AutocompleteSelect`` shows a bound form's choice by looking its value up in
-the target table: a value that cannot be a key there (``True``, ``abc``, a number past
-the column's range, posted by hand) makes that lookup raise while the page is drawn,
-a server error where the form should say its choice is not valid. Here such a value
-is dropped before the lookup, so the form shows nothing chosen beside the field's own
-error. Every admin with ``autocomplete_fields`` inherits ``AutocompleteAdmin``
+the target table: a value that cannot be a key there (``True``, ``abc``, posted by
+hand) makes that lookup raise while the page is drawn, a server error where the form
+should say its choice is not valid. Here such a value is dropped before the lookup, so
+the form shows nothing chosen beside the field's own error. Every admin with ``autocomplete_fields`` inherits ``AutocompleteAdmin``
 (tests/test_admin_autocomplete.py checks that none is left out).
 """
 
 from django.contrib.admin import widgets
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 
 class _KeysOnly:
@@ -19,17 +17,14 @@ class _KeysOnly:
         return super().optgroups(name, [item for item in value if self._is_key(item)], attr)
 
     def _is_key(self, value):
+        """Whether ``value`` has the target key's type; a number past its column's range does
+        and simply matches nothing (``core.lookups.IntegerIn``)."""
         options = self.field.remote_field.model._meta
         target = options.get_field(getattr(self.field.remote_field, "field_name", options.pk.name))
         try:
-            key = target.to_python(value)
+            target.to_python(value)
         except (ValidationError, TypeError, ValueError):
             return False
-        if isinstance(key, int):
-            low, high = connections[self.db or "default"].ops.integer_field_range(
-                target.get_internal_type()
-            )
-            return (low is None or key >= low) and (high is None or key <= high)
         return True
 
 
