@@ -118,3 +118,11 @@ def test_a_qualification_past_any_key_posted_by_hand_is_refused_not_a_server_err
     # beside a real one, a number past the column's range is simply not a row
     assert list(Qualification.objects.filter(pk__in=[10**30, kept.pk])) == [kept]
     assert not Qualification.objects.filter(pk__in=[10**30, -(10**30)]).exists()
+
+
+def test_a_foreign_key_asked_for_a_number_past_any_key_matches_nothing(city):
+    """The same rule through a foreign key (``core.lookups.RelatedIntegerIn``): SQLite
+    overflowed on ``enterprise__in=[10**30]`` as it did on the key itself."""
+    assert not Contact.objects.filter(enterprise__in=[10**30]).exists()
+    mine = Contact.objects.create(enterprise=city.company, name="赵", phone="13900000000")
+    assert list(Contact.objects.filter(enterprise_id__in=[10**30, city.company.pk])) == [mine]

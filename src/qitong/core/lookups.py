@@ -1,11 +1,14 @@
 """Lookups the project registers on Django's fields (``CoreConfig.ready``)."""
 
-from django.db.models import IntegerField
+from django.core.exceptions import FieldError
+from django.db.models import ForeignObject, IntegerField
+from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
 
 
-class IntegerIn(In):
-    """``__in`` on an integer column: a value the column cannot hold matches nothing.
+class _WithinRange:
+    """``__in`` on an integer column, or a foreign key to one: a value the column cannot
+    hold matches nothing.
 
     Django's own ``exact``, ``gt`` and the like already treat such a value so
     (``IntegerFieldOverflow``); its ``in`` hands it to the driver, and SQLite's overflows
@@ -16,11 +19,11 @@ class IntegerIn(In):
 
     def process_rhs(self, compiler, connection):
         if self.rhs_is_direct_value():
+            field = self.lhs.output_field
             try:
-                low, high = connection.ops.integer_field_range(
-                    self.lhs.output_field.get_internal_type()
-                )
-            except KeyError:  # a column type the backend gives no range for
+                field = getattr(field, "target_field", field)  # a foreign key: the key it holds
+                low, high = connection.ops.integer_field_range(field.get_internal_type())
+            except (FieldError, KeyError):  # a key of several columns; not an integer column
                 low = high = None
             self.rhs = [
                 value
@@ -31,5 +34,14 @@ class IntegerIn(In):
         return super().process_rhs(compiler, connection)
 
 
+class IntegerIn(_WithinRange, In):
+    pass
+
+
+class RelatedIntegerIn(_WithinRange, RelatedIn):
+    pass
+
+
 def register():
     IntegerField.register_lookup(IntegerIn)
+    ForeignObject.register_lookup(RelatedIntegerIn)
