@@ -16,6 +16,7 @@ from rest_framework.fields import SkipField
 from qitong.appeals import deadlines, figures
 from qitong.appeals.models import Assignment, Category
 from qitong.core import clock
+from qitong.core.lookups import unique_row
 from qitong.enterprises import uscc
 from qitong.enterprises.models import Enterprise
 
@@ -59,8 +60,7 @@ class CodeField(serializers.Field):
         code = self.normalize(data)
         if not code:
             return None
-        # Codes are unique: a slice, without the ORDER BY ``first()`` would compile.
-        return next(iter(self.queryset.filter(**{self.slug_field: code})[:1]), None) or code
+        return unique_row(self.queryset, **{self.slug_field: code}) or code
 
     def to_representation(self, value):
         return getattr(value, self.slug_field, value)

@@ -5,6 +5,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from qitong.core import clock
+from qitong.core.lookups import unique_row
 from qitong.core.models import ApiToken
 
 # ``last_used_at`` is written at most this often per token, not on every request.
@@ -21,15 +22,8 @@ class BearerTokenAuthentication(TokenAuthentication):
     keyword = "Bearer"
 
     def authenticate_credentials(self, key):
-        # Sliced, not ``first()``: the digest is unique, and the ORDER BY that ``first()``
-        # adds is compiled on every API request for nothing.
-        token = next(
-            iter(
-                ApiToken.objects.select_related("user", "user__unit").filter(
-                    digest=ApiToken.digest_of(key)
-                )[:1]
-            ),
-            None,
+        token = unique_row(
+            ApiToken.objects.select_related("user", "user__unit"), digest=ApiToken.digest_of(key)
         )
         if token is None or not token.is_usable:
             raise exceptions.AuthenticationFailed(_("令牌无效、已过期或已吊销。"))
