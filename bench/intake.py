@@ -533,6 +533,26 @@ def pg_top(pg, limit=15):
     )
 
 
+CONNECTIONS = r"""
+import json
+from qitong.core.management.commands.serve import server_config
+config = server_config("127.0.0.1", 8000, workers=2, threads=THREADS, embedded=False)
+print("RESULT " + json.dumps([config.get("worker_connections"), config.get("keepalive")]))
+"""
+
+
+def connections_of(target, threads):
+    """How that Qitong's ``serve`` takes connections, read from its own ``server_config``."""
+    script = "import django\ndjango.setup()\n" + CONNECTIONS.replace("THREADS", str(threads))
+    output = run([sys.executable, "-c", script], env=target.env)
+    limit, keepalive = json.loads(
+        next(line[7:] for line in output.splitlines() if line.startswith("RESULT "))
+    )
+    if keepalive == 0 and limit is not None:
+        return f"{limit} at a time a worker, one request each (no keep-alive)"
+    return "gunicorn's defaults (keep-alive on)"
+
+
 def commit_of(src):
     """The commit a ``src`` folder was checked out at, or the folder when it is no checkout."""
     folder = Path(src).resolve() if src else ROOT
@@ -567,7 +587,10 @@ def report(args, pg, targets, numbers, command):
         f"(gthread, {args.threads} threads each), "
         f"filed by the office's clerk; {qitongs[0].office_users} office users notified by inbox "
         f"and e-mail. Minimal: `bench/intake_app` under gunicorn, 2 workers × {args.threads} "
-        "threads.",
+        "threads, gunicorn's defaults otherwise (keep-alive on: wrk's 16 connections stay "
+        "with the worker that accepted them; each `qitong serve` of this run says below how "
+        "it takes its connections).",
+        *(f"{t.name}'s connections: {connections_of(t, args.threads)}." for t in qitongs),
         f"Command: `{command}`",
         "",
         f"{args.clients} clients, {args.rounds} rounds of {args.seconds} s each, alternating:",

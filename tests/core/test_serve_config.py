@@ -43,3 +43,12 @@ def test_a_worker_freezes_what_it_loaded_and_embedded_mode_also_starts_the_jobs(
         assert len(gc.get_objects()) < gc.get_freeze_count()
     finally:
         gc.unfreeze()
+
+
+def test_production_workers_take_a_connection_only_for_a_free_thread_and_answer_one_request():
+    # Requests then queue in the listening socket, first come first served by whichever
+    # worker frees a thread first, instead of behind the clients a worker happened to keep.
+    production = server_config("127.0.0.1", 8000, workers=2, threads=3, embedded=False)
+    assert (production["worker_connections"], production["keepalive"]) == (3, 0)
+    embedded = server_config("127.0.0.1", 8000, workers=None, threads=None, embedded=True)
+    assert "worker_connections" not in embedded and "keepalive" not in embedded

@@ -131,7 +131,21 @@ WORKER_THREADS = 2
 
 
 def server_config(host, port, *, workers, threads, embedded):
-    """gunicorn's settings for ``serve``: ``workers`` and ``threads`` as given, else the defaults."""
+    """gunicorn's settings for ``serve``: ``workers`` and ``threads`` as given, else the defaults.
+
+    With several workers, each takes a connection only when one of its threads is free
+    and answers one request on it (``worker_connections`` = threads, no keep-alive): the
+    requests wait in the listening socket's queue, first come first served by whichever
+    worker frees a thread first. A worker that kept its connections open would keep
+    serving whichever clients it happened to accept, and on a busy server the clients
+    of the worker with more of them would wait longer: at 16 clients on two workers the
+    slowest hundredth of filings took twice the mean, against one and a half times
+    without keep-alive (docs/benchmarks.md, "Filing under load … first come, first
+    served"). Behind nginx, as docs/deployment.md sets it up, nothing changes for
+    browsers: nginx keeps their connections.
+    """
+    threads = threads or (EMBEDDED_THREADS if embedded else WORKER_THREADS)
+    one_at_a_time = {} if embedded else {"worker_connections": threads, "keepalive": 0}
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         # SQLite has one writer: one process with threads serves a county.
@@ -139,8 +153,9 @@ def server_config(host, port, *, workers, threads, embedded):
         # Threads share a process's interpreter lock: past two a process, more filings in
         # flight only wait longer for it (docs/benchmarks.md, "Threads per worker"). The
         # one process of embedded mode keeps more, for the slow pages beside the quick.
-        "threads": threads or (EMBEDDED_THREADS if embedded else WORKER_THREADS),
+        "threads": threads,
         "worker_class": "gthread",
+        **one_at_a_time,
         "timeout": 60,
         "graceful_timeout": 20,
         "accesslog": "-",
