@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from qitong.audit.models import Head, Record, Staged
 from qitong.core import clock
+from qitong.core.bulk import insert_rows
 
 # 等保 2.0 level 3 keeps audit records at least 180 days; the setting may only lengthen it.
 MIN_RETENTION = dt.timedelta(days=180)
@@ -99,9 +100,19 @@ def _facts(entry):
     }
 
 
+# The columns of a staged row.
+STAGED = ("at", "user_id", "username", "role", "address", "action", "target", "detail", "outcome")
+
+
 def stage(entries):
-    """Write ``entries`` unchained, in the current transaction; ``seal`` chains them."""
-    Staged.objects.bulk_create(Staged(**_facts(entry)) for entry in entries)
+    """Write ``entries`` unchained, in the current transaction; ``seal`` chains them.
+
+    Plain rows (``core.bulk.insert_rows``): nothing reads their keys back, so a request's
+    one row costs neither model instances nor a compiled INSERT, and on PostgreSQL its
+    statement, the same text each time, is prepared once and not waited for.
+    """
+    rows = [_facts(entry) for entry in entries]
+    insert_rows(Staged, STAGED, [tuple(row[name] for name in STAGED) for row in rows])
 
 
 def seal():

@@ -1,4 +1,5 @@
-"""Plain multi-row inserts for the few places that write thousands of rows at once.
+"""Plain multi-row inserts for the few places that write thousands of rows at once, and
+for append-only rows of every request that nothing reads back (the audit trail's).
 
 Django's ``bulk_create`` builds a model instance per row and compiles every
 value through the query compiler: at the sweep's 20,000 urges a day (an event
