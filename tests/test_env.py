@@ -298,21 +298,6 @@ def test_database_reads_a_postgres_url(setenv, tmp_path):
     )
 
 
-def test_database_prepares_repeated_statements_unless_turned_off(setenv, monkeypatch, tmp_path):
-    setenv("postgres://qitong@db.example.cn:5432/qitong")
-    monkeypatch.delenv("QITONG_DATABASE_PREPARED", raising=False)
-
-    options = env.database(VAR, sqlite_path=tmp_path / "unused.db")["OPTIONS"]
-
-    assert options["server_side_binding"] is True
-    assert options["prepare_threshold"] == env.PREPARE_THRESHOLD
-
-    monkeypatch.setenv("QITONG_DATABASE_PREPARED", "false")
-    options = env.database(VAR, sqlite_path=tmp_path / "unused.db").get("OPTIONS", {})
-
-    assert "server_side_binding" not in options and "prepare_threshold" not in options
-
-
 @pytest.mark.parametrize(
     ("value", "words"),
     [

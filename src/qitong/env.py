@@ -206,10 +206,6 @@ def proxy_ssl_header(name):
     return (header.strip(), expected.strip())
 
 
-# psycopg prepares a statement the fifth time a connection runs it (its default).
-PREPARE_THRESHOLD = 5
-
-
 def database(name, *, sqlite_path):
     """PostgreSQL from the URL in ``name``; otherwise the embedded SQLite file.
 
@@ -244,15 +240,6 @@ def database(name, *, sqlite_path):
         raise ImproperlyConfigured(f"环境变量 {name} 的值无效：{exc}") from None
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"环境变量 {name} 缺少数据库名。")
-    if boolean("QITONG_DATABASE_PREPARED", default=True):
-        # The values go apart from the statement's text (psycopg's server-side binding),
-        # so a statement a connection runs again is parsed and planned once: a filing's
-        # ten statements cost the server 1.8 ms instead of 3.4 (docs/benchmarks.md,
-        # "prepared statements"). Off for a pooler in transaction mode that cannot keep
-        # prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
-        config.setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=PREPARE_THRESHOLD
-        )
     return config
 
 

@@ -103,6 +103,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.database("QITONG_DATABASE_URL", sqlite_path=DATA_DIR / "qitong.db")}
+# Prepared statements on the hottest paths (core/prepared.py); off for a pooler that cannot keep them.
+QITONG_DATABASE_PREPARED = env.boolean("QITONG_DATABASE_PREPARED", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"

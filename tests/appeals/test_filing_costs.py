@@ -13,12 +13,14 @@ import time_machine
 from celery.signals import task_prerun
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from rest_framework import serializers
 
 from qitong.appeals import actions
 from qitong.appeals import serializers as shapes
 from qitong.appeals.models import Appeal
 from qitong.celery import app as celery_app
+from qitong.core import prepared
 from qitong.notify import outbox
 from qitong.notify import tasks as notify_tasks
 from qitong.notify.models import Message
@@ -213,3 +215,36 @@ def test_a_burst_of_filings_wakes_the_delivery_once_at_once_and_once_delayed(
     assert len(runs) == 3
     assert not Message.objects.filter(email_status=Message.EmailStatus.PENDING).exists()
     assert len(mailbox.received) == 6
+
+
+# --- prepared statements (core.prepared) ------------------------------------------------
+
+
+def _prepared_texts():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_filing_s_statements_are_prepared_on_postgresql_unless_turned_off(city, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    factory = connection.connection.cursor_factory
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+
+    settings.QITONG_DATABASE_PREPARED = False
+    for _ in range(prepared.PREPARE_THRESHOLD + 1):
+        city.file()
+    assert _prepared_texts() == []
+
+    settings.QITONG_DATABASE_PREPARED = True
+    for _ in range(prepared.PREPARE_THRESHOLD + 1):
+        city.file()
+    texts = _prepared_texts()
+    assert any(text.startswith('INSERT INTO "appeals_appeal"') for text in texts)
+    assert any(text.startswith("WITH taken AS") for text in texts)  # the number's statement
+    # and the connection's other statements are bound on the client again, as Django's
+    assert connection.connection.cursor_factory is factory
+    Appeal.objects.filter(pk__in=list(range(1, 70_000))).count()  # > 65,535 values: client-bound

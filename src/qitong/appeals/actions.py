@@ -54,6 +54,7 @@ from qitong.core import clock, numbering
 from qitong.core.bulk import insert_rows
 from qitong.core.clock import SHANGHAI
 from qitong.core.errors import Conflict
+from qitong.core.prepared import prepared_statements
 from qitong.core.text import shows_anything
 from qitong.core.workdays import WorkCalendar
 from qitong.enterprises.models import Enterprise
@@ -327,7 +328,8 @@ def file_appeal(
     A filing that fails gives its number back with the rollback.
 
     The rest is kept cheap, since every filing waits on the counter's lock in
-    turn: the office comes from the process's memory (``city_office``), the
+    turn: its statements are prepared once a connection (``core.prepared``), the
+    office comes from the process's memory (``city_office``), the
     office's messages are one ``INSERT … SELECT`` (``notify_unit``), and the
     appeal comes back with its one event in its prefetch cache, so the answer
     reads nothing more (``api.render``).
@@ -370,7 +372,7 @@ def file_appeal(
     token = numbering.placeholder()
     office = city_office()
     try:
-        with numbering.commit_with_number(), transaction.atomic():
+        with prepared_statements(), numbering.commit_with_number(), transaction.atomic():
             appeal = Appeal.objects.create(
                 number=f"QT-{year}-{token}",
                 enterprise=enterprise,

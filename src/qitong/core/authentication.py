@@ -7,6 +7,7 @@ from rest_framework.authentication import TokenAuthentication
 from qitong.core import clock
 from qitong.core.lookups import unique_row
 from qitong.core.models import ApiToken
+from qitong.core.prepared import prepared_statements
 
 # ``last_used_at`` is written at most this often per token, not on every request.
 LAST_USED_PRECISION = timedelta(minutes=5)
@@ -22,9 +23,11 @@ class BearerTokenAuthentication(TokenAuthentication):
     keyword = "Bearer"
 
     def authenticate_credentials(self, key):
-        token = unique_row(
-            ApiToken.objects.select_related("user", "user__unit"), digest=ApiToken.digest_of(key)
-        )
+        with prepared_statements():  # every API request's one query
+            token = unique_row(
+                ApiToken.objects.select_related("user", "user__unit"),
+                digest=ApiToken.digest_of(key),
+            )
         if token is None or not token.is_usable:
             raise exceptions.AuthenticationFailed(_("令牌无效、已过期或已吊销。"))
         if not token.user.is_active:
