@@ -17,7 +17,7 @@ It starts, on loopback and under a temporary folder removed at the end:
 
 Then ``qitong.integrations.simulate`` (what ``qitong hotline12345 simulate``
 runs) pushes ``--orders`` signed work orders from ``--clients`` threads, each
-with its own keep-alive connection, every ``--repeat-every``-th one twice (a
+with its own client (``qitong serve`` answers one request a connection), every ``--repeat-every``-th one twice (a
 hotline's retry, which must answer 200 with the same appeal), naming
 ``--enterprises`` enterprises the platform does not know yet (each is created
 once, unverified). Afterwards it checks, in the database: one appeal and one

@@ -1,7 +1,9 @@
 """A 12345 hotline played against a running platform: ``qitong hotline12345 simulate``, the bench.
 
 Each work order is signed as the hotline signs it and posted by one of
-``clients`` threads over its own keep-alive connection; a failed post
+``clients`` threads over its own connection, kept alive where the server
+allows it (a production ``qitong serve`` closes each after one answer, and
+the client opens the next); a failed post
 (no answer, 5xx) is sent again, as a hotline retries, so the platform's
 idempotency is exercised too. Only the standard library and ``httpx``:
 the bench runs it outside Django.
