@@ -240,11 +240,15 @@ def test_a_filing_s_statements_are_prepared_on_postgresql_unless_turned_off(city
     assert _prepared_texts() == []
 
     settings.QITONG_DATABASE_PREPARED = True
+    client = client_for(city.office_user)
     for _ in range(prepared.PREPARE_THRESHOLD + 1):
         city.file()
+        assert client.get("/api/v1/appeals/999999999").status_code == 404  # authenticated
     texts = _prepared_texts()
     assert any(text.startswith('INSERT INTO "appeals_appeal"') for text in texts)
     assert any(text.startswith("WITH taken AS") for text in texts)  # the number's statement
+    assert any(text.startswith('SELECT "core_apitoken"') for text in texts)  # the token's
     # and the connection's other statements are bound on the client again, as Django's
     assert connection.connection.cursor_factory is factory
-    Appeal.objects.filter(pk__in=list(range(1, 70_000))).count()  # > 65,535 values: client-bound
+    beyond_server_binding = [-n for n in range(1, 70_000)]  # > 65,535 values
+    assert Appeal.objects.filter(pk__in=beyond_server_binding).count() == 0
