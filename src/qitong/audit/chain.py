@@ -100,10 +100,6 @@ def _facts(entry):
     }
 
 
-# The columns of a staged row.
-STAGED = ("at", "user_id", "username", "role", "address", "action", "target", "detail", "outcome")
-
-
 def stage(entries):
     """Write ``entries`` unchained, in the current transaction; ``seal`` chains them.
 
@@ -112,7 +108,8 @@ def stage(entries):
     statement, the same text each time, is prepared once and not waited for.
     """
     rows = [_facts(entry) for entry in entries]
-    insert_rows(Staged, STAGED, [tuple(row[name] for name in STAGED) for row in rows])
+    if rows:  # the columns are ``_facts``' own, in its order
+        insert_rows(Staged, tuple(rows[0]), [tuple(row.values()) for row in rows])
 
 
 def seal():
