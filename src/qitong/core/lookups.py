@@ -52,7 +52,7 @@ def unique_row(queryset, **where):
     """The one row of ``queryset`` that ``where`` (a unique value) names, or None.
 
     Neither ``first()`` nor a bare slice: both keep the model's default ordering, whose
-    ORDER BY Django compiles on every call (0.15 ms of a token's authentication, on
+    ORDER BY Django compiles on every call (0.28 of the 0.62 ms a token's lookup took, on
     every API request) to sort at most one row.
     """
     return next(iter(queryset.filter(**where).order_by()[:1]), None)

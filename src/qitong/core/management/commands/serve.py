@@ -70,8 +70,9 @@ def _freeze_loaded(worker):
     Django, the URL map, the models and the translations are some 280,000 objects that
     live as long as the process; left in the collector's oldest generation, each full
     collection (about one in 5,000 filings) walks them all, 180–195 ms during which the
-    process's every thread waits, a request's whole latency budget (bench/gc_pauses.py). Frozen, a full collection walks only what the requests left behind
-    (at most a few milliseconds). The garbage of the loading itself is collected first,
+    process's every thread waits, a request's whole latency budget (bench/gc_pauses.py).
+    Frozen, a full collection walks only what the requests left behind (at most a few
+    milliseconds). The garbage of the loading itself is collected first,
     once, so that nothing is frozen that would have been freed.
     """
     gc.collect()
