@@ -449,7 +449,12 @@ def probe(target, script, **spec):
     """Run ``WSGI_FILER`` + ``script`` against ``target`` in a process of its own; the JSON
     the script printed after ``RESULT ``."""
     spec.update(path=target.path, token=target.token, body=target.body)
-    output = run([sys.executable, "-c", WSGI_FILER + script, json.dumps(spec)], env=target.env)
+    return run_script(WSGI_FILER + script, target.env, json.dumps(spec))
+
+
+def run_script(script, env, *args):
+    """Run ``script`` in a process of its own with ``env``: the JSON it printed after ``RESULT ``."""
+    output = run([sys.executable, "-c", script, *args], env=env)
     return json.loads(next(line[7:] for line in output.splitlines() if line.startswith("RESULT ")))
 
 
@@ -544,10 +549,7 @@ print("RESULT " + json.dumps([config.get("worker_connections"), config.get("keep
 def connections_of(target, threads):
     """How that Qitong's ``serve`` takes connections, read from its own ``server_config``."""
     script = "import django\ndjango.setup()\n" + CONNECTIONS.replace("THREADS", str(threads))
-    output = run([sys.executable, "-c", script], env=target.env)
-    limit, keepalive = json.loads(
-        next(line[7:] for line in output.splitlines() if line.startswith("RESULT "))
-    )
+    limit, keepalive = run_script(script, target.env)
     if keepalive == 0 and limit is not None:
         return f"{limit} at a time a worker, one request each (no keep-alive)"
     return "gunicorn's defaults (keep-alive on)"
@@ -587,7 +589,8 @@ def report(args, pg, targets, numbers, command):
         f"(gthread, {args.threads} threads each), "
         f"filed by the office's clerk; {qitongs[0].office_users} office users notified by inbox "
         f"and e-mail. Minimal: `bench/intake_app` under gunicorn, 2 workers × {args.threads} "
-        "threads, gunicorn's defaults otherwise (keep-alive on: wrk's 16 connections stay "
+        f"threads, gunicorn's defaults otherwise (keep-alive on: wrk's {args.clients} "
+        "connections stay "
         "with the worker that accepted them; each `qitong serve` of this run says below how "
         "it takes its connections).",
         *(f"{t.name}'s connections: {connections_of(t, args.threads)}." for t in qitongs),
