@@ -8,6 +8,7 @@ again with their ``external_id``, file nothing twice. On SQLite (the embedded mo
 SQLite run, on a fresh PostgreSQL database in the PostgreSQL run.
 """
 
+import http.client
 import signal
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_every_acknowledged_filing_survives_a_sigkill_once_and_numbers_stay_gap_
                 external_id = f"burst-{n}-{i}"
                 try:
                     status, answer = file_appeal(server.port, key, uscc, external_id)
-                except OSError:
+                except (OSError, http.client.HTTPException):  # refused, reset, or cut mid-answer
                     with lock:
                         unanswered.append(external_id)
                     return
