@@ -2,9 +2,10 @@
 SQLite serialises all writers, so there is no race to test there."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from qitong.appeals import actions, sweep
 from qitong.appeals.models import Appeal, Event, Supervision
@@ -57,6 +58,31 @@ def test_two_sweeps_at_once_open_and_urge_each_case_once(pg_city):
         assert appeal.events.filter(action="urge").count() == 1
         assert Appeal.objects.get(pk=appeal.pk).escalation_level == 2
     assert Message.objects.filter(kind="urge").count() == len(appeals)
+
+
+def test_a_sweep_raises_the_cases_another_transaction_held_for_a_moment(pg_city):
+    """The race behind a rare failure of the test above, made certain: as the sweep
+    judges the overdue cases, another transaction (the other sweep's urge, say) holds
+    them. The sweep skips them rather than wait, and looks again once they are let go."""
+    city = pg_city
+    appeals = [city.dispatched(when=at("2026-11-02 10:00")) for _ in range(3)]
+    held = threading.Event()
+
+    def work(index):
+        if index == 0:
+            with transaction.atomic():
+                list(Appeal.objects.select_for_update().filter(pk__in=[a.pk for a in appeals]))
+                held.set()
+                time.sleep(0.3)
+            return None
+        assert held.wait(10)
+        return sweep.run(at("2026-11-04 11:00"))
+
+    summary = _together(work)[1]
+    assert summary["escalated"] == 2 * len(appeals)
+    assert summary["opened"]["overdue"] == len(appeals)
+    for appeal in appeals:
+        assert Appeal.objects.get(pk=appeal.pk).escalation_level == 2
 
 
 def test_two_concurrent_creates_with_one_external_id_make_one_appeal(pg_city):

@@ -21,6 +21,7 @@ conditional UPDATE … RETURNING of ``Appeal.last_urged_on`` (``_claim``).
 """
 
 import math
+import time
 from collections import defaultdict, namedtuple
 from contextlib import nullcontext
 from datetime import timedelta
@@ -218,6 +219,14 @@ def _overdue(summary, at, calendar):
 
     Reads only the cases whose ``escalation_due`` has come; judges each under
     its lock, then stores when it is next due. Returns the levels climbed.
+
+    A case another transaction holds (another sweep opening, judging or urging
+    it; an action on it) is skipped, not waited for, so that this never waits
+    in a circle with the other phases' locks. It is looked at again after a
+    short pause, ``RETRIES`` times at most, while it is still due: the other
+    sweep has usually judged it by then (no longer due), or let it go unjudged
+    (an urge, an opening), which two sweeps at once could otherwise both do to
+    every case and leave them all to the next minute's run.
     """
     top = actions.ladder_top()
     # Unordered in SQL, sorted here: an ORDER BY (the model's default, or id) leads
@@ -225,27 +234,51 @@ def _overdue(summary, at, calendar):
     due = Appeal.objects.filter(escalation_due__lte=at).order_by().values_list("pk", flat=True)
     due = sorted(due)
     raised = 0
-    for chunk in batches(due):
-        with transaction.atomic():
-            appeals = list(
-                Appeal.objects.select_for_update(of=("self",), skip_locked=True)
-                .select_related("category")
-                .filter(pk__in=chunk, escalation_due__lte=at)
-                .order_by("pk")
-            )
-            overdue = [appeal for appeal in appeals if deadlines.is_overdue(appeal, at)]
-            opened = actions.open_supervisions(
-                overdue, T.OVERDUE, at=at, reason=_("已超过办理期限，必须督办。")
-            )
-            summary["opened"][T.OVERDUE] += len(opened)
-            rises = [(appeal, target_level(appeal, at, calendar, top)) for appeal in overdue]
-            rises = [(appeal, level) for appeal, level in rises if level > appeal.escalation_level]
-            raised += sum(level - appeal.escalation_level for appeal, level in rises)
-            actions.raise_levels(rises, at=at, reason=_("超期未办结，自动升级。"))
-            _store_escalation_due(
-                (appeal.pk, next_look(appeal, at, calendar, top)) for appeal in appeals
-            )
+    for attempt in range(RETRIES + 1):
+        skipped = []
+        for chunk in batches(due):
+            got, climbed = _judge(summary, chunk, at, calendar, top)
+            raised += climbed
+            skipped.extend(sorted(set(chunk) - got))
+        if not skipped or attempt == RETRIES:
+            break
+        time.sleep(RETRY_PAUSE * 2**attempt)
+        due = sorted(
+            Appeal.objects.filter(pk__in=skipped, escalation_due__lte=at)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
     return raised
+
+
+# Looks again at the due cases another transaction held (``_overdue``): after
+# 0.05, 0.1, 0.2, 0.4 and 0.8 s, longer than a batch of another sweep holds them.
+RETRIES = 5
+RETRY_PAUSE = 0.05
+
+
+def _judge(summary, ids, at, calendar, top):
+    """Judge the due cases of ``ids`` not held elsewhere; returns (the ids judged, levels climbed)."""
+    with transaction.atomic():
+        appeals = list(
+            Appeal.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("category")
+            .filter(pk__in=ids, escalation_due__lte=at)
+            .order_by("pk")
+        )
+        overdue = [appeal for appeal in appeals if deadlines.is_overdue(appeal, at)]
+        opened = actions.open_supervisions(
+            overdue, T.OVERDUE, at=at, reason=_("已超过办理期限，必须督办。")
+        )
+        summary["opened"][T.OVERDUE] += len(opened)
+        rises = [(appeal, target_level(appeal, at, calendar, top)) for appeal in overdue]
+        rises = [(appeal, level) for appeal, level in rises if level > appeal.escalation_level]
+        climbed = sum(level - appeal.escalation_level for appeal, level in rises)
+        actions.raise_levels(rises, at=at, reason=_("超期未办结，自动升级。"))
+        _store_escalation_due(
+            (appeal.pk, next_look(appeal, at, calendar, top)) for appeal in appeals
+        )
+    return {appeal.pk for appeal in appeals}, climbed
 
 
 def _store_escalation_due(pairs):
