@@ -249,7 +249,7 @@ def report(args, rows, fitted, dups, started_at, mach):
             f"{sum(1 for r in rows if not r['主题详情原文'] and not r['留言主题']):,} rows). "
             f"{args.folds}-fold cross-validation, stratified by label and grouped by 分词文本 "
             "(no repeated posting on both sides of a split), seed 20200411. Model: "
-            "`qitong.dispatch.model.fit`: jieba words + character 1–3-grams, TF-IDF; "
+            "`qitong.dispatch.model.fit`: jieba words + character 1–3-grams of the whole text and of its first `model.LEAD` characters, TF-IDF; "
             f"a LinearSVC (C={args.c}, balanced class weights) and an NBSVM (the same SVM "
             "over the features scaled by each class's log-count ratio), their margins "
             "scaled to unit spread and added, the plain SVM's at half weight. Reference in "

@@ -91,3 +91,18 @@ def test_one_text_at_a_time_scores_as_scikit_learn_does():
             expected = fitted.linear.decision_function(fitted._features([sample]))[0]
             expected = [-expected, expected] if expected.ndim == 0 else list(expected)
             assert loaded.margins(sample) == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_lead_is_a_view_of_its_own():
+    """The first ``LEAD`` characters (a title, a subject) weigh again on their own: a word that
+    names the case there moves the margins more than the same word deep in the account."""
+    texts, labels = corpus()
+    fitted = model.fit(texts, labels)
+    assert fitted.lead.vocabulary_
+    filler = "情况说明如下。" * 10  # words of no unit, longer than the lead
+    leading, trailing = "变压器增容" + filler, filler + "变压器增容"
+    assert len(text.joined(text.words(filler))) > model.LEAD
+    first, last = fitted.margins(leading), fitted.margins(trailing)
+    fgw = fitted.labels.index("fgw")
+    assert first[fgw] > last[fgw]
+    assert fitted.predict([leading]) == ["fgw"]
