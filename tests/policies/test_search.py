@@ -6,8 +6,11 @@ The same tests run on SQLite (FTS5) and PostgreSQL (tsvector): the answers are i
 """
 
 import datetime as dt
+import io
+import json
 
 import pytest
+from django.core.management import call_command
 
 from qitong.core import search as text_search
 from qitong.core.search import Query, highlight, phrase, ranked_terms
@@ -269,9 +272,18 @@ def test_a_staff_correction_moves_a_policy_to_its_new_category_and_date(library)
 def test_rebuilding_the_index_gives_the_same_answers(library):
     one = library.publish("稳岗补贴办法", "稳岗。", published=dt.date(2024, 1, 1))
     two = library.publish("关于稳岗的通知", "稳岗补贴。", published=dt.date(2024, 2, 1))
+    three = library.publish("稳岗补贴目录", "目录。", published=dt.date(2023, 1, 1))
     before = found(words("稳岗补贴"))
-    assert search.rebuild() == 2
-    assert found(words("稳岗补贴")) == before == ids(one, two)
+    out = io.StringIO()
+    call_command("policyindex", stdout=out)  # ``search.rebuild``
+    assert json.loads(out.getvalue())["indexed"] == 3
+    assert found(words("稳岗补贴")) == before == ids(one, three, two)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # the rows laid out in key order (``_lay_out``)
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT id FROM "{INDEX.table}" ORDER BY ctid')
+            assert [pk for (pk,) in cursor.fetchall()] == ids(three, one, two)
 
 
 def test_the_index_made_again_by_a_migration_keeps_every_document_and_reads_one_character(
@@ -333,10 +345,11 @@ def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
     library, monkeypatch
 ):
     """PostgreSQL reads a tier newest first along the key, or its candidates through the GIN
-    index; every way must give exactly what SQLite's one way gives."""
+    index, all at once or window by window of recency (each policy here in a period of its
+    own); every way must give exactly what SQLite's one way gives."""
     day = dt.date(2024, 1, 1)
     made = [
-        library.publish(title, body, published=day + dt.timedelta(days=n), **extra)
+        library.publish(title, body, published=day + dt.timedelta(days=40 * n), **extra)
         for n, (title, body, extra) in enumerate(
             [
                 ("高新技术企业认定办法", "认定条件。", {"category": "technology"}),
@@ -360,7 +373,7 @@ def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
         words("企业", without=(search.PRIVATE,)),
         words("企业", fields={"i": ["科学技术"]}),
         words("企业", tags=search.tags(category="technology")),
-        words("补贴", since=(day + dt.timedelta(days=2)).toordinal()),
+        words("补贴", since=(day + dt.timedelta(days=80)).toordinal()),
         Query(without=(search.PRIVATE,)),
         Query(tags=search.tags(level="city")),
     ]
@@ -376,6 +389,16 @@ def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
     for expects in (True, False):
         monkeypatch.setattr(INDEX, "_expects", lambda *_args, expects=expects: expects)
         assert answers() == sparse
+
+    # Sparse window by window: the newest 2, the period before, the two before it, the rest; the
+    # periods' terms of a window, or too many periods to name (read by the key alone).
+    monkeypatch.setattr(text_search, "DENSE_ROWS", 2)
+    monkeypatch.setattr(text_search, "WINDOW_PERIODS", (1, 2))
+    for most_periods in (32, 1):
+        monkeypatch.setattr(text_search, "MOST_PERIODS", most_periods)
+        for expects in (True, False):
+            monkeypatch.setattr(INDEX, "_expects", lambda *_args, expects=expects: expects)
+            assert answers() == sparse
 
     monkeypatch.setattr(text_search, "DENSE_ROWS", 100)  # all along the key
     assert answers() == sparse
@@ -441,3 +464,47 @@ def test_a_figure_of_the_table_is_kept_only_once_it_is_settled():
 
     assert [figure(), figure(), figure(), figure()] == [-1, -1, 50_000, 50_000]
     assert len(reads) == 3
+
+
+def test_the_migration_gives_documents_indexed_before_periods_their_period(library, monkeypatch):
+    """``RankedIndex.add_periods`` (policies.0009): a library indexed without the periods'
+    terms gets each document's, and its windowed readings find what they found before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the periods are PostgreSQL's")
+    day = dt.date(2020, 1, 1)
+    made = [
+        library.publish(
+            f"第{n}号高新技术通知", "支持企业。", published=day + dt.timedelta(days=90 * n)
+        )
+        for n in range(6)
+    ]
+    table = f'"{INDEX.table}"'
+    shift = text_search.ID_BITS + text_search.PERIOD_SHIFT
+
+    def with_their_period():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {table} "
+                f"WHERE terms @@ (quote_literal(%s || (key >> {shift})::text))::tsquery",
+                [text_search.PERIOD_MARK],
+            )
+            return cursor.fetchone()[0]
+
+    assert with_their_period() == len(made)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET terms = ts_delete(terms, %s || (key >> {shift})::text)",
+            [text_search.PERIOD_MARK],
+        )
+    assert with_their_period() == 0
+    with connection.schema_editor() as schema_editor:
+        INDEX.add_periods(schema_editor)
+    assert with_their_period() == len(made)
+    monkeypatch.setattr(text_search, "DENSE_ROWS", 2)
+    monkeypatch.setattr(text_search, "WINDOW_PERIODS", (4,))
+    monkeypatch.setattr(INDEX, "_expects", lambda *_args: False)  # window by window
+    INDEX._kept.clear()
+    assert INDEX.count(words("高新技术"), 50) == len(made)
+    assert INDEX.window(words("高新技术"), 50) == ids(*reversed(made))
