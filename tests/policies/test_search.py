@@ -41,6 +41,17 @@ def words(*found_words, **rest):
     return Query(words=found_words, **rest)
 
 
+def spy(function, calls):
+    """``function``, each call's arguments and answer kept in ``calls``."""
+
+    def spied(*args, **kwargs):
+        answer = function(*args, **kwargs)
+        calls.append((args, answer))
+        return answer
+
+    return spied
+
+
 # --- terms --------------------------------------------------------------------------------
 
 
@@ -399,6 +410,20 @@ def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
         for expects in (True, False):
             monkeypatch.setattr(INDEX, "_expects", lambda *_args, expects=expects: expects)
             assert answers() == sparse
+    # With the table's size known, a question the newest would not fill at their rate reads
+    # all the older at once (``_rest``) instead of window by window: the same answers.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{INDEX.table}"')
+        merged = []
+        monkeypatch.setattr(INDEX, "_rest", spy(INDEX._rest, merged))
+        for expects in (True, False):
+            monkeypatch.setattr(INDEX, "_expects", lambda *_args, expects=expects: expects)
+            assert answers() == sparse
+        # Some reading's windows were given up for one reading of the rest.
+        assert any(answer is not args[2] for args, answer in merged)
 
     monkeypatch.setattr(text_search, "DENSE_ROWS", 100)  # all along the key
     assert answers() == sparse

@@ -695,13 +695,32 @@ class RankedIndex:
                     parts = self._windows(cursor)  # the newest would not fill the page
                 else:
                     parts = [{"low": newest}, *self._windows(cursor, below=newest)]
-                for part in parts:
+                while parts:
+                    part, *parts = parts
                     sql, params = self.select(vendor, query, tier, **part)
                     cursor.execute(f"{sql} LIMIT %s", [*params, stop - len(found)])
-                    found.extend(key & ID_MASK for (key,) in cursor.fetchall())
+                    got = cursor.fetchall()
+                    found.extend(key & ID_MASK for (key,) in got)
                     if len(found) >= stop:
                         return found
+                    parts = self._rest(cursor, part, parts, len(got), stop - len(found))
         return found
+
+    def _rest(self, cursor, done, parts, got, wanted):
+        """PostgreSQL: the readings left after ``done`` found ``got``. If ``done`` was the
+        newest ``DENSE_ROWS`` documents' and at its rate all the others would not hold the
+        ``wanted`` still missing (a question that matches few), one sparse reading of all
+        the older: each window would find next to nothing and the rest be read all the same
+        (the document number at 1,500,000 policies: 20 ms of windows). Else ``parts``."""
+        if not parts:
+            return parts
+        newest = self._newest(cursor)
+        if newest is None or done.get("low") != newest:
+            return parts
+        documents = self._documents(cursor)
+        if documents <= 0 or got * documents >= wanted * DENSE_ROWS:
+            return parts
+        return [{"sparse": True, "high": newest}]
 
     def _windows(self, cursor, *, below=None):
         """PostgreSQL: a tier's sparse readings, newest first, from ``below`` down (the dense
@@ -806,14 +825,17 @@ class RankedIndex:
         parts = [{"sparse": True}]
         if newest is not None:
             parts = self._windows(cursor, below=high)
-        for part in parts:
+        while parts:
+            part, *parts = parts
             sql, params = self.select(vendor, query, _Tier(), ordered=False, **part)
             cursor.execute(
                 f"SELECT count(*) FROM ({sql} LIMIT %s) found", [*params, at_most - found]
             )
-            found += cursor.fetchone()[0]
+            got = cursor.fetchone()[0]
+            found += got
             if found >= at_most:
                 break
+            parts = self._rest(cursor, part, parts, got, at_most - found)
         return found
 
     def _expects(self, cursor, query, tier, wanted):
