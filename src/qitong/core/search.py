@@ -692,9 +692,13 @@ class RankedIndex:
                 elif newest is None:  # no more than DENSE_ROWS documents in all
                     parts = [{}]
                 elif not self._expects(cursor, query, tier, stop - len(found)):
-                    parts = self._windows(cursor)  # the newest would not fill the page
+                    # The newest would not fill the page.
+                    parts = self._windows(cursor, floor=query.smallest_key)
                 else:
-                    parts = [{"low": newest}, *self._windows(cursor, below=newest)]
+                    parts = [
+                        {"low": newest},
+                        *self._windows(cursor, below=newest, floor=query.smallest_key),
+                    ]
                 while parts:
                     part, *parts = parts
                     sql, params = self.select(vendor, query, tier, **part)
@@ -722,11 +726,12 @@ class RankedIndex:
             return parts
         return [{"sparse": True, "high": newest}]
 
-    def _windows(self, cursor, *, below=None):
+    def _windows(self, cursor, *, below=None, floor=None):
         """PostgreSQL: a tier's sparse readings, newest first, from ``below`` down (the dense
         reading had the newer keys) or from the newest: the newest ``DENSE_ROWS`` documents'
         periods, then the ``WINDOW_PERIODS`` before, each read through its periods' terms;
-        then all the older, without."""
+        then all the older, without, or, down to ``floor`` (a query's smallest key), with
+        theirs too."""
         newest = self._newest(cursor)
         if newest is None:  # a small table: one reading
             return [{"sparse": True, "high": below}]
@@ -736,11 +741,13 @@ class RankedIndex:
             high = newest
         for periods in WINDOW_PERIODS:
             low = max(period(high) - periods, 0) << (ID_BITS + PERIOD_SHIFT)
-            if low >= high:
+            if low >= high or (floor is not None and high <= floor):
                 break
             parts.append(self._window(low, high, high - 1))
             high = low
-        return [*parts, {"sparse": True, "high": high}]
+        if floor is None:
+            return [*parts, {"sparse": True, "high": high}]
+        return [*parts, self._window(floor, high, high - 1)] if high > floor else parts
 
     @staticmethod
     def _window(low, high, last):
@@ -824,7 +831,7 @@ class RankedIndex:
                 return found
         parts = [{"sparse": True}]
         if newest is not None:
-            parts = self._windows(cursor, below=high)
+            parts = self._windows(cursor, below=high, floor=query.smallest_key)
         while parts:
             part, *parts = parts
             sql, params = self.select(vendor, query, _Tier(), ordered=False, **part)
