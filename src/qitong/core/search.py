@@ -601,7 +601,8 @@ class RankedIndex:
     def filling(self, connection=None):
         """Around a first fill of many documents (``add`` in batches, each committed as the
         caller likes): PostgreSQL lays the rows out in key order and builds its GIN index
-        once, after them (``_lay_out``); SQLite writes larger segments meanwhile and merges them into one at the end.
+        once, after them (``_lay_out``); SQLite writes larger segments meanwhile and merges
+        them into one at the end.
         """
         connection = connection or default_connection
         quote = connection.ops.quote_name
