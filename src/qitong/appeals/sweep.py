@@ -240,14 +240,17 @@ def _overdue(summary, at, calendar):
             got, climbed = _judge(summary, chunk, at, calendar, top)
             raised += climbed
             skipped.extend(sorted(set(chunk) - got))
-        if not skipped or attempt == RETRIES:
-            break
-        time.sleep(RETRY_PAUSE * 2**attempt)
+        # Of those, the ones still due (a case an action moved meanwhile is not).
         due = sorted(
-            Appeal.objects.filter(pk__in=skipped, escalation_due__lte=at)
+            pk
+            for chunk in batches(skipped)
+            for pk in Appeal.objects.filter(pk__in=chunk, escalation_due__lte=at)
             .order_by()
             .values_list("pk", flat=True)
         )
+        if not due or attempt == RETRIES:
+            break
+        time.sleep(RETRY_PAUSE * 2**attempt)
     return raised
 
 
