@@ -326,10 +326,6 @@ class Document:
     def key(self):
         return (min(max(self.recency, 0), MOST_RECENCY) << ID_BITS) | self.id
 
-    @property
-    def period(self):
-        return period_term(period(self.key))
-
     def marks(self):
         """The fields' terms behind their marks, and the tags (every document has ``ALL_TAG``)."""
         found = []
@@ -558,7 +554,10 @@ class RankedIndex:
                     document.id,
                     document.key,
                     " ".join(
-                        f"'{term}'" for term in dict.fromkeys(text + marks + [document.period])
+                        f"'{term}'"
+                        for term in dict.fromkeys(
+                            [*text, *marks, period_term(period(document.key))]
+                        )
                     ),
                     _tsvector(marks),
                     folded(document.text),
