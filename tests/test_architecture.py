@@ -46,6 +46,9 @@ LATE_IMPORTS_ALLOWED = {
     ("qitong/integrations/apps.py", "qitong.integrations"),
     ("qitong/integrations/apps.py", "qitong.integrations.views"),
     ("qitong/integrations/apps.py", "qitong.appeals.views.detail"),
+    ("qitong/policies/apps.py", "qitong.enterprises.models"),
+    ("qitong/policies/apps.py", "qitong.policies"),
+    ("qitong/policies/apps.py", "qitong.policies.models"),
     ("qitong/celery.py", "qitong.core.schedule"),
 }
 

@@ -3,20 +3,22 @@ e-mail (delivered to a real SMTP server on loopback), once a day; opening a push
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.http import Http404
 
 from qitong.core import clock
 from qitong.core.schedule import JOBS
 from qitong.core.scheduler import Scheduler
+from qitong.enterprises.models import Enterprise
 from qitong.notify import outbox
 from qitong.notify.models import Message
 from qitong.notify.timing import push_due
-from qitong.policies import actions
+from qitong.policies import actions, matching
 from qitong.policies.models import Policy, Push
 from tests.appeals.conftest import at
 from tests.notify.conftest import SmtpServer
@@ -212,6 +214,132 @@ def test_two_digest_runs_at_once_send_each_user_one_mail(transactional_db):
         f"ent{n}" for n in range(1, 6)
     ]
     assert not Push.objects.filter(digested_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_on_sqlite_checkpoints_once_and_puts_its_settings_back(transactional_db, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's settings")
+    province = Province()
+    province.policy("政策 甲")
+
+    def pragmas():
+        values = {}
+        with connection.cursor() as cursor:
+            for name in ("cache_size", "wal_autocheckpoint", "foreign_keys"):
+                cursor.execute(f"PRAGMA {name}")
+                values[name] = cursor.fetchone()[0]
+        return values
+
+    before, during = pragmas(), []
+    push = matching.push
+
+    def spy(policy_ids, now):
+        during.append(pragmas())
+        return push(policy_ids, now)
+
+    monkeypatch.setattr(matching, "push", spy)
+    assert actions.push_new_policies(NOW)["pushes"] == 5
+    assert during == [
+        {"cache_size": -actions.PUSH_CACHE_KIB, "wal_autocheckpoint": 0, "foreign_keys": 0}
+    ]
+    assert pragmas() == before
+    assert before["foreign_keys"] == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_on_postgresql_pushes_batches_side_by_side_each_policy_once(
+    transactional_db, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: its batches go one after the other")
+    province = Province()
+    policies = [province.policy(f"政策 {number}") for number in range(9)]
+    monkeypatch.setattr(actions, "PUSH_BATCH", 2)
+    threads, other = set(), threading.Event()
+    push = matching.push
+
+    def spy(policy_ids, now):
+        threads.add(threading.get_ident())
+        if len(threads) > 1:
+            other.set()
+        other.wait(10)  # the first batch waits until another connection pushes one too
+        return push(policy_ids, now)
+
+    monkeypatch.setattr(matching, "push", spy)
+    summary = actions.push_new_policies(NOW)
+
+    assert len(threads) == actions.PUSH_WORKERS == 2
+    assert summary == {"policies": 9, "pushes": 9 * 5, "messages": 5}
+    for policy in policies:
+        assert sorted(Push.objects.filter(policy=policy).values_list("enterprise", flat=True)) == (
+            sorted(enterprise.pk for enterprise in province.enterprises)
+        )
+    assert not Policy.objects.filter(matched_at__isnull=True).exists()
+    assert actions.push_new_policies(NOW) == {"policies": 0, "pushes": 0, "messages": 0}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_deleting_an_enterprise_waits_for_a_push_under_way_and_takes_its_pushes(
+    transactional_db,
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL (SQLite has one writer)")
+    province = Province()
+    leaving = province.enterprise(
+        "济南将注销电子有限公司", "00009", province.lixia, "C3989", "small", "normal", []
+    )
+    province.policy("政策 甲")
+    pushed, release = threading.Event(), threading.Event()
+    errors = []
+
+    def push():  # a batch's transaction, held open after its pushes are written
+        try:
+            with transaction.atomic():
+                claimed = actions._claim_policies(NOW, 10)
+                matching.push(claimed, NOW)
+                pushed.set()
+                release.wait(30)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def delete():
+        try:
+            Enterprise.objects.get(pk=leaving.pk).delete()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    assert pushed.wait(30)
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    # The deletion waits on the push's lock (it would otherwise delete the pushes it can
+    # see — none yet — and the enterprise, and the push would commit pushes to nobody).
+    waiting = False
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            waiting = cursor.fetchone()[0] == 1
+        if waiting:
+            break
+        time.sleep(0.05)
+    assert waiting
+    assert deleter.is_alive()
+    release.set()
+    pusher.join(60)
+    deleter.join(60)
+
+    assert not errors, errors
+    assert not Enterprise.objects.filter(pk=leaving.pk).exists()
+    assert not Push.objects.filter(enterprise_id=leaving.pk).exists()
+    assert Push.objects.filter(enterprise=province.quanhua).count() == 1
 
 
 # --- opening a push --------------------------------------------------------------------------

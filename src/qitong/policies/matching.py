@@ -382,22 +382,27 @@ class AreaCondition(Condition):
         names = [area.name for area in terms.among] or [terms.within.name]
         return _("需位于：%(names)s") % {"names": _("或").join(names)}
 
+    @staticmethod
+    def wide(terms):
+        """Is the policy's area a whole province, or the country (no area at all)? Then nearly
+        every enterprise of an installation lies in it."""
+        return all(len(area.prefix) <= 2 for area in [terms.within, *terms.among] if area)
+
     def where(self, terms, sql):
         conditions, params = [], []
         if terms.within:
-            condition, condition_params = Sql.starts(sql.region_code, terms.within.prefix)
+            condition, condition_params = Sql.code_starts(sql.region_code, terms.within.prefix)
             conditions.append(condition)
             params += condition_params
         if terms.among:
-            parts = [Sql.starts(sql.region_code, area.prefix) for area in terms.among]
+            parts = [Sql.code_starts(sql.region_code, area.prefix) for area in terms.among]
             conditions.append("(" + " OR ".join(part for part, _p in parts) + ")")
             params += [value for _part, part_params in parts for value in part_params]
-        # The divisions first (a few thousand rows), then the enterprises by their region index
-        # — unless the area is a whole province: then nearly every enterprise of the
-        # installation lies in it, and SQLite, which knows nothing of how rows are spread
-        # (PostgreSQL does), is kept to the other conditions' indexes by a "+".
-        wide = all(len(area.prefix) <= 2 for area in [terms.within, *terms.among] if area)
-        column = f"+{sql.region_id}" if wide and connection.vendor == "sqlite" else sql.region_id
+        # The divisions first (a range of their codes' index), then the enterprises by their
+        # region index — unless the area is wide: then SQLite, which knows nothing of how rows
+        # are spread (PostgreSQL does), is kept to the other conditions' indexes by a "+".
+        wide = self.wide(terms) and connection.vendor == "sqlite"
+        column = f"+{sql.region_id}" if wide else sql.region_id
         return (
             f"{column} IN (SELECT {sql.region_pk} FROM {sql.region} "
             f"WHERE {' AND '.join(conditions)})",
@@ -553,15 +558,19 @@ class QualificationCondition(Condition):
         names = [name for _pk, name in terms.qualifications]
         return _("需具备资质：%(names)s") % {"names": _("或").join(names)}
 
-    def _holds_sql(self, sql, ids):
+    def _holds_sql(self, sql, ids, narrow=False):
+        # Within a narrower area SQLite reads the area's enterprises and looks each up among
+        # the holders ("+"), rather than every holder's row for its region.
+        column = f"+{sql.id}" if narrow and connection.vendor == "sqlite" else sql.id
         return (
-            f"{sql.id} IN (SELECT {sql.held_enterprise} FROM {sql.held} "
+            f"{column} IN (SELECT {sql.held_enterprise} FROM {sql.held} "
             f"WHERE {sql.held_qualification} IN ({', '.join(['%s'] * len(ids))}))",
             list(ids),
         )
 
     def where(self, terms, sql):
-        return self._holds_sql(sql, [pk for pk, _name in terms.qualifications])
+        narrow = AREA.applies(terms) and not AREA.wide(terms)
+        return self._holds_sql(sql, [pk for pk, _name in terms.qualifications], narrow)
 
     def constant_reason(self, terms):
         if len(terms.qualifications) == 1:
@@ -723,6 +732,28 @@ def push_columns():
     )
 
 
+# The lock a push holds shared for its transaction, and a deletion of a policy or an
+# enterprise alone (PostgreSQL's advisory locks; SQLite has one writer at a time): the
+# pushes have no foreign keys in the database, so a deletion must not run between a push's
+# reading an enterprise and its commit, or the push would outlive it.
+PUSH_LOCK = 0x51545F50555348  # "QT_PUSH"
+
+
+def hold_deletions():
+    """In a push's transaction: policies and enterprises are not deleted until it commits."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [PUSH_LOCK])
+
+
+def wait_for_pushes(sender, **kwargs):
+    """``pre_delete`` of a policy or an enterprise (before its pushes are deleted, in the
+    deletion's transaction): wait for the pushes under way, and keep new ones waiting."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUSH_LOCK])
+
+
 def push(policy_ids, now):
     """Push the policies ``policy_ids`` (claimed by the caller, in its transaction) to every
     enterprise each fits; returns the pushes written.
@@ -733,6 +764,7 @@ def push(policy_ids, now):
     date. Pushes already made (a policy matched again) stay as they are; the new ones
     carry ``now``, the policies' ``matched_at``, which is how ``announce`` finds them.
     """
+    hold_deletions()
     found = load_terms(open_policies(clock.local(now).date()).filter(pk__in=policy_ids))
     if not found:
         return 0

@@ -277,12 +277,19 @@ class Push(models.Model):
 
     # No index of their own: the unique pair leads with the policy, ``policies_push_enterprise``
     # with the enterprise (each index is written for each of a run's millions of pushes).
+    # No constraint in the database either: PostgreSQL would check both references of each
+    # push again at commit, a trigger and a locking read a row, which cost more than writing
+    # the rows. The references hold all the same: only ``matching.push`` writes pushes, from
+    # the policies and enterprises it reads in the same statement; deleting a policy or an
+    # enterprise deletes its pushes (Django's cascade), after waiting for a push under way
+    # (``matching.hold_deletions``).
     policy = models.ForeignKey(
         Policy,
         verbose_name=_("政策"),
         on_delete=models.CASCADE,
         related_name="pushes",
         db_index=False,
+        db_constraint=False,
     )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
@@ -290,6 +297,7 @@ class Push(models.Model):
         on_delete=models.CASCADE,
         related_name="policy_pushes",
         db_index=False,
+        db_constraint=False,
     )
     pushed_at = models.DateTimeField(_("推送时间"), default=clock.now)
     reasons = models.JSONField(_("匹配条件"), default=list, blank=True)
