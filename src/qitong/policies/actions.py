@@ -713,8 +713,7 @@ PUSH_CACHE_KIB = 131072
 
 @contextmanager
 def _bulk_writes():
-    """On SQLite, a push run's connection checks no foreign keys, caches more pages and
-    checkpoints its log once, at the end.
+    """On SQLite, a push run's connection checks no foreign keys and caches more pages.
 
     The pushes and messages a run writes reference only rows it has just read in the same
     transaction (the claimed policies, the enterprises and users selected), and SQLite has
@@ -730,19 +729,11 @@ def _bulk_writes():
         cursor.execute("PRAGMA cache_size")
         (cache_size,) = cursor.fetchone()
         cursor.execute(f"PRAGMA cache_size = -{int(PUSH_CACHE_KIB)}")
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        (autocheckpoint,) = cursor.fetchone()
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         with connection.constraint_checks_disabled():
             yield
     finally:
         with connection.cursor() as cursor:
-            # One checkpoint after the run, not one after each batch: the batches write the
-            # same index pages (the enterprises'), copied into the database once instead of
-            # once a batch.
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
             cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
 
