@@ -122,6 +122,11 @@ def parse_args():
         "--no-digest", action="store_true", help="leave out the next morning's digest"
     )
     parser.add_argument(
+        "--push-workers",
+        type=int,
+        help="PostgreSQL's batches at once (actions.PUSH_WORKERS; 1: one after the other)",
+    )
+    parser.add_argument(
         "--no-report", action="store_true", help="print the figures; leave docs/benchmarks.md"
     )
     return parser.parse_args()
@@ -170,6 +175,10 @@ def run(args, command):
     print(f"migrated in {time.perf_counter() - began:.1f} s", flush=True)
     if Enterprise.objects.exists():
         sys.exit("bench/push.py needs a database without enterprises.")
+    if args.push_workers:
+        from qitong.policies import actions
+
+        actions.PUSH_WORKERS = args.push_workers
     generated = generate(args.enterprises, args.policies)
     machine = appeal_bench.describe_machine(connection)
     print(machine, flush=True)
