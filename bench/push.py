@@ -406,7 +406,7 @@ def bare_insert():
     table = quote(Push._meta.db_table)
     statements = [
         "CREATE TABLE bench_pairs (id integer PRIMARY KEY, policy_id integer NOT NULL, "
-        "enterprise_id integer NOT NULL, pushed_at timestamp NOT NULL, reasons text NOT NULL, "
+        "enterprise_id integer NOT NULL, pushed_at timestamp NOT NULL, reasons text NULL, "
         "read_at timestamp NULL, digested_at timestamp NULL)",
         "CREATE UNIQUE INDEX bench_pairs_once ON bench_pairs (policy_id, enterprise_id)",
         "CREATE INDEX bench_pairs_enterprise ON bench_pairs (enterprise_id, pushed_at DESC)",

@@ -39,7 +39,12 @@ def told_of(message):
 
 def _pushed(policy):
     """{enterprise name: reasons} of the pushes of ``policy``."""
-    return dict(Push.objects.filter(policy=policy).values_list("enterprise__name", "reasons"))
+    return {
+        name: Push.reasons_of(own, shared)
+        for name, own, shared in Push.objects.filter(policy=policy).values_list(
+            "enterprise__name", "reasons", "policy__push_reasons"
+        )
+    }
 
 
 def _calculated(province, policy):
@@ -199,6 +204,31 @@ def test_a_policy_is_never_pushed_twice_to_one_enterprise(province):
     assert Push.objects.get(policy=policy, enterprise=province.quanhua).pushed_at == NOW
     assert Message.objects.filter(recipient=province.user(province.quanhua)).count() == 1
     assert Message.objects.filter(recipient=province.user(province.trade)).count() == 1
+
+
+def test_reasons_shared_by_every_push_are_kept_once_and_stay_when_the_policy_changes(province):
+    policy = province.policy(sizes=["small"])
+    actions.push_new_policies(NOW)
+    # The same words for each enterprise it fits: kept on the policy, none on the pushes.
+    assert Policy.objects.get(pk=policy.pk).push_reasons == ["规模：小型"]
+    assert set(Push.objects.filter(policy=policy).values_list("reasons", flat=True)) == {None}
+    assert _pushed(policy) == {
+        province.quanhua.name: ["规模：小型"],
+        province.haier.name: ["规模：小型"],
+    }
+
+    # Matched again after staff widened it: the new push's words differ from the first
+    # pushes', which keep theirs.
+    Policy.objects.filter(pk=policy.pk).update(sizes=["small", "large"], matched_at=None)
+    assert actions.push_new_policies(at("2026-11-30 11:00"))["pushes"] == 1
+
+    assert Policy.objects.get(pk=policy.pk).push_reasons is None
+    assert _pushed(policy) == {
+        province.quanhua.name: ["规模：小型"],
+        province.haier.name: ["规模：小型"],
+        province.heavy.name: ["规模：大型"],
+    }
+    assert not Push.objects.filter(policy=policy, reasons__isnull=True).exists()
 
 
 def test_the_users_of_each_pushed_enterprise_are_told_in_their_inbox(province):

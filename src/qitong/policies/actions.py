@@ -788,7 +788,7 @@ def _digest(enterprise_ids, now, cutoff, day_start):
             "pk",
             "enterprise_id",
             "reasons",
-            "policy_id",
+            "policy__push_reasons",
             "policy__title",
             "policy__issuer",
             "policy__published",
@@ -803,8 +803,9 @@ def _digest(enterprise_ids, now, cutoff, day_start):
             digested_at=now
         )
     listed = {}
-    for _pk, enterprise_id, reasons, _policy, title, issuer, published, public in rows:
+    for _pk, enterprise_id, own, shared, title, issuer, published, public in rows:
         if public:  # a policy withdrawn from the public since is carried silently
+            reasons = Push.reasons_of(own, shared)
             listed.setdefault(enterprise_id, []).append((title, issuer, published, reasons))
     users = {}
     for pk, email, enterprise_id in (

@@ -28,7 +28,7 @@ class PolicySummarySerializer(serializers.ModelSerializer):
 
 class PushSerializer(serializers.ModelSerializer):
     policy = PolicySummarySerializer()
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=serializers.CharField(), source="matched")
 
     class Meta:
         model = Push

@@ -686,10 +686,12 @@ Recipient = namedtuple("Recipient", "pk email")
 
 
 def fitting_sql(terms, sql):
-    """``(reasons, reasons_params, where, where_params)``: SQL over the enterprises ``e``.
+    """``(reasons, reasons_params, where, where_params, shared)``: SQL over the enterprises
+    ``e``.
 
     ``where`` holds for exactly the enterprises ``terms`` fit; ``reasons`` is the JSON
-    array of the words of every condition they matched.
+    array of the words of every condition they matched; ``shared`` is that array itself
+    when it is the same for every one of them, else None.
     """
     conditions, params, words = ["1 = 1"], [], []
     for condition in CONDITIONS:
@@ -698,12 +700,11 @@ def fitting_sql(terms, sql):
             conditions.append(where)
             params += where_params
             words.append((condition, condition.constant_reason(terms)))
+    shared = None
     if all(word is not None for _condition, word in words):
         # The same words for every enterprise (most policies): one value, built here.
-        reasons, reason_params = (
-            Sql.text(),
-            [json.dumps([w for _c, w in words], ensure_ascii=False)],
-        )
+        shared = [w for _c, w in words]
+        reasons, reason_params = Sql.text(), [json.dumps(shared, ensure_ascii=False)]
     else:
         parts, reason_params = [], []
         for condition, word in words:
@@ -715,7 +716,7 @@ def fitting_sql(terms, sql):
         reasons = "'[' || " + " || ',' || ".join(parts) + " || ']'"
     if connection.vendor == "postgresql":
         reasons = f"CAST({reasons} AS jsonb)"
-    return reasons, reason_params, " AND ".join(conditions), params
+    return reasons, reason_params, " AND ".join(conditions), params, shared
 
 
 def open_url(push_id):
@@ -763,6 +764,10 @@ def push(policy_ids, now):
     are then walked once, not hit at random). Nothing for a policy not open on ``now``'s
     date. Pushes already made (a policy matched again) stay as they are; the new ones
     carry ``now``, the policies' ``matched_at``, which is how ``announce`` finds them.
+
+    A policy whose reasons are the same for every enterprise it fits keeps them once
+    (``Policy.push_reasons``), its new pushes none of their own; pushes of an earlier
+    matching that relied on the policy's are given theirs first.
     """
     hold_deletions()
     found = load_terms(open_policies(clock.local(now).date()).filter(pk__in=policy_ids))
@@ -770,25 +775,44 @@ def push(policy_ids, now):
         return 0
     with translation.override(settings.LANGUAGE_CODE):  # the words are kept in the database
         sql = Sql()
-        branches, params = [], []
+        branches, params, shared = [], [], {}
+        none = "CAST(NULL AS jsonb)" if connection.vendor == "postgresql" else "NULL"
         for policy, terms in sorted(found, key=lambda pair: pair[0].pk):
-            reasons, reason_params, where, where_params = fitting_sql(terms, sql)
+            reasons, reason_params, where, where_params, shared[policy.pk] = fitting_sql(terms, sql)
+            if shared[policy.pk] is not None:
+                reasons, reason_params = none, []
             branches.append(
                 f"SELECT {int(policy.pk)} AS policy_id, {sql.id} AS enterprise_id, "
                 f"{reasons} AS reasons FROM {sql.enterprise} e WHERE {where}"
             )
             params += [*reason_params, *where_params]
-        pushed_at = Push._meta.get_field("pushed_at").get_db_prep_save(now, connection)
-        # ("WHERE 1 = 1": SQLite reads an ON right after the FROM as a join's.)
-        insert = (
-            f"INSERT INTO {connection.ops.quote_name(Push._meta.db_table)} ({push_columns()}) "
-            "SELECT matched.policy_id, matched.enterprise_id, %s, matched.reasons, NULL, NULL "
-            f"FROM ({' UNION ALL '.join(branches)}) matched WHERE 1 = 1 "
-            "ORDER BY matched.enterprise_id, matched.policy_id ON CONFLICT DO NOTHING"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(insert, [pushed_at, *params])
-            return cursor.rowcount
+    pushed_at = Push._meta.get_field("pushed_at").get_db_prep_save(now, connection)
+    # ("WHERE 1 = 1": SQLite reads an ON right after the FROM as a join's.)
+    insert = (
+        f"INSERT INTO {connection.ops.quote_name(Push._meta.db_table)} ({push_columns()}) "
+        "SELECT matched.policy_id, matched.enterprise_id, %s, matched.reasons, NULL, NULL "
+        f"FROM ({' UNION ALL '.join(branches)}) matched WHERE 1 = 1 "
+        "ORDER BY matched.enterprise_id, matched.policy_id ON CONFLICT DO NOTHING"
+    )
+    _share_reasons(shared)
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [pushed_at, *params])
+        return cursor.rowcount
+
+
+def _share_reasons(shared):
+    """Set the policies' ``push_reasons`` to ``shared`` ({policy id: words or None}); the
+    pushes that relied on a policy's earlier ones are given them as their own first."""
+    for pk, earlier in Policy.objects.filter(
+        pk__in=list(shared), push_reasons__isnull=False
+    ).values_list("pk", "push_reasons"):
+        if earlier != shared[pk]:
+            Push.objects.filter(policy_id=pk, reasons__isnull=True).update(reasons=earlier)
+    alike = defaultdict(list)  # the same words: one UPDATE
+    for pk, words in shared.items():
+        alike[json.dumps(words, ensure_ascii=False)].append(pk)
+    for words, ids in alike.items():
+        Policy.objects.filter(pk__in=ids).update(push_reasons=json.loads(words))
 
 
 # An inbox message telling of several policies names this many of them (the newest first).

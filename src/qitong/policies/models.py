@@ -187,6 +187,9 @@ class Policy(models.Model):
     # When the inbox messages of that matching's pushes were written (None: not yet). A run
     # pushes in batches, then tells each enterprise once of all it was pushed (``announce``).
     announced_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    # The reasons every push of that matching shares, when they are the same for every
+    # enterprise it fits (most policies): those pushes then keep none of their own.
+    push_reasons = models.JSONField(_("推送的匹配条件"), null=True, blank=True, editable=False)
     simhash = models.BigIntegerField(_("正文指纹"), default=0)
     band0 = models.PositiveIntegerField(default=0)
     band1 = models.PositiveIntegerField(default=0)
@@ -270,9 +273,10 @@ class Page(models.Model):
 class Push(models.Model):
     """A policy sent to an enterprise: at most once (a unique pair), with why it fits.
 
-    ``reasons`` are the conditions it matched, as ``policies.matching`` words
-    them; ``read_at`` is set when someone of the enterprise opens it;
-    ``digested_at`` when the daily digest e-mail carried it.
+    ``matched`` are the conditions it matched, as ``policies.matching`` words them (kept
+    once on the policy when every enterprise it fits matched the same ones); ``read_at``
+    is set when someone of the enterprise opens it; ``digested_at`` when the daily digest
+    e-mail carried it.
     """
 
     # No index of their own: the unique pair leads with the policy, ``policies_push_enterprise``
@@ -300,7 +304,8 @@ class Push(models.Model):
         db_constraint=False,
     )
     pushed_at = models.DateTimeField(_("推送时间"), default=clock.now)
-    reasons = models.JSONField(_("匹配条件"), default=list, blank=True)
+    # Its own reasons; None when they are its policy's ``push_reasons`` (see ``matched``).
+    reasons = models.JSONField(_("匹配条件"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     digested_at = models.DateTimeField(_("摘要邮件时间"), null=True, blank=True)
 
@@ -326,6 +331,16 @@ class Push(models.Model):
 
     def __str__(self):
         return f"{self.policy} → {self.enterprise}"
+
+    @staticmethod
+    def reasons_of(own, shared):
+        """The conditions a push matched, in words, from its own ``reasons`` and its policy's
+        ``push_reasons``."""
+        return own if own is not None else (shared or [])
+
+    @property
+    def matched(self):
+        return self.reasons_of(self.reasons, self.policy.push_reasons)
 
 
 def attachment_path(instance, filename):

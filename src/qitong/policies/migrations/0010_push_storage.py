@@ -22,4 +22,14 @@ class Migration(migrations.Migration):
             name='policy',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='pushes', to='policies.policy', verbose_name='政策'),
         ),
+        migrations.AddField(
+            model_name='policy',
+            name='push_reasons',
+            field=models.JSONField(blank=True, editable=False, null=True, verbose_name='推送的匹配条件'),
+        ),
+        migrations.AlterField(
+            model_name='push',
+            name='reasons',
+            field=models.JSONField(blank=True, null=True, verbose_name='匹配条件'),
+        ),
     ]
