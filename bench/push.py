@@ -410,7 +410,6 @@ def bare_insert():
         "read_at timestamp NULL, digested_at timestamp NULL)",
         "CREATE UNIQUE INDEX bench_pairs_once ON bench_pairs (policy_id, enterprise_id)",
         "CREATE INDEX bench_pairs_enterprise ON bench_pairs (enterprise_id, pushed_at DESC)",
-        "CREATE INDEX bench_pairs_undigested ON bench_pairs (pushed_at) WHERE digested_at IS NULL",
     ]
     if connection.vendor == "postgresql":
         statements[0] = statements[0].replace("integer PRIMARY KEY", "bigserial PRIMARY KEY")

@@ -147,6 +147,30 @@ def test_the_digest_goes_once_a_day_and_later_pushes_wait_for_the_next(province,
     assert "第二项" in mailbox.received[1]["body"]
 
 
+def test_a_policy_is_read_by_the_digest_until_every_push_of_it_is_carried(province):
+    p = province
+    first = p.policy("第一项", tiers=["key"])
+    actions.push_new_policies(NOW)
+    second = p.policy("第二项", tiers=["key"])
+    actions.push_new_policies(at("2026-11-30 07:30"))
+    # 重工 had its digest this morning already (another run, carrying the first policy).
+    Push.objects.filter(policy=first).update(digested_at=at("2026-11-30 08:01"))
+
+    with time_machine.travel(MORNING, tick=False):
+        assert actions.send_digests() == {"enterprises": 0, "emails": 0, "pushes": 0}
+    assert Policy.objects.get(pk=first.pk).digested_at == MORNING
+    assert Policy.objects.get(pk=second.pk).digested_at is None  # its push still waits
+
+    tomorrow = at("2026-12-01 08:05")
+    with time_machine.travel(tomorrow, tick=False):
+        assert actions.send_digests() == {"enterprises": 1, "emails": 1, "pushes": 1}
+    assert Policy.objects.get(pk=second.pk).digested_at == tomorrow
+    # Matched again: its new pushes are waited for again.
+    Policy.objects.filter(pk=second.pk).update(matched_at=None)
+    actions.push_new_policies(at("2026-12-01 09:00"))
+    assert Policy.objects.get(pk=second.pk).digested_at is None
+
+
 def test_users_without_an_address_get_no_digest_and_their_pushes_are_carried(province):
     user = province.user(province.heavy)
     user.email = ""

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -637,9 +637,10 @@ def _claim_policies(now, count):
     field = meta.get_field("matched_at")
     matched_at = quote(field.column)
     announced_at = quote(meta.get_field("announced_at").column)
+    digested_at = quote(meta.get_field("digested_at").column)
     with connection.cursor() as cursor:
-        cursor.execute(  # (the pushes of this matching are yet to be told of)
-            f"UPDATE {table} SET {matched_at} = %s, {announced_at} = NULL "
+        cursor.execute(  # (the pushes of this matching are yet to be told of and digested)
+            f"UPDATE {table} SET {matched_at} = %s, {announced_at} = NULL, {digested_at} = NULL "
             f"WHERE {pk} IN ({', '.join(map(str, ids))}) AND {matched_at} IS NULL "
             f"RETURNING {pk}",
             [field.get_db_prep_save(now, connection)],
@@ -746,7 +747,8 @@ def send_digests(now=None):
     marked ``digested_at``. Enterprises go ``DIGEST_BATCH`` at a time, one transaction
     each; within it the enterprises are locked (``FOR NO KEY UPDATE SKIP LOCKED`` on
     PostgreSQL, which lets pushes to them go on) and one already digested today is left
-    alone, so two runs at once, or a run again, never send a second digest that day.
+    alone, so two runs at once, or a run again, never send a second digest that day. A
+    policy whose pushes were all carried is marked ``digested_at``, and is read no more.
     Returns ``{"enterprises", "emails", "pushes"}``.
     """
     now = now or clock.now()
@@ -755,15 +757,29 @@ def send_digests(now=None):
     cutoff = clock.start_of_day(today) + timedelta(hours=DIGEST_HOUR)
     if now < cutoff:
         return summary
-    waiting = Push.objects.filter(digested_at__isnull=True, pushed_at__lt=cutoff)
-    # Unordered in SQL (the partial index of undigested pushes serves the filter), sorted here.
-    enterprise_ids = sorted(waiting.order_by().values_list("enterprise_id", flat=True).distinct())
+    # The pushes waiting are those of the policies matched before the hour whose pushes
+    # were not all carried yet (read through the policies: the pushes need no index of
+    # their own for it).
+    pending = Policy.objects.filter(matched_at__lt=cutoff, digested_at__isnull=True)
+    waiting = Push.objects.filter(
+        policy__in=pending.values("pk"), digested_at__isnull=True, pushed_at__lt=cutoff
+    )
+    enterprise_ids = sorted(set(waiting.order_by().values_list("enterprise_id", flat=True)))
     for start in range(0, len(enterprise_ids), DIGEST_BATCH):
         chunk = enterprise_ids[start : start + DIGEST_BATCH]
         with transaction.atomic():
             done = _digest(chunk, now, cutoff, clock.start_of_day(today))
         for key in summary:
             summary[key] += done[key]
+    # The policies none of whose pushes waits any more (an enterprise another run holds, or
+    # one digested earlier today, keeps its policies waiting for the next run).
+    pending.exclude(
+        Exists(
+            Push.objects.filter(
+                policy=OuterRef("pk"), digested_at__isnull=True, pushed_at__lt=cutoff
+            )
+        )
+    ).update(digested_at=now)
     return summary
 
 

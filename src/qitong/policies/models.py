@@ -187,6 +187,9 @@ class Policy(models.Model):
     # When the inbox messages of that matching's pushes were written (None: not yet). A run
     # pushes in batches, then tells each enterprise once of all it was pushed (``announce``).
     announced_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    # When the daily digest had carried every push of that matching (None: not yet, or
+    # not known yet); the digest reads the pushes of the policies without it.
+    digested_at = models.DateTimeField(_("摘要邮件时间"), null=True, blank=True)
     # The reasons every push of that matching shares, when they are the same for every
     # enterprise it fits (most policies): those pushes then keep none of their own.
     push_reasons = models.JSONField(_("推送的匹配条件"), null=True, blank=True, editable=False)
@@ -321,11 +324,6 @@ class Push(models.Model):
             # their policies (``matching.announce`` reads no push row).
             models.Index(
                 fields=["enterprise", "-pushed_at", "policy"], name="policies_push_enterprise"
-            ),
-            models.Index(
-                fields=["pushed_at"],
-                condition=models.Q(digested_at__isnull=True),
-                name="policies_push_undigested",
             ),
         ]
 

@@ -12,6 +12,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='push',
+            name='policies_push_undigested',
+        ),
+        migrations.AddField(
+            model_name='policy',
+            name='digested_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='摘要邮件时间'),
+        ),
         migrations.AlterField(
             model_name='push',
             name='enterprise',
