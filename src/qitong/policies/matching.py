@@ -689,9 +689,10 @@ def fitting_sql(terms, sql):
     """``(reasons, reasons_params, where, where_params, shared)``: SQL over the enterprises
     ``e``.
 
-    ``where`` holds for exactly the enterprises ``terms`` fit; ``reasons`` is the JSON
-    array of the words of every condition they matched; ``shared`` is that array itself
-    when it is the same for every one of them, else None.
+    ``where`` holds for exactly the enterprises ``terms`` fit. When every one of them
+    matched the same words (most policies), ``shared`` is that list and ``reasons`` is
+    NULL (the pushes keep none of their own); else ``shared`` is None and ``reasons`` is
+    the JSON array of the words of every condition each matched.
     """
     conditions, params, words = ["1 = 1"], [], []
     for condition in CONDITIONS:
@@ -700,23 +701,22 @@ def fitting_sql(terms, sql):
             conditions.append(where)
             params += where_params
             words.append((condition, condition.constant_reason(terms)))
-    shared = None
+    where = " AND ".join(conditions)
     if all(word is not None for _condition, word in words):
-        # The same words for every enterprise (most policies): one value, built here.
-        shared = [w for _c, w in words]
-        reasons, reason_params = Sql.text(), [json.dumps(shared, ensure_ascii=False)]
-    else:
-        parts, reason_params = [], []
-        for condition, word in words:
-            part, part_params = (
-                _constant(word) if word is not None else condition.reason_sql(terms, sql)
-            )
-            parts.append(part)
-            reason_params += part_params
-        reasons = "'[' || " + " || ',' || ".join(parts) + " || ']'"
+        # The same words for every enterprise: kept once, on the policy (``push``).
+        none = "CAST(NULL AS jsonb)" if connection.vendor == "postgresql" else "NULL"
+        return none, [], where, params, [w for _c, w in words]
+    parts, reason_params = [], []
+    for condition, word in words:
+        part, part_params = (
+            _constant(word) if word is not None else condition.reason_sql(terms, sql)
+        )
+        parts.append(part)
+        reason_params += part_params
+    reasons = "'[' || " + " || ',' || ".join(parts) + " || ']'"
     if connection.vendor == "postgresql":
         reasons = f"CAST({reasons} AS jsonb)"
-    return reasons, reason_params, " AND ".join(conditions), params, shared
+    return reasons, reason_params, where, params, None
 
 
 def open_url(push_id):
@@ -776,11 +776,8 @@ def push(policy_ids, now):
     with translation.override(settings.LANGUAGE_CODE):  # the words are kept in the database
         sql = Sql()
         branches, params, shared = [], [], {}
-        none = "CAST(NULL AS jsonb)" if connection.vendor == "postgresql" else "NULL"
         for policy, terms in sorted(found, key=lambda pair: pair[0].pk):
             reasons, reason_params, where, where_params, shared[policy.pk] = fitting_sql(terms, sql)
-            if shared[policy.pk] is not None:
-                reasons, reason_params = none, []
             branches.append(
                 f"SELECT {int(policy.pk)} AS policy_id, {sql.id} AS enterprise_id, "
                 f"{reasons} AS reasons FROM {sql.enterprise} e WHERE {where}"
