@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Case, JSONField, Q, Value, When
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -805,11 +805,15 @@ def _share_reasons(shared):
     ).values_list("pk", "push_reasons"):
         if earlier != shared[pk]:
             Push.objects.filter(policy_id=pk, reasons__isnull=True).update(reasons=earlier)
-    alike = defaultdict(list)  # the same words: one UPDATE
-    for pk, words in shared.items():
-        alike[json.dumps(words, ensure_ascii=False)].append(pk)
-    for words, ids in alike.items():
-        Policy.objects.filter(pk__in=ids).update(push_reasons=json.loads(words))
+    # Two statements a batch: the policies with words of their own, and the rest.
+    given = {pk: words for pk, words in shared.items() if words is not None}
+    if given:
+        Policy.objects.filter(pk__in=list(given)).update(
+            push_reasons=Case(
+                *(When(pk=pk, then=Value(words, JSONField())) for pk, words in given.items())
+            )
+        )
+    Policy.objects.filter(pk__in=[pk for pk in shared if pk not in given]).update(push_reasons=None)
 
 
 # An inbox message telling of several policies names this many of them (the newest first).
