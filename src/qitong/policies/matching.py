@@ -401,8 +401,8 @@ class AreaCondition(Condition):
         # The divisions first (a range of their codes' index), then the enterprises by their
         # region index — unless the area is wide: then SQLite, which knows nothing of how rows
         # are spread (PostgreSQL does), is kept to the other conditions' indexes by a "+".
-        wide = self.wide(terms) and connection.vendor == "sqlite"
-        column = f"+{sql.region_id}" if wide else sql.region_id
+        plus = self.wide(terms) and connection.vendor == "sqlite"
+        column = f"+{sql.region_id}" if plus else sql.region_id
         return (
             f"{column} IN (SELECT {sql.region_pk} FROM {sql.region} "
             f"WHERE {' AND '.join(conditions)})",
@@ -740,19 +740,21 @@ def push_columns():
 PUSH_LOCK = 0x51545F50555348  # "QT_PUSH"
 
 
-def hold_deletions():
-    """In a push's transaction: policies and enterprises are not deleted until it commits."""
+def _push_lock(function):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [PUSH_LOCK])
+            cursor.execute(f"SELECT {function}(%s)", [PUSH_LOCK])
+
+
+def hold_deletions():
+    """In a push's transaction: policies and enterprises are not deleted until it commits."""
+    _push_lock("pg_advisory_xact_lock_shared")
 
 
 def wait_for_pushes(sender, **kwargs):
     """``pre_delete`` of a policy or an enterprise (before its pushes are deleted, in the
     deletion's transaction): wait for the pushes under way, and keep new ones waiting."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUSH_LOCK])
+    _push_lock("pg_advisory_xact_lock")
 
 
 def push(policy_ids, now):
