@@ -6,6 +6,7 @@ The same tests run on SQLite (FTS5) and PostgreSQL (tsvector): the answers are i
 """
 
 import datetime as dt
+import importlib
 import io
 import json
 
@@ -55,16 +56,24 @@ def spy(function, calls):
 # --- terms --------------------------------------------------------------------------------
 
 
-def test_a_text_is_indexed_by_pairs_and_each_runs_last_character():
-    assert ranked_terms("贷款贴息，ＡＢＣ１２３ 与 QT-2026") == [
+def test_a_text_is_indexed_by_pairs_each_runs_last_character_and_the_joints_of_digits():
+    assert ranked_terms("贷款贴息，ＡＢＣ１２３ 与 QT-2026，企业。税") == [
         "贷款",
         "款贴",
         "贴息",
         "息",
+        "息_abc123",  # letters or digits meet another run: a joint
         "abc123",
+        "abc123_与",
         "与",
+        "与_qt",
         "qt",
+        "qt_2026",
         "2026",
+        "2026_企",
+        "企业",
+        "业",
+        "税",  # two Chinese runs: no joint, their pairs find them
     ]
 
 
@@ -75,14 +84,16 @@ def test_every_word_becomes_a_phrase_the_index_can_answer():
 
     assert shape("高新技术") == (("高新", "新技", "技术"), False, "高新技术")
     assert shape("税") == (("税",), True, "税")  # 税收, 纳税, 纳税人
-    # A character ending a longer word is a run's last character, as 号 ends a number;
-    # letters and digits are whole words.
-    assert shape("A股") == (("a", "股"), False, " a 股 ")
+    # Letters and digits are whole words, and their joints with the runs beside them are
+    # terms: a character after them begins the text's run (A股份, 27号文), one after a
+    # Chinese run ends it.
+    assert shape("A股") == (("a", "a_股"), False, " a 股")
     assert shape("国办发〔2023〕27号") == (
-        ("国办", "办发", "发", "2023", "27", "号"),
+        ("国办", "办发", "发", "发_2023", "2023", "2023_27", "27", "27_号"),
         False,
-        "国办发 2023 27 号 ",
+        "国办发 2023 27 号",
     )
+    assert shape("企业，税") == (("企业", "业", "税"), False, "企业 税 ")
     assert phrase("，。") is None
     assert text_search.folded("国办发〔2023〕27号文，ＡＢＣ") == " 国办发 2023 27 号文 abc "
 
@@ -105,6 +116,18 @@ def test_a_document_number_finds_its_policy_whatever_its_brackets(library):
     library.publish("关于优化营商环境的通知", "全文。", number="国办发〔2023〕28号")
     assert found(words("国办发〔2023〕27号")) == ids(wanted)
     assert found(words("国办发[2023]27号")) == ids(wanted)
+    assert found(words("〔2023〕27")) == ids(wanted)  # 27 whole: not 2023〕270
+    assert found(words("2023", "27号")) == ids(wanted)
+
+
+def test_joints_find_what_follows_digits_and_what_a_run_began(library):
+    dated = library.publish("关于2024年度资金申报的通知", "2024年5月10日前提交，A股上市企业。")
+    other = library.publish("关于资金申报的通知", "5月前提交材料，2024年、10日内办结。")
+    assert found(words("2024年")) == ids(dated, other)  # in its title first
+    assert found(words("5月10日")) == ids(dated)
+    assert found(words("A股")) == ids(dated)  # A股上市: the run goes on
+    assert found(words("年5月")) == ids(dated)
+    assert found(words("月10")) == ids(dated)  # other: 5月前 … 10日
 
 
 def test_every_word_must_be_found(library):
@@ -329,6 +352,25 @@ def test_the_index_made_again_by_a_migration_keeps_every_document_and_reads_one_
     assert [(INDEX.count(query, 100), found(query)) for query in queries] == before
     assert set(found(words("税"))) == set(ids(tax, payer))
     assert found(words("稳岗")) == ids(other)
+
+
+def test_the_migration_indexes_a_library_again_with_its_joints(library, monkeypatch):
+    """policies.0011: a library indexed before joints (``core.search.joint``) is indexed again
+    from its policies, so that its document numbers are found by the phrases with joints."""
+    from django.apps import apps
+
+    joints = importlib.import_module("qitong.policies.migrations.0011_text_index_joints")
+    with monkeypatch.context() as before_joints:
+        before_joints.setattr(text_search, "joint", lambda left, right: None)
+        wanted = library.publish("关于优化营商环境的意见", "全文。", number="国办发〔2023〕27号")
+        other = library.publish("关于2024年度资金申报的通知", "2024年5月10日前提交。")
+    number = words("国办发〔2023〕27号")
+    # Not found through the terms (PostgreSQL's dense reading checks the folded text alone).
+    assert INDEX.window(number, 50, few=True) == []
+    joints.reindex(apps, None)
+    assert INDEX.window(number, 50, few=True) == found(number) == ids(wanted)
+    assert found(words("5月10日")) == ids(other)
+    assert INDEX.count(Query(), 100) == 2
 
 
 # --- showing --------------------------------------------------------------------------------

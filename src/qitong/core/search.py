@@ -147,11 +147,18 @@ def _tsvector(found):
 # Filters are terms of the same index: a field's words (an issuer) are its terms behind a
 # prefix ("_i" + term), a tag ("__" + tag: a category, a level, a region) is one term, so a
 # filtered search is one intersection inside the index, not a lookup per match. Text terms
-# never hold "_", so neither kind can collide with a text's.
+# never begin with "_", so neither kind can collide with a text's.
 #
 # Every word is answerable: besides its pairs, a Chinese run of several characters ends
 # with its last character alone (贷款贴息 → 贷款 款贴 贴息 息), so a word of one character is
 # the prefix of a term wherever it stands in a text (税 finds 税收, 纳税, 纳税人).
+#
+# Where letters or digits meet another run, the joint is a term too (``joint``: 〔2023〕27号
+# → 2023 2023_27 27 27_号 号). A document number's every run is common (2023 is in a
+# fifth of a library, 号 in most texts), so its phrase alone has FTS5 check the positions
+# of every text holding them all, and PostgreSQL's GIN index hand over each as a candidate;
+# its joints are rare together (at 1,500,000 policies 国办发〔2023〕27号 took 38.6 ms on
+# SQLite without them).
 #
 # SQLite keeps the terms in a contentless FTS5 table whose row id is the key: FTS5 walks
 # its lists by descending row id and checks phrases by the positions it keeps, so every
@@ -192,6 +199,7 @@ def _tsvector(found):
 # would be built (企业 at 200,000 policies: 30 ms → 11 ms), then sparse among the older.
 
 FIELD_MARK = "_"  # "_" + the field's letter + a term: a field's copy of its terms
+JOINT = "_"  # between the two sides of a joint's term (``joint``): never its first character
 TAG_MARK = "__"  # "__" + a tag
 ALL_TAG = "all"  # every document carries it: the search with no words and no filters
 # PostgreSQL: "_~" + the period of a document's key, in its ``terms``: a window on recency
@@ -233,11 +241,28 @@ def _runs(text):
     return RUN.findall(unicodedata.normalize("NFKC", text or "").lower())
 
 
+def joint(left, right):
+    """The term of the joint between two runs that follow each other in a text, when either
+    is of letters or digits: the left's last character or whole word, ``JOINT``, the right's
+    first character or whole word (发〔2023〕27号: 发_2023, 2023_27, 27_号); None between two
+    Chinese runs, whose pairs already find them."""
+    if not (left[0].isascii() or right[0].isascii()):
+        return None
+    return (
+        (left if left[0].isascii() else left[-1])
+        + JOINT
+        + (right if right[0].isascii() else right[0])
+    )
+
+
 def ranked_terms(text):
     """The index terms of ``text``: ``terms``, each Chinese run of several characters followed
-    by its last character alone."""
+    by its last character alone, and the joint (``joint``) before a run where there is one."""
     found = []
-    for run in _runs(text):
+    runs = _runs(text)
+    for index, run in enumerate(runs):
+        if index and (between := joint(runs[index - 1], run)):
+            found.append(between)
         if run[0].isascii() or len(run) == 1:
             found.append(run)
         else:
@@ -275,25 +300,32 @@ def phrase(word):
     runs = _runs(word)
     if not runs:
         return None
-    found = []
+    found, last = [], len(runs) - 1
     for index, run in enumerate(runs):
+        between = joint(runs[index - 1], run) if index else None
+        if between:
+            found.append(between)
+        if index == last and between and len(run) == 1 and not run.isascii():
+            # 27号, A股: the joint (27_号) already says the text's run begins with it and
+            # may go on (27号文); the character alone would be a term only where it ends.
+            continue
         if run[0].isascii() or len(run) == 1:
             found.append(run)
         else:
             found.extend(run[i : i + 2] for i in range(len(run) - 1))
-            if index < len(runs) - 1:
+            if index < last:
                 found.append(run[-1])
     # A word of one Chinese character: any term it begins (a prefix). One ending a longer
-    # word (27号, A股) is the term of a run's last character: found where the text's run
-    # ends there too, as a document number's 号 does; expanding a prefix as common as 号
+    # word after another Chinese run (企业，税) is the term of a run's last character: found
+    # where the text's run ends there too; expanding a prefix as common as a character
     # would read every term it begins.
     alone = len(runs) == 1 and not runs[0].isascii() and len(runs[0]) == 1
     # In folded text: letters and digits are whole runs (a space on their side); a run's
-    # last character alone ends its run.
+    # last character alone, after a Chinese run, ends its run.
     pattern = " ".join(runs)
     if runs[0].isascii():
         pattern = " " + pattern
-    if runs[-1].isascii() or (len(runs) > 1 and len(runs[-1]) == 1):
+    if runs[-1].isascii() or (len(runs) > 1 and len(runs[-1]) == 1 and not runs[-2][0].isascii()):
         pattern += " "
     return Phrase(tuple(found), prefix=alone, pattern=pattern)
 

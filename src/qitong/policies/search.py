@@ -86,17 +86,17 @@ def index_policies(ids):
         INDEX.put(document(*row) for row in rows)
 
 
-def rebuild():
-    """Index the whole library again, a batch at a time, in one transaction; returns how many."""
+def rebuild(policies=Policy.objects):
+    """Index the whole library again, a batch at a time, in one transaction; returns how many.
+
+    ``policies``: the policies' manager (a migration's model has its own)."""
     last, total = 0, 0
     with transaction.atomic():
         INDEX.clear()
         with INDEX.filling():
             while True:
                 rows = list(
-                    Policy.objects.filter(pk__gt=last)
-                    .order_by("pk")
-                    .values_list(*INDEX_COLUMNS)[:BATCH]
+                    policies.filter(pk__gt=last).order_by("pk").values_list(*INDEX_COLUMNS)[:BATCH]
                 )
                 if not rows:
                     return total
