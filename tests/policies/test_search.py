@@ -373,6 +373,31 @@ def test_the_migration_indexes_a_library_again_with_its_joints(library, monkeypa
     assert INDEX.count(Query(), 100) == 2
 
 
+def test_a_rebuild_by_parts_stopped_midway_leaves_a_whole_index_when_run_again(
+    library, monkeypatch
+):
+    """The migration's rebuild commits part by part; stopped in the middle and run again, it
+    starts from an empty index: every policy found once."""
+    made = [library.publish(f"第{n}批稳岗补贴名单", "稳岗。") for n in range(5)]
+    monkeypatch.setattr(search, "BATCH", 2)
+    monkeypatch.setattr(search, "COMMIT_BATCHES", 1)
+    add, calls = INDEX.add, []
+
+    def failing(documents, connection=None):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("killed")
+        add(documents, connection=connection)
+
+    monkeypatch.setattr(INDEX, "add", failing)
+    with pytest.raises(OSError):
+        search.rebuild(whole=False)
+    assert INDEX.count(Query(), 100) == 2  # the first part committed, the rest never came
+    assert search.rebuild(whole=False) == len(made)
+    assert found(words("稳岗补贴")) == ids(*reversed(made))
+    assert INDEX.count(words("稳岗补贴"), 100) == len(made)
+
+
 # --- showing --------------------------------------------------------------------------------
 
 
