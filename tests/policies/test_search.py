@@ -312,6 +312,11 @@ def test_rebuilding_the_index_gives_the_same_answers(library):
     call_command("policyindex", stdout=out)  # ``search.rebuild``
     assert json.loads(out.getvalue())["indexed"] == 3
     assert found(words("稳岗补贴")) == before == ids(one, three, two)
+    out = io.StringIO()
+    call_command("policyindex", "--parts", stdout=out)  # part by part, each committed
+    assert json.loads(out.getvalue())["indexed"] == 3
+    assert found(words("稳岗补贴")) == before
+    assert INDEX.count(Query(), 100) == 3
     from django.db import connection
 
     if connection.vendor == "postgresql":  # the rows laid out in key order (``_lay_out``)
