@@ -28,3 +28,11 @@ def test_the_index_finds_the_cases_that_contain_a_word(city):
     assert TEXT_INDEX.find("电", at_most=10) is None  # one character: not in the index
     assert TEXT_INDEX.find("贷款", at_most=1) is None  # more than asked for: too common
     assert TEXT_INDEX.find("贷款", at_most=2) is not None
+
+
+def test_a_run_of_letters_longer_than_a_term_may_be_is_indexed_and_found(city):
+    """PostgreSQL refuses a term past 2,046 bytes: such a run is read as several."""
+    blob = "x9" * 1500  # 3,000 letters and digits, as a pasted key or code would be
+    pasted = city.file(when=at("2026-11-02 10:00"), title="密钥错误", content=f"报错：{blob}。")
+    assert set(TEXT_INDEX.find(blob, at_most=10)) == {pasted.pk}
+    assert set(TEXT_INDEX.find(blob[:100], at_most=10)) == {pasted.pk}

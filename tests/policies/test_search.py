@@ -130,6 +130,15 @@ def test_joints_find_what_follows_digits_and_what_a_run_began(library):
     assert found(words("月10")) == ids(dated)  # other: 5月前 … 10日
 
 
+def test_a_run_of_letters_longer_than_a_term_may_be_is_indexed_and_found(library):
+    blob = "ab12" * 800  # 3,200 letters and digits
+    pasted = library.publish("关于公布校验码的通知", f"校验码：{blob}。", number="X-1")
+    assert found(words(blob)) == ids(pasted)
+    assert INDEX.window(words(blob), 50, few=True) == ids(pasted)
+    assert found(words(f"校验码：{blob}")) == ids(pasted)
+    assert highlight(f"码{blob}", [blob]) == f"码<mark>{blob}</mark>"
+
+
 def test_every_word_must_be_found(library):
     both = library.publish("高新技术企业研发补贴办法", "对研发投入给予补贴。")
     library.publish("高新技术企业认定办法", "认定条件。")

@@ -32,7 +32,10 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-RUN = re.compile(rf"[0-9a-z]+|[{HAN}]+")
+# A run of letters or digits longer than this is read as several (a term stays far below
+# PostgreSQL's 2,046 bytes, past which a tsvector refuses it and the text is not indexed).
+LONGEST_WORD = 100
+RUN = re.compile(rf"[0-9a-z]{{1,{LONGEST_WORD}}}|[{HAN}]+")
 MAX_POSITION = 16383  # PostgreSQL's limit for a position in a tsvector
 
 
