@@ -666,9 +666,19 @@ class RankedIndex:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(f"TRUNCATE {table}")
-            else:
+                return
+            # Debian's SQLite zeroes every page it frees (SECURE_DELETE), each one written to
+            # the log: emptying a library of 1,500,000 policies wrote 12 GB of zeroes before
+            # its first new term. The same terms are indexed again at once, so the zeroes hide
+            # nothing: pages are zeroed here only where that costs no writing ("FAST").
+            cursor.execute("PRAGMA secure_delete")
+            (secure,) = cursor.fetchone()
+            cursor.execute("PRAGMA secure_delete = FAST")
+            try:
                 cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
                 cursor.execute(f"DELETE FROM {quote(self.rows_table)}")
+            finally:
+                cursor.execute(f"PRAGMA secure_delete = {int(secure)}")
 
     def remove(self, ids, connection=None):
         """Take the documents ``ids`` out of the index (an id it does not have is no matter)."""
