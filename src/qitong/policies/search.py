@@ -94,9 +94,8 @@ def rebuild(policies=Policy.objects, *, whole=True):
 
     ``policies``: the policies' manager (a migration's model has its own). ``whole``: in one
     transaction, so that searches read the old index until the new one is complete; else
-    each batch commits (a migration's, while the platform is stopped: SQLite's log then
-    never holds the whole index twice over, which at 1,500,000 policies passed 16 GB before
-    a third of the library was indexed)."""
+    ``COMMIT_BATCHES`` batches a transaction (a migration's, while the platform is stopped:
+    SQLite's log then holds one part at a time, not all the new index's segments)."""
     with transaction.atomic() if whole else nullcontext():
         with transaction.atomic():
             INDEX.clear()
