@@ -114,6 +114,8 @@ def main():
         command = command.replace(args.database_url, appeal_bench.redacted(args.database_url))
     if preset_url:
         command = f"QITONG_DATABASE_URL={appeal_bench.redacted(preset_url)} {command}"
+    if redis := os.environ.get("QITONG_REDIS_URL"):  # the rate limits' counters there
+        command = f"QITONG_REDIS_URL={appeal_bench.redacted(redis)} {command}"
     try:
         run(args, command)
     finally:
