@@ -500,11 +500,17 @@ def test_reading_newest_first_or_through_the_candidates_gives_the_same_answers(
             cursor.execute(f'ANALYZE "{INDEX.table}"')
         merged = []
         monkeypatch.setattr(INDEX, "_rest", spy(INDEX._rest, merged))
+        monkeypatch.setattr(text_search, "MOST_PERIODS", 32)  # windows read by their periods
         for expects in (True, False):
             monkeypatch.setattr(INDEX, "_expects", lambda *_args, expects=expects: expects)
             assert answers() == sparse
-        # Some reading's windows were given up for one reading of the rest.
+        # Some reading's windows were given up for one reading of the rest: after the newest
+        # documents', and after a later window's (its rate too low for the windows ahead).
         assert any(answer is not args[2] for args, answer in merged)
+        assert any(
+            answer is not parts and done.get("high") is not None
+            for (_cursor, done, parts, *_rest), answer in merged
+        )
 
     monkeypatch.setattr(text_search, "DENSE_ROWS", 100)  # all along the key
     assert answers() == sparse

@@ -756,20 +756,30 @@ class RankedIndex:
         return found
 
     def _rest(self, cursor, done, parts, got, wanted):
-        """PostgreSQL: the readings left after ``done`` found ``got``. If ``done`` was the
-        newest ``DENSE_ROWS`` documents' and at its rate all the others would not hold the
-        ``wanted`` still missing (a question that matches few), one sparse reading of all
-        the older: each window would find next to nothing and the rest be read all the same
-        (the document number at 1,500,000 policies: 20 ms of windows). Else ``parts``."""
+        """PostgreSQL: the readings left after ``done`` found ``got``. If at its rate what is
+        left would not hold the ``wanted`` still missing (a question that matches few), one
+        sparse reading of all the older: each window would find next to nothing and the rest
+        be read all the same (the document number at 1,500,000 policies: 20 ms of windows).
+        After the newest ``DENSE_ROWS`` documents' reading, what is left is all the others;
+        after a window's, the windows still to come, by their periods (企业 with an issuer at
+        1,500,000 policies: four windows and the rest took 28 ms, one reading of its 6,135
+        candidates 17.5). Else ``parts``."""
         if not parts:
             return parts
         newest = self._newest(cursor)
-        if newest is None or done.get("low") != newest:
+        if newest is None:
             return parts
-        documents = self._documents(cursor)
-        if documents <= 0 or got * documents >= wanted * DENSE_ROWS:
+        if done.get("low") == newest:
+            documents = self._documents(cursor)
+            if documents <= 0 or got * documents >= wanted * DENSE_ROWS:
+                return parts
+            return [{"sparse": True, "high": newest}]
+        if not done.get("periods"):
             return parts
-        return [{"sparse": True, "high": newest}]
+        ahead = sum(len(part["periods"]) for part in parts if part.get("periods"))
+        if got * ahead >= wanted * len(done["periods"]):
+            return parts
+        return [{"sparse": True, "high": done["low"]}]
 
     def _windows(self, cursor, *, below=None, floor=None):
         """PostgreSQL: a tier's sparse readings, newest first, from ``below`` down (the dense
