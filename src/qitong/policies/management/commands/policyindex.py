@@ -15,9 +15,10 @@ class Command(BaseCommand):
             "--parts",
             action="store_true",
             help=_(
-                "分批提交（每批 5 万条政策）：重建期间检索只能查到已重建的部分，请在停止服务时使用；"
-                "大型 SQLite 政策库用它可避免日志文件占用数倍于索引的磁盘。"
-            ),
+                "分批提交（每批 %(count)s 条政策）：重建期间检索只能查到已重建的部分，请在停止服务时"
+                "使用；大型 SQLite 政策库用它可避免日志文件占用数倍于索引的磁盘。"
+            )
+            % {"count": search.BATCH * search.COMMIT_BATCHES},
         )
 
     def handle(self, *args, **options):
