@@ -11,6 +11,7 @@ import time
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from qitong.notify.models import Message
 from qitong.orgs.models import User
@@ -204,6 +205,26 @@ def test_a_policy_is_never_pushed_twice_to_one_enterprise(province):
     assert Push.objects.get(policy=policy, enterprise=province.quanhua).pushed_at == NOW
     assert Message.objects.filter(recipient=province.user(province.quanhua)).count() == 1
     assert Message.objects.filter(recipient=province.user(province.trade)).count() == 1
+
+
+def test_only_a_policy_pushed_before_has_its_pairs_checked_for_earlier_pushes(province):
+    # PostgreSQL's ON CONFLICT costs about as much as writing the row: 4 million pushes took
+    # 33 s with it and 17 s without. A policy pushed for the first time cannot meet a push.
+    table = connection.ops.quote_name(Push._meta.db_table)
+
+    def inserts(run_at):
+        with CaptureQueriesContext(connection) as queries:
+            summary = actions.push_new_policies(run_at)
+        statements = [q["sql"] for q in queries if q["sql"].startswith(f"INSERT INTO {table}")]
+        return summary["pushes"], ["ON CONFLICT" in sql for sql in statements]
+
+    widened = province.policy(industries=["C"])
+    assert inserts(NOW) == (3, [False])
+
+    Policy.objects.filter(pk=widened.pk).update(industries=["C", "F"], matched_at=None)
+    province.policy(industries=["F"])
+    assert inserts(at("2026-11-30 11:00")) == (2, [False, True])
+    assert Push.objects.filter(policy=widened).count() == 4
 
 
 def test_reasons_shared_by_every_push_are_kept_once_and_stay_when_the_policy_changes(province):

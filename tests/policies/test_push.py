@@ -271,6 +271,43 @@ def test_a_run_on_sqlite_checks_no_foreign_keys_and_puts_its_settings_back(
     assert before["foreign_keys"] == 1
 
 
+def test_a_run_on_postgresql_compiles_nothing_and_brings_the_push_statistics_up_to_date(
+    province, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT and statistics")
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    def known():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Push._meta.db_table]
+            )
+            return cursor.fetchone()[0]
+
+    during, push = [], matching.push
+
+    def spy(policy_ids, now):
+        during.append(setting())
+        return push(policy_ids, now)
+
+    monkeypatch.setattr(matching, "push", spy)
+    for number in range(3):
+        province.policy(f"政策 {number}")
+    assert actions.push_new_policies(NOW)["pushes"] == 15
+    assert during == ["off"]
+    # The planner learns of the run's pushes before its messages are written.
+    assert known() == 15
+    # A run writing few beside them leaves that to autovacuum.
+    province.policy("只给商贸企业的政策", industries=["F"])
+    assert actions.push_new_policies(at("2026-11-30 08:00"))["pushes"] == 1
+    assert known() == 15
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_run_on_postgresql_pushes_batches_side_by_side_each_policy_once(
     transactional_db, monkeypatch

@@ -24,7 +24,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from qitong.core import clock
+from qitong.core import bulk, clock
 from qitong.enterprises.industries import validate_industry
 from qitong.enterprises.models import Enterprise, Qualification
 from qitong.notify import outbox
@@ -671,7 +671,9 @@ def push_new_policies(now=None, *, limit=None):
                 done = list(pool.map(_push_on_own_connection, [now] * PUSH_WORKERS))
         else:
             done = [_push_batches(now, limit)]
+        matching.refresh_statistics(sum(pushes for _policies, pushes in done))
         with transaction.atomic():
+            bulk.without_jit()
             messages = matching.announce(now)
     return {
         "policies": sum(policies for policies, _pushes in done),
@@ -691,6 +693,7 @@ def _push_batches(now, limit=None):
     while limit is None or policies < limit:
         count = PUSH_BATCH if limit is None else min(PUSH_BATCH, limit - policies)
         with transaction.atomic():
+            bulk.without_jit()
             claimed = _claim_policies(now, count)
             if not claimed:
                 break
