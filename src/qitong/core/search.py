@@ -1012,14 +1012,27 @@ class RankedIndex:
         if high is not None:
             conditions.append(f"{key} < %s")
             params.append(high)
+        texts, patterns = [], []
         if tier.title != "all":  # a title holding the words has them in the text
             for found in phrases:
                 if len(found.terms) > 1 or not sparse:  # else the GIN index was exact
-                    conditions.append("strpos(text, %s) > 0")
-                    params.append(found.pattern)
-        if marks := write.all(marks):
-            conditions.append("marks @@ %s::tsquery")
-            params.append(marks)
+                    texts.append("strpos(text, %s) > 0")
+                    patterns.append(found.pattern)
+        marks = write.all(marks)
+        if texts and marks:
+            # The text first, then the marks of the rows holding the words. Left to itself the
+            # planner checks the marks first (one operator against two), but the text is kept
+            # in the row (``STORAGE MAIN``) and the marks mostly in the TOAST table, a lookup
+            # of its own: 税's count read the marks of 3,054 rows for 1,001 matches (37 ms; 21
+            # ms this way, at 1,500,000 policies).
+            conditions.append(f"CASE WHEN {' AND '.join(texts)} THEN marks @@ %s::tsquery END")
+            params += [*patterns, marks]
+        else:
+            conditions += texts
+            params += patterns
+            if marks:
+                conditions.append("marks @@ %s::tsquery")
+                params.append(marks)
         where = " AND ".join(condition for condition in conditions if condition) or "TRUE"
         order = (" ORDER BY key + 0 DESC" if sparse else " ORDER BY key DESC") if ordered else ""
         return f"SELECT key FROM {table} WHERE {where}{order}", params
