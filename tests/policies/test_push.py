@@ -241,7 +241,7 @@ def test_two_digest_runs_at_once_send_each_user_one_mail(transactional_db):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_run_on_sqlite_checks_no_foreign_keys_and_puts_its_settings_back(
+def test_a_run_on_sqlite_checks_no_foreign_keys_checkpoints_beside_and_puts_its_settings_back(
     transactional_db, monkeypatch
 ):
     if connection.vendor != "sqlite":
@@ -252,7 +252,7 @@ def test_a_run_on_sqlite_checks_no_foreign_keys_and_puts_its_settings_back(
     def pragmas():
         values = {}
         with connection.cursor() as cursor:
-            for name in ("cache_size", "foreign_keys"):
+            for name in ("cache_size", "foreign_keys", "wal_autocheckpoint"):
                 cursor.execute(f"PRAGMA {name}")
                 values[name] = cursor.fetchone()[0]
         return values
@@ -260,15 +260,26 @@ def test_a_run_on_sqlite_checks_no_foreign_keys_and_puts_its_settings_back(
     before, during = pragmas(), []
     push = matching.push
 
+    def checkpointing():
+        return [thread.name for thread in threading.enumerate() if thread.name == "push-checkpoint"]
+
     def spy(policy_ids, now):
-        during.append(pragmas())
+        during.append({**pragmas(), "beside": checkpointing()})
         return push(policy_ids, now)
 
     monkeypatch.setattr(matching, "push", spy)
     assert actions.push_new_policies(NOW)["pushes"] == 5
-    assert during == [{"cache_size": -actions.PUSH_CACHE_KIB, "foreign_keys": 0}]
-    assert pragmas() == before
-    assert before["foreign_keys"] == 1
+    # The log is checkpointed by a thread beside the run, not by each commit of the run.
+    assert during == [
+        {
+            "cache_size": -actions.PUSH_CACHE_KIB,
+            "foreign_keys": 0,
+            "wal_autocheckpoint": 0,
+            "beside": ["push-checkpoint"],
+        }
+    ]
+    assert pragmas() == before and not checkpointing()
+    assert before["foreign_keys"] == 1 and before["wal_autocheckpoint"] > 0
 
 
 def test_a_run_on_postgresql_compiles_nothing_and_brings_the_push_statistics_up_to_date(
