@@ -37,7 +37,7 @@ from qitong.policies import access, classify, dedup, matching, search
 from qitong.policies.addresses import canonical
 from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, Push, RobotsTxt
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 # A failing source waits 3 minutes, then 6, 12… at most a day; after 5 failures in a row
 # it is flagged for staff.
@@ -772,7 +772,7 @@ def _checkpoints_beside():
                 with connection.cursor() as cursor:  # this thread's connection
                     cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except DatabaseError:  # the writer's own checkpoints are back at the end
-            logger.warning("SQLite checkpoint beside a push run failed", exc_info=True)
+            log.warning("SQLite checkpoint beside a push run failed", exc_info=True)
         finally:
             connection.close()
 
