@@ -954,23 +954,13 @@ def _letters_sql(runs):
     enterprises = quote(Enterprise._meta.db_table)
     enterprise_pk = quote(Enterprise._meta.pk.column)
     field = push_meta.get_field("pushed_at")
-    postgresql = connection.vendor == "postgresql"
-    # PostgreSQL: the ids of up to ``LISTED`` of an enterprise's newest policies, gathered as
-    # its pushes are grouped (else read again through the index for each message: 3 s of
-    # 249,911 messages).
-    newest_ids = (
-        f", (ARRAY_AGG(p.{policy} ORDER BY p.{policy} DESC))[1:{int(LISTED)}] AS newest"
-        if postgresql
-        else ""
-    )
     groups, group_params = [], []
     for instant, policy_ids in sorted(runs.items()):
         ids = ", ".join(str(int(pk)) for pk in sorted(policy_ids))
         # CROSS JOIN: SQLite keeps this order (each enterprise, then its pushes by the index).
         groups.append(
             f"SELECT e.{enterprise_pk} AS enterprise_id, p.{pushed_at} AS at, COUNT(*) AS n, "
-            f"MIN(p.{quote(push_meta.pk.column)}) AS push_id, MAX(p.{policy}) AS policy_id"
-            f"{newest_ids} "
+            f"MIN(p.{quote(push_meta.pk.column)}) AS push_id, MAX(p.{policy}) AS policy_id "
             f"FROM {enterprises} e CROSS JOIN {quote(push_meta.db_table)} p "
             f"WHERE p.{enterprise} = e.{enterprise_pk} AND p.{pushed_at} = %s "
             # ("+": the index is read by enterprise and instant, its policies filtered, not
@@ -979,27 +969,21 @@ def _letters_sql(runs):
         )
         group_params.append(field.get_db_prep_save(instant, connection))
     # Up to ``LISTED`` titles of a run of several, newest first (a correlated subquery: only
-    # for the messages that list them).
+    # for the messages that list them, through the same index).
+    listed_ids = ", ".join(str(int(pk)) for ids in runs.values() for pk in ids)
     quoted, quoted_params = _words_sql("《%(title)s》", title=f"pol.{column(policy_meta, 'title')}")
-    policies, policy_pk = quote(policy_meta.db_table), quote(policy_meta.pk.column)
-    if postgresql:  # the titles of the ids gathered above, in their order
-        listed = (
-            f"(SELECT STRING_AGG({quoted}, {text} ORDER BY n.ord) "
-            "FROM unnest(run.newest) WITH ORDINALITY n(id, ord) "
-            f"JOIN {policies} pol ON pol.{policy_pk} = n.id)"
-        )
-        listed_params = [*quoted_params, _("、")]
-    else:  # through the same index; GROUP_CONCAT keeps the subquery's order
-        listed_ids = ", ".join(str(int(pk)) for ids in runs.values() for pk in ids)
-        newest = (
-            f"SELECT {quoted} AS title, x.{policy} AS policy_id "
-            f"FROM {quote(push_meta.db_table)} x JOIN {policies} pol "
-            f"ON pol.{policy_pk} = x.{policy} "
-            f"WHERE x.{enterprise} = run.enterprise_id AND x.{pushed_at} = run.at "
-            f"AND +x.{policy} IN ({listed_ids}) ORDER BY x.{policy} DESC LIMIT {LISTED}"
-        )
+    newest = (
+        f"SELECT {quoted} AS title, x.{policy} AS policy_id "
+        f"FROM {quote(push_meta.db_table)} x JOIN {quote(policy_meta.db_table)} pol "
+        f"ON pol.{quote(policy_meta.pk.column)} = x.{policy} "
+        f"WHERE x.{enterprise} = run.enterprise_id AND x.{pushed_at} = run.at "
+        f"AND +x.{policy} IN ({listed_ids}) ORDER BY x.{policy} DESC LIMIT {LISTED}"
+    )
+    if connection.vendor == "postgresql":
+        listed = f"(SELECT STRING_AGG(q.title, {text} ORDER BY q.policy_id DESC) FROM ({newest}) q)"
+    else:  # GROUP_CONCAT keeps the subquery's order
         listed = f"(SELECT GROUP_CONCAT(q.title, {text}) FROM ({newest}) q)"
-        listed_params = [_("、"), *quoted_params]  # the separator comes first in the text
+    listed_params = [_("、"), *quoted_params]  # the separator comes first in the text
     run = (
         f"SELECT grouped.*, pol.{column(policy_meta, 'title')} AS title "
         f"FROM ({' UNION ALL '.join(groups)}) grouped JOIN {quote(policy_meta.db_table)} pol "
