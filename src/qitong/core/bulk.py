@@ -12,10 +12,19 @@ backend caps the parameters of one statement (SQLite: 999). One statement per
 row, even pipelined, costs PostgreSQL a parse each: 40,000 of them took
 longer than the sweep's whole budget.
 
-``without_jit`` is for the statements such writes are made of when they are large.
+For the runs that write millions of rows: ``without_jit`` (PostgreSQL compiles no large
+statement), ``analyse_if_stale`` (the planner learns of the rows before they are read
+back) and ``checkpoints_beside`` (SQLite's log copied into the database by a thread of its
+own while the writer goes on).
 """
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+import logging
+import threading
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+
+log = logging.getLogger(__name__)
 
 
 def insert_rows(model, names, rows):
@@ -91,3 +100,81 @@ def without_jit(using=None):
         raise RuntimeError("without_jit() holds for a transaction: call it inside atomic()")
     with db.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+
+
+# The share of a table's rows a run may write before it brings PostgreSQL's statistics of
+# them up to date itself: autovacuum's own threshold (``autovacuum_analyze_scale_factor``).
+STALE_SHARE = 0.1
+
+
+def counted_rows(cursor, table):
+    """PostgreSQL: how many rows the statistics count in ``table`` (-1 if never analysed)."""
+    cursor.execute(
+        "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+        [cursor.db.ops.quote_name(table)],
+    )
+    return cursor.fetchone()[0]
+
+
+def analyse_if_stale(model, written):
+    """After a run wrote ``written`` rows of ``model``: on PostgreSQL, if that is more than
+    ``STALE_SHARE`` of the rows the planner knows of, analyse the table now.
+
+    A statement reading them right after would otherwise be planned on a table believed
+    small or empty until autovacuum's next round (a minute or more): the inbox messages of
+    a province's 4 million pushes took 37 s so, instead of 7.
+    """
+    if connection.vendor != "postgresql" or not written:
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        known = counted_rows(cursor, table)
+        if known < 0 or written > STALE_SHARE * known:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+# How often the thread beside a SQLite run checkpoints the log (seconds).
+CHECKPOINT_EVERY = 0.25
+
+
+@contextmanager
+def checkpoints_beside(name):
+    """SQLite: the log checkpointed by a thread of its own (named ``name``) while the
+    current connection writes on; nothing elsewhere.
+
+    Each commit of a large batch would otherwise copy the batch's pages from the log into
+    the database before the next batch began (``wal_autocheckpoint``): half a second a
+    batch for a province's pushes, on the one core the writer uses. A passive checkpoint on
+    a second connection copies what is committed, waiting for nobody; the log grows
+    meanwhile (1.4 GB against 0.6 for those pushes). The writer's own checkpoints are put
+    back afterwards; a writer that dies leaves a longer log, checkpointed by the next
+    commit, and nothing else.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (pages,) = cursor.fetchone()
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")
+    done = threading.Event()
+
+    def checkpoint():
+        try:
+            while not done.wait(CHECKPOINT_EVERY):
+                with connection.cursor() as cursor:  # this thread's connection
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except DatabaseError:  # the writer's own checkpoints are back at the end
+            log.warning("SQLite checkpoint beside %s failed", name, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=checkpoint, name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")

@@ -31,6 +31,8 @@ from django.db import transaction
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from qitong.core import bulk
+
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run of letters or digits longer than this is read as several (a term stays far below
 # PostgreSQL's 2,046 bytes, past which a tsvector refuses it and the text is not indexed).
@@ -848,10 +850,7 @@ class RankedIndex:
         """PostgreSQL: how many documents the table's statistics count (-1 if never analysed)."""
 
         def read(cursor):
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{self.table}"']
-            )
-            return cursor.fetchone()[0]
+            return bulk.counted_rows(cursor, self.table)
 
         # Not kept while the table was never analysed (-1): its first statistics, once
         # autovacuum takes them, are used at once rather than minutes later.

@@ -8,10 +8,8 @@ together.
 """
 
 import hashlib
-import logging
 import posixpath
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -20,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
@@ -36,8 +34,6 @@ from qitong.orgs.models import Region, User
 from qitong.policies import access, classify, dedup, matching, search
 from qitong.policies.addresses import canonical
 from qitong.policies.models import Attachment, CrawlRun, Page, Policy, PolicySource, Push, RobotsTxt
-
-log = logging.getLogger(__name__)
 
 # A failing source waits 3 minutes, then 6, 12… at most a day; after 5 failures in a row
 # it is flagged for staff.
@@ -675,7 +671,7 @@ def push_new_policies(now=None, *, limit=None):
                 done = list(pool.map(_push_on_own_connection, [now] * PUSH_WORKERS))
         else:
             done = [_push_batches(now, limit)]
-        matching.refresh_statistics(sum(pushes for _policies, pushes in done))
+        bulk.analyse_if_stale(Push, sum(pushes for _policies, pushes in done))
         with transaction.atomic():
             bulk.without_jit()
             messages = matching.announce(now)
@@ -721,7 +717,8 @@ PUSH_CACHE_KIB = 131072
 
 @contextmanager
 def _bulk_writes():
-    """On SQLite, a push run's connection checks no foreign keys and caches more pages.
+    """On SQLite, a push run's connection checks no foreign keys, caches more pages and
+    leaves the log's checkpoints to a thread beside it (``bulk.checkpoints_beside``).
 
     The pushes and messages a run writes reference only rows it has just read in the same
     transaction (the claimed policies, the enterprises and users selected), and SQLite has
@@ -738,53 +735,11 @@ def _bulk_writes():
         (cache_size,) = cursor.fetchone()
         cursor.execute(f"PRAGMA cache_size = -{int(PUSH_CACHE_KIB)}")
     try:
-        with connection.constraint_checks_disabled(), _checkpoints_beside():
+        with connection.constraint_checks_disabled(), bulk.checkpoints_beside("push-checkpoint"):
             yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
-
-
-# How often the thread beside a SQLite push run checkpoints the log (seconds).
-CHECKPOINT_EVERY = 0.25
-
-
-@contextmanager
-def _checkpoints_beside():
-    """SQLite: the log checkpointed by a thread of its own while the run writes on.
-
-    Each commit of a batch would otherwise copy the batch's pages from the log into the
-    database before the next batch began (``wal_autocheckpoint``): half a second a batch
-    at a province's size, on the one core the run uses. A passive checkpoint on a second
-    connection copies what is committed while the writer goes on, waiting for nobody.
-    The writer's own checkpoints are put back afterwards; a run that dies leaves a longer
-    log, checkpointed by the next commit, and nothing else.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        (pages,) = cursor.fetchone()
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")
-    done = threading.Event()
-
-    def checkpoint():
-        try:
-            while not done.wait(CHECKPOINT_EVERY):
-                with connection.cursor() as cursor:  # this thread's connection
-                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except DatabaseError:  # the writer's own checkpoints are back at the end
-            log.warning("SQLite checkpoint beside a push run failed", exc_info=True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=checkpoint, name="push-checkpoint", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
 
 
 def send_digests(now=None):

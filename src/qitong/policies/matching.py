@@ -817,29 +817,6 @@ def push(policy_ids, now):
     return written
 
 
-# The share of the pushes a run may write before it brings PostgreSQL's statistics of them up
-# to date itself: autovacuum's own threshold (``autovacuum_analyze_scale_factor``).
-STALE_SHARE = 0.1
-
-
-def refresh_statistics(written):
-    """After a run wrote ``written`` pushes: on PostgreSQL, if that is more than
-    ``STALE_SHARE`` of the pushes the planner knows of, analyse them now.
-
-    ``announce`` reads the run's pushes right after, and autovacuum would analyse them only
-    on its next round (a minute or more): planned on a table it believed small or empty,
-    the 249,911 messages of a province's backlog took 37 s instead of 7.
-    """
-    if connection.vendor != "postgresql" or not written:
-        return
-    table = connection.ops.quote_name(Push._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        known = cursor.fetchone()[0]
-        if known < 0 or written > STALE_SHARE * known:  # (-1: never analysed)
-            cursor.execute(f"ANALYZE {table}")
-
-
 def _share_reasons(shared):
     """Set the policies' ``push_reasons`` to ``shared`` ({policy id: words or None}); the
     pushes that relied on a policy's earlier ones are given them as their own first."""
