@@ -1,4 +1,5 @@
-"""core.bulk: the JIT switch for large statements."""
+"""core.bulk: the JIT switch for large statements (its other helpers are tested through the
+policy push, tests/policies/test_push.py)."""
 
 import pytest
 from django.db import connection, transaction

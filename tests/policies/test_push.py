@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
 from django.http import Http404
 
-from qitong.core import clock
+from qitong.core import bulk, clock
 from qitong.core.schedule import JOBS
 from qitong.core.scheduler import Scheduler
 from qitong.enterprises.models import Enterprise
@@ -295,10 +295,7 @@ def test_a_run_on_postgresql_compiles_nothing_and_brings_the_push_statistics_up_
 
     def known():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Push._meta.db_table]
-            )
-            return cursor.fetchone()[0]
+            return bulk.counted_rows(cursor, Push._meta.db_table)
 
     during, push = [], matching.push
 
